@@ -1,0 +1,43 @@
+"""Who may do what. Every view, API endpoint and admin action asks these, never the raw flags.
+
+- staff (engineers, project managers, admins): the whole desk;
+- a representative: their one community, public conversation only;
+- a hub administrator: read-only in their communities.
+"""
+
+from __future__ import annotations
+
+from communities.models import Community, Membership
+
+
+def is_staff_member(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def is_engineer(user) -> bool:
+    return is_staff_member(user) and hasattr(user, "engineer")
+
+
+def is_project_manager(user) -> bool:
+    return is_staff_member(user) and user.is_project_manager
+
+
+def representative_community(user) -> Community | None:
+    """The community a user speaks for, or None. Cached on the user object per request."""
+    if not (user and user.is_authenticated):
+        return None
+    if not hasattr(user, "_represented_community"):
+        membership = (
+            Membership.objects.select_related("community")
+            .filter(user=user, role=Membership.Role.REPRESENTATIVE, community__is_active=True)
+            .first()
+        )
+        user._represented_community = membership.community if membership else None
+    return user._represented_community
+
+
+def member_community_ids(user) -> set[int]:
+    """Communities a user may read: represented or hub-administered."""
+    if not (user and user.is_authenticated):
+        return set()
+    return set(Membership.objects.filter(user=user).values_list("community_id", flat=True))

@@ -1,0 +1,395 @@
+"""Incidents (DOMAIN.md "Lifecycle of an incident", "The incident report", "Availability")."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Incident(models.Model):
+    class State(models.TextChoices):
+        TRIGGERED = "triggered", "Triggered"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    OPEN_STATES = (State.TRIGGERED, State.ACKNOWLEDGED)
+
+    class Symptom(models.TextChoices):
+        LOGIN = "login", "Users cannot log in"
+        START_SERVERS = "start_servers", "Users cannot start their servers"
+        RUN_CODE = "run_code", "Users cannot execute code (no kernel starts)"
+        DASK_GATEWAY = "dask_gateway", "Users cannot create or use Dask Gateway clusters"
+        OTHER = "other", "Other (override)"
+
+    class Detection(models.TextChoices):
+        ALERT = "alert", "Monitoring alert"
+        COMMUNITY = "community", "Community report"
+        TEAM = "team", "Noticed by the team"
+
+    class Severity(models.TextChoices):
+        DEGRADED = "degraded", "Degraded"
+        OUTAGE = "outage", "Outage"
+
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True, help_text="What we think it is related to.")
+    hubs = models.ManyToManyField("communities.Hub", related_name="incidents")
+    symptom = models.CharField(max_length=20, choices=Symptom.choices)
+    affected_users = models.PositiveIntegerField(default=0)
+    definition_override_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=(
+            "Why this is an incident although the definition (N >= 2 and a symptom) is not met."
+        ),
+    )
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.OUTAGE)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.TRIGGERED)
+    detected_by = models.CharField(max_length=20, choices=Detection.choices)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="declared_incidents",
+    )
+
+    declared_at = models.DateTimeField(db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    community_confirmed_at = models.DateTimeField(null=True, blank=True)
+    impact_started_at = models.DateTimeField(help_text="Best guess of when users were first hit.")
+    impact_ended_at = models.DateTimeField(null=True, blank=True)
+    verification_note = models.TextField(blank=True, help_text="How the fix was verified.")
+
+    # Deadlines (slo/services.py).
+    last_update_sent_at = models.DateTimeField(null=True, blank=True)
+    next_update_due_at = models.DateTimeField(null=True, blank=True)
+    escalation_due_at = models.DateTimeField(null=True, blank=True)
+    auto_close_due_at = models.DateTimeField(null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-declared_at"]
+        indexes = [
+            models.Index(fields=["state", "-declared_at"], name="incident_state_idx"),
+            models.Index(
+                fields=["next_update_due_at"],
+                condition=Q(state__in=["triggered", "acknowledged"]),
+                name="incident_update_due_idx",
+            ),
+            models.Index(
+                fields=["escalation_due_at"],
+                condition=Q(state__in=["triggered", "acknowledged"], escalated_at__isnull=True),
+                name="incident_escalation_due_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["triggered", "acknowledged", "resolved", "closed"]),
+                name="incident_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["resolved", "closed"])
+                | Q(resolved_at__isnull=False, impact_ended_at__isnull=False),
+                name="incident_resolved_has_times",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="closed") | Q(closed_at__isnull=False),
+                name="incident_closed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(impact_ended_at__isnull=True)
+                | Q(impact_ended_at__gte=F("impact_started_at")),
+                name="incident_impact_end_after_start",
+            ),
+            # The definition (DOMAIN.md): N >= 2 and one of the four symptoms, else a reason.
+            models.CheckConstraint(
+                condition=(Q(affected_users__gte=2) & ~Q(symptom="other"))
+                | ~Q(definition_override_reason=""),
+                name="incident_definition_or_override",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+class RoleAssignment(models.Model):
+    """Who holds which incident role, with history: a hand-off ends one row and starts another."""
+
+    class Role(models.TextChoices):
+        COMMANDER = "commander", "Incident Commander"
+        LIAISON = "liaison", "External Liaison"
+        SME = "sme", "Subject Matter Expert"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "role"],
+                condition=Q(ended_at__isnull=True, role__in=["commander", "liaison"]),
+                name="incident_one_current_commander_and_liaison",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "role", "user"],
+                condition=Q(ended_at__isnull=True),
+                name="incident_role_holder_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="role_assignment_dates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.user}"
+
+
+class TimelineEntry(models.Model):
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        COMMAND = "command", "Command run"
+        ACTION = "action", "Action taken"
+        FIX = "fix", "Fix attempted"
+        COMMUNICATION = "communication", "Community communication"
+        UPDATE = "update", "Community update"
+        STATE = "state", "State change"
+        HANDOFF = "handoff", "Role hand-off"
+        ALERT = "alert", "Alert"
+        ESCALATION = "escalation", "Escalation"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    body = models.TextField()
+    link_url = models.URLField(blank=True, help_text="Pull request, log, source of the report.")
+    occurred_at = models.DateTimeField(help_text="Editable, so the timeline can be back-filled.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_public = models.BooleanField(
+        default=False, help_text="Public entries appear on the status page and in reports."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["incident", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentReport(models.Model):
+    class Review(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        REVIEWED = "reviewed", "Reviewed"
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="report")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_reports",
+        help_text="Owner of the review process.",
+    )
+    review_state = models.CharField(max_length=20, choices=Review.choices, default=Review.DRAFT)
+    summary = models.TextField(blank=True)
+    impact = models.TextField(blank=True, help_text="Who was affected, and how.")
+    impact_started_at = models.DateTimeField(null=True, blank=True)
+    impact_ended_at = models.DateTimeField(null=True, blank=True)
+    timeline_markdown = models.TextField(blank=True, help_text="Pre-filled from the live timeline.")
+    analysis = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review_state__in=["draft", "in_review", "reviewed"]),
+                name="report_review_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(review_state="reviewed") | Q(reviewed_at__isnull=False),
+                name="report_reviewed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True) | Q(review_state="reviewed"),
+                name="report_published_only_when_reviewed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report for {self.incident.reference}"
+
+
+class ActionItem(models.Model):
+    report = models.ForeignKey(
+        IncidentReport, on_delete=models.CASCADE, related_name="action_items"
+    )
+    description = models.CharField(max_length=500)
+    follow_up_url = models.URLField(help_text="The follow-up issue that tracks it.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["done", "created_at", "pk"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(done=False), name="actionitem_open_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done=False) | Q(done_at__isnull=False), name="actionitem_done_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class MaintenanceWindow(models.Model):
+    """Intentional downtime, announced before, at the start and when over."""
+
+    hubs = models.ManyToManyField("communities.Hub", related_name="maintenance_windows")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField(db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True)
+    start_announced_at = models.DateTimeField(null=True, blank=True)
+    end_announced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="maintenance_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AlertIntegration(models.Model):
+    """A monitoring system allowed to post alerts, authenticated by a bearer token (hashed)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    hub_label = models.CharField(max_length=64, default="hub")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Alert(models.Model):
+    class Status(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    integration = models.ForeignKey(
+        AlertIntegration, on_delete=models.CASCADE, related_name="alerts"
+    )
+    fingerprint = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    name = models.CharField(max_length=200, blank=True)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    hub = models.ForeignKey(
+        "communities.Hub", on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    suppressed_by_maintenance = models.BooleanField(default=False)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            # A replayed payload (same alert, same state, same start) changes nothing.
+            models.UniqueConstraint(
+                fields=["integration", "fingerprint", "status", "starts_at"],
+                name="alert_replay_dedupe",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.fingerprint} ({self.status})"
+
+
+class HubEvent(models.Model):
+    """Events posted by hubs, from which the app itself evaluates alert rules."""
+
+    class Kind(models.TextChoices):
+        SERVER_START_FAILED = "server_start_failed", "Server start failed"
+        SERVER_START_SUCCEEDED = "server_start_succeeded", "Server start succeeded"
+
+    hub = models.ForeignKey("communities.Hub", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    user = models.CharField(max_length=150, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="hub_events"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["hub", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.hub_id}"

@@ -1,0 +1,28 @@
+"""Domain errors. Services raise them; the edges (forms, API, admin) turn them into messages."""
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the action. The message is meant for the user."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidTransition(DomainError):
+    """The object is not in a state that allows this action."""
+
+    status_code = 409
+
+
+class ConcurrentEdit(DomainError):
+    """Somebody else changed the object since it was loaded."""
+
+    status_code = 409
+
+
+class PermissionDenied(DomainError):
+    status_code = 403

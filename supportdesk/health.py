@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def broker_ok(timeout: float = 2.0) -> bool:
+    """Whether the Celery broker accepts a connection (Redis or the embedded transport)."""
+    from supportdesk.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+            # The filesystem transport "connects" without touching disk: check its folders.
+            if conn.transport_cls == "filesystem" or conn.transport.driver_type == "filesystem":
+                from pathlib import Path
+
+                options = app.conf.broker_transport_options
+                return all(
+                    Path(options[key]).is_dir() for key in ("data_folder_in", "control_folder")
+                )
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
+        logger.warning("broker check failed: %s", exc)
+        return False

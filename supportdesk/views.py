@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.roles import is_staff_member, representative_community
+from supportdesk.health import broker_ok
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request):
+    if is_staff_member(request.user):
+        return redirect("tickets:queue")
+    if representative_community(request.user):
+        return redirect("tickets:my_requests")
+    return redirect("incidents:status")
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+        logger.warning("healthz: database check failed: %s", exc)
+        checks["database"] = "error"
+    checks["broker"] = "ok" if broker_ok() else "error"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )

@@ -1,0 +1,109 @@
+from django.contrib import admin
+
+from tickets.models import CannedResponse, Message, RequestEvent, SupportRequest, TimeEntry
+
+
+class MessageInline(admin.StackedInline):
+    model = Message
+    extra = 0
+    fields = ("visibility", "author", "body", "link_url", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RequestEventInline(admin.TabularInline):
+    model = RequestEvent
+    extra = 0
+    fields = ("created_at", "kind", "actor", "detail")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SupportRequest)
+class SupportRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "subject",
+        "community",
+        "hub",
+        "category",
+        "status",
+        "assignee",
+        "priority_rank",
+        "next_due_at",
+        "received_at",
+    )
+    list_filter = ("status", "category", "channel", "likely_incident")
+    search_fields = ("=id", "subject", "community__name", "requester__username")
+    list_select_related = ("community", "hub", "assignee")
+    autocomplete_fields = ("community", "hub", "requester", "assignee", "incident")
+    date_hierarchy = "received_at"
+    readonly_fields = (
+        "received_at",
+        "triaged_at",
+        "first_responded_at",
+        "resolved_at",
+        "closed_at",
+        "triage_due_at",
+        "first_response_due_at",
+        "timebox_due_at",
+        "auto_close_due_at",
+        "next_due_at",
+        "priority_rank",
+        "version",
+    )
+    inlines = [MessageInline, RequestEventInline]
+
+    @admin.display(ordering="id", description="Ref")
+    def reference(self, obj):
+        return obj.reference
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("request", "visibility", "author", "created_at")
+    list_filter = ("visibility",)
+    search_fields = ("body", "request__subject")
+    list_select_related = ("request", "author")
+    raw_id_fields = ("request", "author")
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("title", "purpose", "slug", "is_active", "updated_at")
+    list_filter = ("purpose", "is_active")
+    search_fields = ("title", "body")
+    prepopulated_fields = {"slug": ("title",)}
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(admin.ModelAdmin):
+    list_display = (
+        "worked_at",
+        "engineer",
+        "community",
+        "request",
+        "incident",
+        "minutes",
+        "counts_against_budget",
+    )
+    list_filter = ("counts_against_budget", "budget_month")
+    search_fields = ("note", "community__name", "engineer__username")
+    list_select_related = ("engineer", "community", "request", "incident")
+    raw_id_fields = ("request", "incident", "engineer", "community")
+    date_hierarchy = "worked_at"
+
+
+@admin.register(RequestEvent)
+class RequestEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "request", "kind", "actor", "detail")
+    list_filter = ("kind",)
+    search_fields = ("detail",)
+    list_select_related = ("request", "actor")
+    raw_id_fields = ("request", "actor")

@@ -1,0 +1,343 @@
+"""Support requests (DOMAIN.md "Lifecycle of a non-incident request").
+
+State changes happen only in tickets/services.py. Deadlines are stored as indexed timestamps so
+that "what is due" is a range scan, never a computation over every open request."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class SupportRequest(models.Model):
+    class Category(models.TextChoices):
+        UNTRIAGED = "", "Not yet triaged"
+        INCIDENT = "incident", "Incident"
+        CHANGE = "change", "Change request"
+        GUIDANCE = "guidance", "Guidance request"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        TRIAGED = "triaged", "Triaged"
+        PLANNED = "planned", "In work planning"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.PLANNED)
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web form"
+        EMAIL = "email", "E-mail"
+        API = "api", "API"
+
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, related_name="requests"
+    )
+    hub = models.ForeignKey(
+        "communities.Hub", on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submitted_requests"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    subject = models.CharField(max_length=200)
+    description = models.TextField(help_text="Markdown; rendered sanitised.")
+
+    # The classification questions of the request form (DOMAIN.md "Kinds of support request").
+    cannot_log_in = models.BooleanField(default=False)
+    cannot_start_servers = models.BooleanField(default=False)
+    cannot_run_code = models.BooleanField(default=False)
+    cannot_use_dask = models.BooleanField(default=False)
+    affected_users = models.PositiveIntegerField(default=0)
+    likely_incident = models.BooleanField(default=False)
+
+    category = models.CharField(
+        max_length=20, choices=Category.choices, default=Category.UNTRIAGED, blank=True
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+    )
+    engineering_issue_url = models.URLField(blank=True)
+
+    # Priority factors (DOMAIN.md "Priority order"); budget factors are derived from usage.
+    has_dedicated_funding = models.BooleanField(default=False)
+    impacts_many_communities = models.BooleanField(default=False)
+    aligns_with_team_goals = models.BooleanField(default=False)
+    aligns_with_upstream_goals = models.BooleanField(default=False)
+    high_single_community_impact = models.BooleanField(default=False)
+    priority_rank = models.PositiveSmallIntegerField(
+        default=7, db_index=True, help_text="1 is highest (DOMAIN.md order); incidents are 0."
+    )
+
+    # Event timestamps.
+    received_at = models.DateTimeField(db_index=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_requester_reply_at = models.DateTimeField(null=True, blank=True)
+
+    # Deadlines, computed by slo/services.py from the working-time calendar.
+    triage_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    timebox_due_at = models.DateTimeField(null=True, blank=True)
+    auto_close_due_at = models.DateTimeField(null=True, blank=True)
+    # The nearest pending deadline of the ones above: the queue's sort key.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+
+    # Optimistic locking: every write bumps it; a stale form is refused instead of lost.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["status", "next_due_at"], name="request_queue_idx"),
+            models.Index(fields=["community", "status", "-received_at"], name="request_comm_idx"),
+            models.Index(fields=["assignee", "status"], name="request_assignee_idx"),
+            # Partial indexes: a sweep reads only the rows whose clock is still running.
+            models.Index(
+                fields=["triage_due_at"],
+                condition=Q(triaged_at__isnull=True, status="new"),
+                name="request_triage_due_idx",
+            ),
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=Q(
+                    first_responded_at__isnull=True, status__in=["new", "triaged", "planned"]
+                ),
+                name="request_response_due_idx",
+            ),
+            models.Index(
+                fields=["auto_close_due_at"],
+                condition=Q(status="resolved"),
+                name="request_autoclose_due_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=["", "incident", "change", "guidance"]),
+                name="request_category_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["new", "triaged", "planned", "resolved", "closed"]),
+                name="request_status_valid",
+            ),
+            # Past "new" a request has been triaged into exactly one category.
+            models.CheckConstraint(
+                condition=Q(status="new") | (~Q(category="") & Q(triaged_at__isnull=False)),
+                name="request_triaged_has_category",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "closed"]) | Q(resolved_at__isnull=False),
+                name="request_resolved_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="request_closed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority_rank__gte=0, priority_rank__lte=8),
+                name="request_priority_rank_range",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="request_version_positive"),
+            models.CheckConstraint(
+                condition=Q(triaged_at__isnull=True) | Q(triaged_at__gte=F("received_at")),
+                name="request_triaged_after_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"SD-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def draws_on_budget(self) -> bool:
+        return self.category != self.Category.INCIDENT
+
+
+class Message(models.Model):
+    """One entry of a request's conversation: a public reply or an internal note."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public reply"
+        INTERNAL = "internal", "Internal note"
+
+    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    body = models.TextField(help_text="Markdown; rendered sanitised.")
+    link_url = models.URLField(blank=True, help_text="An attached link (logs, screenshots).")
+    canned_response = models.ForeignKey(
+        "CannedResponse", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_from_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["request", "visibility", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visibility__in=["public", "internal"]), name="message_visibility_valid"
+            ),
+            # Representatives cannot write internal notes.
+            models.CheckConstraint(
+                condition=Q(visibility="public") | Q(is_from_staff=True),
+                name="message_internal_only_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_visibility_display()} on {self.request.reference}"
+
+
+class CannedResponse(models.Model):
+    """Editable templates (DOMAIN.md "Canned responses"). Placeholders like {representative_name},
+    {reference}, {subject}, {hub}, {community}, {steward_name}, {link} are filled when a steward
+    picks one; the text stays editable before sending."""
+
+    class Purpose(models.TextChoices):
+        INCIDENT_ACK = "incident_ack", "Incident acknowledgement"
+        INCIDENT_UPDATE = "incident_update", "Incident update"
+        NOT_AN_OUTAGE = "not_an_outage", "Not an outage: entered work planning"
+        RESOLUTION = "resolution", "Resolution confirmation"
+        CLOSING = "closing", "Closing notice"
+        INCIDENT_RESOLVED = "incident_resolved", "Incident resolved"
+        OTHER = "other", "Other"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=30, choices=Purpose.choices, db_index=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["purpose", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TimeEntry(models.Model):
+    """Time worked. Counts against the community's budget unless the work was an incident."""
+
+    request = models.ForeignKey(
+        SupportRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="time_entries"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="time_entries",
+    )
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, related_name="time_entries"
+    )
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    minutes = models.PositiveIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+    worked_at = models.DateTimeField()
+    # First day of the month of worked_at in the community's time zone: the budget it draws on.
+    budget_month = models.DateField()
+    counts_against_budget = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-worked_at"]
+        verbose_name_plural = "time entries"
+        indexes = [
+            models.Index(
+                fields=["community", "budget_month"],
+                condition=Q(counts_against_budget=True),
+                name="timeentry_budget_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gt=0, minutes__lte=24 * 60), name="timeentry_minutes_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(request__isnull=False) | Q(incident__isnull=False),
+                name="timeentry_has_subject",
+            ),
+            # Incident work never draws on the support budget (DOMAIN.md).
+            models.CheckConstraint(
+                condition=Q(incident__isnull=True) | Q(counts_against_budget=False),
+                name="timeentry_incident_never_budget",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_month__day=1), name="timeentry_budget_month_first_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min by {self.engineer}"
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 2)
+
+
+class RequestEvent(models.Model):
+    """The audit trail: who did what to a request, and when. Shown as the request's history."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "Received"
+        TRIAGED = "triaged", "Triaged"
+        ASSIGNED = "assigned", "Assigned"
+        REPLIED = "replied", "Public reply"
+        NOTE = "note", "Internal note"
+        REQUESTER_REPLIED = "requester_replied", "Representative replied"
+        TIME_LOGGED = "time_logged", "Time logged"
+        ISSUE_LINKED = "issue_linked", "Engineering issue linked"
+        PRIORITY = "priority", "Priority changed"
+        RESOLVED = "resolved", "Resolved"
+        CONFIRMED = "confirmed", "Confirmed by representative"
+        CLOSED = "closed", "Closed"
+        AUTO_CLOSED = "auto_closed", "Closed automatically"
+        REOPENED = "reopened", "Reopened"
+        INCIDENT_DECLARED = "incident_declared", "Incident declared"
+
+    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["request", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.request_id}"
