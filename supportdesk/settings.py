@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "tickets",
     "incidents",
     "notifications",
+    # Project-wide template tags (supportdesk/templatetags).
+    "supportdesk",
 ]
 
 MIDDLEWARE = [
