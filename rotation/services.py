@@ -38,3 +38,30 @@ def stewards_on(day: datetime.date) -> list[Engineer]:
 def current_stewards(*, at: datetime.datetime | None = None) -> list[Engineer]:
     at = at or timezone.now()
     return stewards_on(timezone.localdate(at, timezone=datetime.UTC))
+
+
+def assignee_for_new_request(*, at: datetime.datetime | None = None):
+    """The on-duty steward with fewer open requests; on a tie the more junior one (who joined
+    the rotation last and is learning). None when nobody is on duty."""
+    from django.db.models import Count, Q
+
+    from accounts.models import User
+    from tickets.models import SupportRequest
+
+    stewards = current_stewards(at=at)
+    if not stewards:
+        return None
+    load = dict(
+        User.objects.filter(pk__in=[s.user_id for s in stewards])
+        .annotate(
+            open_count=Count(
+                "assigned_requests",
+                filter=Q(assigned_requests__status__in=SupportRequest.OPEN_STATUSES),
+            )
+        )
+        .values_list("pk", "open_count")
+    )
+    # stewards is most senior first, so reversed() puts the junior first for equal loads.
+    junior_first = list(reversed(stewards))
+    chosen = min(junior_first, key=lambda s: load.get(s.user_id, 0))
+    return chosen.user

@@ -89,12 +89,17 @@ class SupportRequest(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     last_requester_reply_at = models.DateTimeField(null=True, blank=True)
+    last_staff_reply_at = models.DateTimeField(null=True, blank=True)
 
     # Deadlines, computed by slo/services.py from the working-time calendar.
     triage_due_at = models.DateTimeField(null=True, blank=True)
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     timebox_due_at = models.DateTimeField(null=True, blank=True)
     auto_close_due_at = models.DateTimeField(null=True, blank=True)
+    # The public answer the representative is waiting for: set at receipt (the first response)
+    # and again whenever the representative replies; cleared by a public reply from the team.
+    # Kept apart from first_response_due_at, which records the first-response objective itself.
+    response_due_at = models.DateTimeField(null=True, blank=True)
     # The nearest pending deadline of the ones above: the queue's sort key.
     next_due_at = models.DateTimeField(null=True, blank=True)
 
@@ -121,6 +126,11 @@ class SupportRequest(models.Model):
                     first_responded_at__isnull=True, status__in=["new", "triaged", "planned"]
                 ),
                 name="request_response_due_idx",
+            ),
+            models.Index(
+                fields=["response_due_at"],
+                condition=Q(status__in=["new", "triaged", "planned"]),
+                name="request_reply_due_idx",
             ),
             models.Index(
                 fields=["auto_close_due_at"],
