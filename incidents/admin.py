@@ -2,12 +2,8 @@ from django.contrib import admin
 
 from incidents.models import (
     ActionItem,
-    Alert,
-    AlertIntegration,
-    HubEvent,
     Incident,
     IncidentReport,
-    MaintenanceWindow,
     RoleAssignment,
     TimelineEntry,
 )
@@ -96,35 +92,3 @@ class ActionItemAdmin(admin.ModelAdmin):
     search_fields = ("description", "follow_up_url")
     list_select_related = ("report__incident", "owner")
     raw_id_fields = ("report", "owner")
-
-
-@admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
-    list_display = ("title", "starts_at", "ends_at", "cancelled_at", "announced_at")
-    list_filter = (("cancelled_at", admin.EmptyFieldListFilter),)
-    search_fields = ("title", "description")
-    autocomplete_fields = ("hubs",)
-    date_hierarchy = "starts_at"
-
-
-@admin.register(AlertIntegration)
-class AlertIntegrationAdmin(admin.ModelAdmin):
-    list_display = ("name", "hub_label", "is_active", "created_at")
-    readonly_fields = ("token_hash",)
-
-
-@admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "name", "status", "hub", "incident", "fingerprint")
-    list_filter = ("status", "suppressed_by_maintenance")
-    search_fields = ("name", "fingerprint")
-    list_select_related = ("hub", "incident", "integration")
-    raw_id_fields = ("hub", "incident")
-
-
-@admin.register(HubEvent)
-class HubEventAdmin(admin.ModelAdmin):
-    list_display = ("occurred_at", "hub", "kind", "user", "incident")
-    list_filter = ("kind",)
-    list_select_related = ("hub", "incident")
-    raw_id_fields = ("hub", "incident")

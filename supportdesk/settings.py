@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rotation",
     "tickets",
     "incidents",
+    "availability",
     "notifications",
     # Project-wide template tags (supportdesk/templatetags).
     "supportdesk",
