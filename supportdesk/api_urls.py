@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("incidents.api.urls")),
     path("", include("rotation.api.urls")),
     path("", include("communities.api.urls")),
+    path("", include("availability.api.urls")),
 ]

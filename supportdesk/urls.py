@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("availability.urls")),
     path("", include("tickets.urls")),
     path("", include("incidents.urls")),
     path("", include("rotation.urls")),
