@@ -1,0 +1,216 @@
+"""Deadlines: the organisation's calendar from the database, and the due timestamps of every
+request and incident, computed from supportdesk/worktime.py when the event that starts, stops or
+resets a clock happens. Stored in indexed columns, so "what is due" is one range query.
+
+Clocks (DOMAIN.md "Service level objectives"):
+
+| column                        | starts                            | stops / resets             |
+| ----------------------------- | --------------------------------- | -------------------------- |
+| request.triage_due_at         | received (8 wh)                   | triaged                    |
+| request.first_response_due_at | received (24 wh)                  | first public reply         |
+| request.response_due_at       | received; representative replies  | public reply from the team |
+| request.timebox_due_at        | triaged (30 working minutes)      | issue linked, resolved     |
+| request.auto_close_due_at     | resolved (48 wh)                  | reply (reopens), closed    |
+| incident.next_update_due_at   | declared; each update sent (3 wh) | resolved                   |
+| incident.escalation_due_at    | declared (30 working minutes)     | escalated, resolved        |
+| incident.auto_close_due_at    | resolved (48 wh)                  | confirmed, closed          |
+
+Non-incident clocks pause during reduced-capacity periods when the setting says so; incident
+clocks never do (incidents come before everything), but weekends and closed dates hold for all.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from slo.models import CalendarSettings, ClosedDate, SLOPolicy
+from supportdesk import capacity, worktime
+from supportdesk.worktime import WorkCalendar
+
+Clock = SLOPolicy.Clock
+HOUR = datetime.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Policies:
+    """A snapshot of the objectives, loaded once per operation."""
+
+    targets: dict[str, datetime.timedelta]
+    nudge_percent: dict[str, int]
+
+    def target(self, clock: str) -> datetime.timedelta:
+        return self.targets[clock]
+
+
+def load_policies() -> Policies:
+    targets = {c: datetime.timedelta(minutes=m) for c, m in SLOPolicy.DEFAULT_MINUTES.items()}
+    nudge = dict.fromkeys(targets, 75)
+    for policy in SLOPolicy.objects.all():
+        targets[policy.clock] = datetime.timedelta(minutes=policy.target_minutes)
+        nudge[policy.clock] = policy.nudge_at_percent
+    return Policies(targets=targets, nudge_percent=nudge)
+
+
+def reduced_capacity_dates(years: Iterable[int]) -> list[datetime.date]:
+    """Year edges and the days when at least the configured share of the roster has a public
+    holiday. The holiday computation is pure but not free, so it is cached per roster."""
+    from rotation.models import Engineer
+
+    config = CalendarSettings.load()
+    countries = sorted(Engineer.objects.filter(is_active=True).values_list("country", flat=True))
+    years = sorted(set(years))
+    share = config.holiday_overlap_percent
+    key = f"slo:reduced:{','.join(map(str, years))}:{','.join(countries)}:{share}"
+    dates = cache.get(key)
+    if dates is None:
+        dates = capacity.reduced_capacity_dates(
+            years, countries, share=config.holiday_overlap_percent / 100
+        )
+        cache.set(key, dates, 24 * 3600)
+    return dates
+
+
+def calendar_for(
+    *, timezone_name: str | None = None, incident: bool = False, around: datetime.date | None = None
+) -> WorkCalendar:
+    """The working-time calendar for a clock. `around` bounds which years of reduced capacity are
+    loaded (the year before it to two after: far more than any clock spans)."""
+    config = CalendarSettings.load()
+    zone = timezone_name or config.reference_timezone
+    around = around or timezone.now().date()
+    first, last = around - datetime.timedelta(days=400), around + datetime.timedelta(days=800)
+    closed = set(
+        ClosedDate.objects.filter(date__range=(first, last)).values_list("date", flat=True)
+    )
+    if not incident and config.pause_during_reduced_capacity:
+        closed.update(reduced_capacity_dates(range(first.year, last.year + 1)))
+    return WorkCalendar(timezone=zone, closed_dates=closed)
+
+
+def request_calendar(support_request) -> WorkCalendar:
+    incident = support_request.category == "incident"
+    return calendar_for(timezone_name=support_request.community.timezone, incident=incident)
+
+
+def incident_calendar() -> WorkCalendar:
+    return calendar_for(incident=True)
+
+
+def refresh_request_deadlines(
+    support_request,
+    *,
+    calendar: WorkCalendar | None = None,
+    policies: Policies | None = None,
+) -> list[str]:
+    """Recompute a request's deadline columns from its event timestamps. Returns the names of
+    the fields it sets (the caller saves them). Pure given the calendar and the policies."""
+    r = support_request
+    calendar = calendar or request_calendar(r)
+    policies = policies or load_policies()
+    add = worktime.add_working_time
+    is_open = r.status in ("new", "triaged", "planned")
+
+    r.triage_due_at = add(r.received_at, policies.target(Clock.TRIAGE), calendar)
+    r.first_response_due_at = add(r.received_at, policies.target(Clock.FIRST_RESPONSE), calendar)
+    r.timebox_due_at = (
+        add(r.triaged_at, policies.target(Clock.TIMEBOX), calendar) if r.triaged_at else None
+    )
+    r.auto_close_due_at = (
+        add(r.resolved_at, policies.target(Clock.AUTO_CLOSE), calendar)
+        if r.status == "resolved" and r.resolved_at
+        else None
+    )
+    if is_open:
+        waiting_since = _awaiting_response_since(r)
+        r.response_due_at = (
+            add(waiting_since, policies.target(Clock.FIRST_RESPONSE), calendar)
+            if waiting_since
+            else None
+        )
+    else:
+        r.response_due_at = None
+
+    pending = []
+    if r.status == "new" and r.triaged_at is None:
+        pending.append(r.triage_due_at)
+    if is_open and r.response_due_at:
+        pending.append(r.response_due_at)
+    if r.auto_close_due_at:
+        pending.append(r.auto_close_due_at)
+    r.next_due_at = min(pending) if pending else None
+    return [
+        "triage_due_at",
+        "first_response_due_at",
+        "timebox_due_at",
+        "auto_close_due_at",
+        "response_due_at",
+        "next_due_at",
+    ]
+
+
+def _awaiting_response_since(r) -> datetime.datetime | None:
+    """When the representative started waiting for an answer, or None if they are not."""
+    if r.first_responded_at is None:
+        return r.received_at
+    last_reply = r.last_staff_reply_at or r.first_responded_at
+    if r.last_requester_reply_at and r.last_requester_reply_at > last_reply:
+        return r.last_requester_reply_at
+    return None
+
+
+def refresh_incident_deadlines(
+    incident, *, calendar: WorkCalendar | None = None, policies: Policies | None = None
+) -> list[str]:
+    calendar = calendar or incident_calendar()
+    policies = policies or load_policies()
+    add = worktime.add_working_time
+    is_open = incident.state in ("triggered", "acknowledged")
+    if is_open:
+        since = incident.last_update_sent_at or incident.declared_at
+        incident.next_update_due_at = add(since, policies.target(Clock.INCIDENT_UPDATE), calendar)
+        incident.escalation_due_at = add(
+            incident.declared_at, policies.target(Clock.TIMEBOX), calendar
+        )
+    else:
+        incident.next_update_due_at = None
+    incident.auto_close_due_at = (
+        add(incident.resolved_at, policies.target(Clock.AUTO_CLOSE), calendar)
+        if incident.state == "resolved" and incident.resolved_at
+        else None
+    )
+    return ["next_update_due_at", "escalation_due_at", "auto_close_due_at"]
+
+
+def nudge_instant(
+    *, started: datetime.datetime, due: datetime.datetime, percent: int, calendar: WorkCalendar
+) -> datetime.datetime:
+    """The instant at which `percent` of the working time between `started` and `due` is used."""
+    span = worktime.working_time_between(started, due, calendar)
+    return worktime.add_working_time(started, span * percent / 100, calendar)
+
+
+def remaining_text(due: datetime.datetime | None, *, calendar: WorkCalendar, now=None) -> str:
+    if due is None:
+        return ""
+    return worktime.describe_remaining(now or timezone.now(), due, calendar)
+
+
+def is_overdue(due: datetime.datetime | None, *, now=None) -> bool:
+    return due is not None and due <= (now or timezone.now())
+
+
+def explain(
+    started: datetime.datetime,
+    clock: str,
+    *,
+    calendar: WorkCalendar,
+    policies: Policies | None = None,
+) -> str:
+    """Why a deadline is where it is, in words a representative can check."""
+    policies = policies or load_policies()
+    return worktime.explain_deadline(started, policies.target(clock), calendar)
