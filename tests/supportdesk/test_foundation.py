@@ -1,0 +1,176 @@
+"""The runnable stack: health check, production settings, admin coverage, demo data, compose."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.apps import apps
+from django.contrib import admin
+from django.core.management import call_command
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT_APPS = {
+    "accounts",
+    "communities",
+    "slo",
+    "rotation",
+    "tickets",
+    "incidents",
+    "availability",
+    "notifications",
+}
+
+
+@pytest.fixture
+def embedded_broker(tmp_path):
+    """Point the Celery app at a filesystem broker in a temporary folder."""
+    from supportdesk.celery import app
+
+    folders = {key: tmp_path / key for key in ("data_folder_in", "control_folder")}
+    for folder in folders.values():
+        folder.mkdir()
+    old = (app.conf.broker_url, dict(app.conf.broker_transport_options))
+    app.conf.broker_url = "filesystem://"
+    app.conf.broker_transport_options = {
+        "data_folder_in": str(folders["data_folder_in"]),
+        "data_folder_out": str(folders["data_folder_in"]),
+        "control_folder": str(folders["control_folder"]),
+    }
+    app.pool.force_close_all()
+    yield
+    app.conf.broker_url, app.conf.broker_transport_options = old
+    app.pool.force_close_all()
+
+
+def test_healthz_answers_200_when_database_and_broker_answer(client, db, embedded_broker):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_answers_503_when_the_broker_is_down(client, db):
+    from supportdesk.celery import app
+
+    old = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app.pool.force_close_all()
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = old
+        app.pool.force_close_all()
+    assert response.status_code == 503
+    assert response.json()["broker"] == "error"
+    assert response.json()["database"] == "ok"
+
+
+def test_healthz_with_real_redis(client, db, redis_url):
+    from supportdesk.celery import app
+
+    old = app.conf.broker_url
+    app.conf.broker_url = redis_url
+    app.pool.force_close_all()
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = old
+        app.pool.force_close_all()
+    assert response.status_code == 200, response.content
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={
+            "DEBUG": "0",
+            "SECRET_KEY": "k3Jv9Qz7Lr2Wm8Xt5Yp1Nb6Hc4Fd0Gs-Ua_Ve+Ri=Ot!Ey@Iw#Ph%Sj^Dk&Zl*Am",
+            "ALLOWED_HOSTS": "support.example.org",
+            "SUPPORTDESK_VAR_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = run_manage("check", env={"DEBUG": "0", "SUPPORTDESK_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_every_model_is_in_the_admin():
+    models = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
+    assert len(models) >= 20
+    missing = [m.__name__ for m in models if not admin.site.is_registered(m)]
+    assert missing == []
+
+
+def test_every_admin_changelist_renders(admin_client):
+    for model in admin.site._registry:
+        if model._meta.app_label not in PROJECT_APPS:
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+
+
+def test_seed_demo_is_idempotent(db):
+    from accounts.models import User
+    from communities.models import Community, Hub, SupportBudget
+    from tickets.models import SupportRequest
+
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    counts = [m.objects.count() for m in (User, Community, Hub, SupportBudget, SupportRequest)]
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert [
+        m.objects.count() for m in (User, Community, Hub, SupportBudget, SupportRequest)
+    ] == counts
+    assert counts[1] == 12
+    assert User.objects.filter(engineer__isnull=False).count() == 5
+
+
+def test_docker_compose_services_name_real_modules():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "beat", "migrate"} <= set(services)
+    for name in ("postgres", "redis", "web", "worker"):
+        assert "healthcheck" in services[name], name
+    assert compose["volumes"].keys() >= {"postgres-data", "redis-data"}
+
+    web = services["web"]["command"]
+    module, _, attr = web[web.index("gunicorn") + 1].partition(":")
+    assert callable(getattr(importlib.import_module(module), attr))
+    for name in ("worker", "beat"):
+        command = services[name]["command"]
+        celery_app = command[command.index("-A") + 1]
+        assert importlib.import_module(celery_app).celery_app.main == "supportdesk"
+    beat = services["beat"]["command"]
+    scheduler_path = beat[beat.index("--scheduler") + 1]
+    module, _, attr = scheduler_path.partition(":")
+    assert getattr(importlib.import_module(module), attr)
+    assert services["migrate"]["command"][-2:] == ["migrate", "--noinput"]
+    assert (ROOT / services["web"].get("build", ".")).joinpath("Dockerfile").exists() or (
+        ROOT / "Dockerfile"
+    ).exists()
