@@ -1,0 +1,217 @@
+"""Deadlines stored from the working-time engine: every event that starts, stops or resets a
+clock (DOMAIN.md "Service level objectives"), the organisation's calendar, and its settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from slo import services
+from slo.models import CalendarSettings, ClosedDate, SLOPolicy
+from tests.factories import CommunityFactory, IncidentFactory, SupportRequestFactory
+
+UTC = dt.UTC
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_reduced_capacity_by_default(db):
+    # Most tests pin the plain weekday clock; the reduced-capacity ones switch it back on.
+    config = CalendarSettings.load()
+    config.pause_during_reduced_capacity = False
+    config.save()
+
+
+def fresh_request(received: dt.datetime, **kwargs):
+    request = SupportRequestFactory(received_at=received, **kwargs)
+    services.refresh_request_deadlines(request)
+    return request
+
+
+def test_policies_ship_with_the_domain_defaults(db):
+    policies = services.load_policies()
+    assert policies.target("triage") == dt.timedelta(hours=8)
+    assert policies.target("first_response") == dt.timedelta(hours=24)
+    assert policies.target("incident_update") == dt.timedelta(hours=3)
+    assert policies.target("auto_close") == dt.timedelta(hours=48)
+    assert policies.target("timebox") == dt.timedelta(minutes=30)
+    assert set(policies.nudge_percent.values()) == {75}
+
+
+def test_request_received_friday_evening_is_due_for_triage_monday_morning(db):
+    request = fresh_request(at(2026, 11, 20, 20, 0))  # a Friday
+    assert request.triage_due_at == at(2026, 11, 23, 4, 0)
+    assert request.first_response_due_at == at(2026, 11, 23, 20, 0)
+    assert request.response_due_at == request.first_response_due_at
+    assert request.next_due_at == request.triage_due_at
+
+
+def test_request_received_on_saturday_starts_counting_monday(db):
+    request = fresh_request(at(2026, 11, 21, 10, 0))
+    assert request.triage_due_at == at(2026, 11, 23, 8, 0)
+
+
+def test_admin_closed_date_is_not_counted(db):
+    ClosedDate.objects.create(date=dt.date(2026, 11, 23), name="Team day off")
+    request = fresh_request(at(2026, 11, 20, 20, 0))
+    assert request.triage_due_at == at(2026, 11, 24, 4, 0)
+
+
+def test_community_time_zone_moves_the_working_week(db):
+    # Friday 20:00 in Los Angeles is Saturday 04:00 UTC: still 4 working hours left locally.
+    community = CommunityFactory(timezone="America/Los_Angeles")
+    request = fresh_request(at(2026, 11, 21, 4, 0), community=community)
+    # Due Monday 04:00 Los Angeles time = 12:00 UTC.
+    assert request.triage_due_at == at(2026, 11, 23, 12, 0)
+
+
+def test_edited_policy_changes_new_deadlines(db):
+    SLOPolicy.objects.filter(clock="triage").update(target_minutes=4 * 60)
+    request = fresh_request(at(2026, 11, 23, 9, 0))
+    assert request.triage_due_at == at(2026, 11, 23, 13, 0)
+
+
+def test_triage_stops_the_triage_clock_but_not_the_response_clock(db):
+    request = fresh_request(at(2026, 11, 23, 9, 0))
+    request.status, request.category = "triaged", "change"
+    request.triaged_at = at(2026, 11, 23, 10, 0)
+    services.refresh_request_deadlines(request)
+    assert request.triage_due_at == at(2026, 11, 23, 17, 0)  # kept as the record of the target
+    assert request.next_due_at == request.response_due_at == at(2026, 11, 24, 9, 0)
+    assert request.timebox_due_at == at(2026, 11, 23, 10, 30)
+
+
+def test_public_reply_stops_the_response_clock(db):
+    request = fresh_request(at(2026, 11, 23, 9, 0))
+    request.status, request.category = "triaged", "guidance"
+    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
+    request.last_staff_reply_at = request.first_responded_at
+    services.refresh_request_deadlines(request)
+    assert request.response_due_at is None
+    assert request.next_due_at is None
+    assert request.first_response_due_at == at(2026, 11, 24, 9, 0)  # the objective's record
+
+
+def test_representative_reply_restarts_the_response_clock(db):
+    request = fresh_request(at(2026, 11, 23, 9, 0))
+    request.status, request.category = "triaged", "guidance"
+    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
+    request.last_staff_reply_at = request.first_responded_at
+    request.last_requester_reply_at = at(2026, 11, 27, 22, 0)  # Friday night
+    services.refresh_request_deadlines(request)
+    assert request.response_due_at == at(2026, 11, 30, 22, 0)  # 2 h Friday + 22 h Monday
+    assert request.next_due_at == request.response_due_at
+
+
+def test_staff_reply_after_representative_reply_stops_the_clock_again(db):
+    request = fresh_request(at(2026, 11, 23, 9, 0))
+    request.status, request.category = "triaged", "guidance"
+    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
+    request.last_requester_reply_at = at(2026, 11, 24, 10, 0)
+    request.last_staff_reply_at = at(2026, 11, 24, 11, 0)
+    services.refresh_request_deadlines(request)
+    assert request.response_due_at is None
+
+
+def test_resolution_starts_the_auto_close_clock_over_the_weekend(db):
+    request = fresh_request(at(2026, 11, 23, 9, 0))
+    request.status, request.category = "resolved", "change"
+    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
+    request.resolved_at = at(2026, 11, 26, 12, 0)  # Thursday noon
+    services.refresh_request_deadlines(request)
+    # Thu 12h + Fri 24h = 36h; 12 more on Monday.
+    assert request.auto_close_due_at == at(2026, 11, 30, 12, 0)
+    assert request.response_due_at is None
+    assert request.next_due_at == request.auto_close_due_at
+
+
+def test_closed_request_has_no_pending_deadline(db):
+    request = fresh_request(at(2026, 11, 23, 9, 0))
+    request.status, request.category = "closed", "change"
+    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
+    request.resolved_at = request.closed_at = at(2026, 11, 23, 11, 0)
+    services.refresh_request_deadlines(request)
+    assert request.next_due_at is None
+    assert request.auto_close_due_at is None
+    assert request.response_due_at is None
+
+
+def test_reduced_capacity_pauses_non_incident_clocks_by_default(db):
+    config = CalendarSettings.load()
+    config.pause_during_reduced_capacity = True
+    config.save()
+    # 28 Dec 2026 is in the last week of the year: the clock waits for 8 January 2027.
+    request = fresh_request(at(2026, 12, 23, 20, 0))
+    assert request.triage_due_at == at(2026, 12, 24, 4, 0)
+    late = fresh_request(at(2026, 12, 28, 9, 0))
+    assert late.triage_due_at == at(2027, 1, 8, 8, 0)
+
+
+def test_reduced_capacity_setting_off_keeps_the_plain_clock(db):
+    request = fresh_request(at(2026, 12, 28, 9, 0))
+    assert request.triage_due_at == at(2026, 12, 28, 17, 0)
+
+
+def test_incident_clocks_ignore_reduced_capacity(db):
+    config = CalendarSettings.load()
+    config.pause_during_reduced_capacity = True
+    config.save()
+    incident = IncidentFactory(declared_at=at(2026, 12, 28, 9, 0))
+    services.refresh_incident_deadlines(incident)
+    assert incident.next_update_due_at == at(2026, 12, 28, 12, 0)
+    assert incident.escalation_due_at == at(2026, 12, 28, 9, 30)
+
+
+def test_overlapping_public_holidays_of_the_roster_are_reduced_capacity(rotation):
+    config = CalendarSettings.load()
+    config.pause_during_reduced_capacity = True
+    config.save()
+    # The roster fixture has engineers in US, DE, GB, US: US Thanksgiving (26 Nov 2026) is a
+    # holiday for half of them.
+    assert dt.date(2026, 11, 26) in services.reduced_capacity_dates([2026])
+    assert dt.date(2026, 10, 3) not in services.reduced_capacity_dates([2026])  # DE only
+    request = fresh_request(at(2026, 11, 25, 20, 0))
+    assert request.triage_due_at == at(2026, 11, 27, 4, 0)
+
+
+def test_incident_update_clock_resets_when_an_update_is_sent(db):
+    incident = IncidentFactory(declared_at=at(2026, 11, 20, 22, 0))  # Friday 22:00
+    services.refresh_incident_deadlines(incident)
+    assert incident.next_update_due_at == at(2026, 11, 23, 1, 0)  # weekend not counted
+    incident.last_update_sent_at = at(2026, 11, 23, 0, 30)
+    services.refresh_incident_deadlines(incident)
+    assert incident.next_update_due_at == at(2026, 11, 23, 3, 30)
+
+
+def test_resolved_incident_stops_the_update_clock_and_starts_auto_close(db):
+    incident = IncidentFactory(declared_at=at(2026, 11, 23, 9, 0))
+    incident.state = "resolved"
+    incident.resolved_at = incident.impact_ended_at = at(2026, 11, 23, 11, 0)
+    services.refresh_incident_deadlines(incident)
+    assert incident.next_update_due_at is None
+    assert incident.auto_close_due_at == at(2026, 11, 25, 11, 0)
+
+
+def test_nudge_instant_is_75_percent_of_working_time(db):
+    calendar = services.calendar_for()
+    started = at(2026, 11, 20, 20, 0)  # Friday 20:00, due Monday 04:00 (8 wh)
+    due = at(2026, 11, 23, 4, 0)
+    # 6 working hours: 4 on Friday evening, 2 on Monday.
+    assert services.nudge_instant(started=started, due=due, percent=75, calendar=calendar) == at(
+        2026, 11, 23, 2, 0
+    )
+
+
+@time_machine.travel(at(2026, 11, 23, 2, 0), tick=False)
+def test_remaining_and_explanation_are_in_working_time(db):
+    calendar = services.calendar_for()
+    assert services.remaining_text(at(2026, 11, 23, 4, 0), calendar=calendar) == "2 h left"
+    assert services.is_overdue(at(2026, 11, 23, 1, 0))
+    text = services.explain(at(2026, 11, 20, 20, 0), "triage", calendar=calendar)
+    assert "weekend not counted" in text
+    assert text.endswith("due Mon 23 Nov 04:00 UTC")
