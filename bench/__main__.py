@@ -1,0 +1,46 @@
+"""`make bench`: prints figures and writes them to var/bench/latest.json. Speed targets are
+reported here, never asserted in tests (a busy machine must not fail the build).
+
+Sections run in order; `python -m bench worktime deadlines` runs only those named."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import django
+
+SECTIONS = ["worktime", "deadlines"]
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings")
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    chosen = argv or SECTIONS
+    results: dict = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "python": platform.python_version(),
+        "database": connection.vendor,
+    }
+    print(f"supportdesk bench on {connection.vendor}, Python {platform.python_version()}\n")
+    for name in chosen:
+        module = __import__(f"bench.{name}_bench", fromlist=["run"])
+        print(f"== {name}")
+        results[name] = module.run()
+        print()
+    out = Path(settings.VAR_DIR) / "bench" / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"figures written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
