@@ -6,8 +6,58 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+from supportdesk.singleton import SingletonModel
+
+
+class AvailabilitySettings(SingletonModel):
+    """Admin-editable numbers behind alerting, maintenance warnings and the status page."""
+
+    failure_threshold = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Server starts that must fail in a row on one hub to open an incident.",
+    )
+    failure_window_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text="The failures must all fall within this many minutes.",
+    )
+    heavy_use_start_hour = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MaxValueValidator(23)],
+        help_text="Weekday daytime of heavy use starts at this hour, in each community's time "
+        "zone. Maintenance overlapping it is warned about.",
+    )
+    heavy_use_end_hour = models.PositiveSmallIntegerField(
+        default=18,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="…and ends at this hour (exclusive).",
+    )
+    status_cache_seconds = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text="How long the public status page may be served from the cache. Changes to "
+        "incidents and maintenance windows refresh it at once.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "availability settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(heavy_use_end_hour__gt=F("heavy_use_start_hour")),
+                name="availability_heavy_use_hours_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(failure_threshold__gte=1), name="availability_threshold_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Availability settings"
 
 
 class MaintenanceWindow(models.Model):
@@ -25,6 +75,12 @@ class MaintenanceWindow(models.Model):
     announced_at = models.DateTimeField(null=True, blank=True)
     start_announced_at = models.DateTimeField(null=True, blank=True)
     end_announced_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # What the scheduler was warned about (heavy use, reduced capacity) and chose to accept.
+    warnings = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,6 +93,13 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    def is_active_at(self, instant) -> bool:
+        return not self.is_cancelled and self.starts_at <= instant < self.ends_at
 
 
 class AlertIntegration(models.Model):
@@ -121,6 +184,51 @@ class HubEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at"]
         indexes = [models.Index(fields=["hub", "occurred_at"])]
+        constraints = [
+            # The same event posted twice (a retry) is recorded once.
+            models.UniqueConstraint(
+                fields=["hub", "kind", "user", "occurred_at"], name="hubevent_replay_dedupe"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.hub_id}"
+
+
+class AvailabilityLog(models.Model):
+    """The audit trail of this app: who scheduled or cancelled what, which status changed, which
+    incident monitoring opened. Services write one row per state change."""
+
+    class Kind(models.TextChoices):
+        MAINTENANCE_SCHEDULED = "maintenance_scheduled", "Maintenance scheduled"
+        MAINTENANCE_CANCELLED = "maintenance_cancelled", "Maintenance cancelled"
+        MAINTENANCE_STARTED = "maintenance_started", "Maintenance started"
+        MAINTENANCE_ENDED = "maintenance_ended", "Maintenance ended"
+        STATUS_CHANGED = "status_changed", "Hub status changed"
+        OVERRIDE_SET = "override_set", "Status override set"
+        OVERRIDE_CLEARED = "override_cleared", "Status override cleared"
+        INCIDENT_OPENED = "incident_opened", "Incident opened by monitoring"
+        INTEGRATION_CREATED = "integration_created", "Alert integration created"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hub = models.ForeignKey(
+        "communities.Hub", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    window = models.ForeignKey(
+        MaintenanceWindow, on_delete=models.CASCADE, null=True, blank=True, related_name="log"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,23 +1,80 @@
 """Support budgets (DOMAIN.md "Support budget"): hours per community per month for non-incident
-work. Months are calendar months in the community's time zone."""
+work. Months are calendar months in the community's time zone.
+
+- The default budget comes from the team's capacity (BudgetSettings): hours an engineer works in
+  a month x the share they spend on support / communities one engineer serves. An admin may set
+  another figure per community and month (a SupportBudget row); months without a row use the
+  default.
+- Usage is the time logged on the community's requests that month, except incident work, which
+  is recorded but never counted. A TimeEntry carries its month (`budget_month`, computed from
+  `worked_at` in the community's zone when it is logged) and whether it counts; a request
+  re-triaged as an incident stops counting even if its entries were logged before.
+"""
 
 from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from communities.models import BudgetSettings, Community, SupportBudget
+from supportdesk.errors import DomainError
+
+# "Above 80%": the admin filter and the representative's notice agree on this line.
+NEARLY_EXHAUSTED_PERCENT = 80
+HUNDREDTH = Decimal("0.01")
+
+# The time entries behind a "used" figure. Both conditions, so that time logged before triage
+# stops counting once the request turns out to be an incident.
+COUNTS_AGAINST_BUDGET = Q(counts_against_budget=True) & ~Q(request__category="incident")
+
+
+def counted_time_entries():
+    """TimeEntry rows that draw on budgets (filter further by community and budget_month)."""
+    from tickets.models import TimeEntry
+
+    return TimeEntry.objects.filter(COUNTS_AGAINST_BUDGET)
+
+
+def minutes_to_hours(minutes: int) -> Decimal:
+    return (Decimal(minutes or 0) / 60).quantize(HUNDREDTH)
+
+
+# ---------------------------------------------------------------------------------------------
+# Months
 
 
 def month_of(instant: datetime.datetime, *, community: Community) -> datetime.date:
     """The first day of the month that `instant` falls in, in the community's time zone."""
     local = instant.astimezone(zoneinfo.ZoneInfo(community.timezone))
     return local.date().replace(day=1)
+
+
+def current_month(*, community: Community, at: datetime.datetime | None = None) -> datetime.date:
+    return month_of(at or timezone.now(), community=community)
+
+
+def add_months(month: datetime.date, count: int) -> datetime.date:
+    """The first day of the month `count` months after (negative: before) `month`."""
+    index = month.year * 12 + (month.month - 1) + count
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _require_first_day(month: datetime.date) -> None:
+    if isinstance(month, datetime.datetime) or not isinstance(month, datetime.date):
+        raise DomainError(f"A budget month must be a date, not {month!r}.", field="month")
+    if month.day != 1:
+        raise DomainError("A budget month is given by its first day.", field="month")
+
+
+# ---------------------------------------------------------------------------------------------
+# Budget and usage
 
 
 def default_budget_hours() -> Decimal:
@@ -54,17 +111,28 @@ class BudgetStatus:
     def exhausted(self) -> bool:
         return self.used >= self.hours
 
+    @property
+    def overrun(self) -> Decimal:
+        """Hours used beyond the budget (0 while within it)."""
+        return max(self.used - self.hours, Decimal("0"))
+
+    @property
+    def bar_percent(self) -> int:
+        """percent_used capped at 100, for the width of a progress bar."""
+        return min(self.percent_used, 100)
+
+    @property
+    def nearly_exhausted(self) -> bool:
+        return not self.exhausted and self.percent_used >= NEARLY_EXHAUSTED_PERCENT
+
 
 def used_hours(*, community: Community, month: datetime.date) -> Decimal:
-    from tickets.models import TimeEntry
-
     minutes = (
-        TimeEntry.objects.filter(
-            community=community, budget_month=month, counts_against_budget=True
-        ).aggregate(total=Sum("minutes"))["total"]
-        or 0
+        counted_time_entries()
+        .filter(community=community, budget_month=month)
+        .aggregate(total=Sum("minutes"))["total"]
     )
-    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
+    return minutes_to_hours(minutes or 0)
 
 
 def budget_status(*, community: Community, month: datetime.date | None = None) -> BudgetStatus:
@@ -75,3 +143,164 @@ def budget_status(*, community: Community, month: datetime.date | None = None) -
         hours=budget_hours(community=community, month=month),
         used=used_hours(community=community, month=month),
     )
+
+
+def budget_statuses_for_months(
+    *, community: Community, months: Iterable[datetime.date]
+) -> dict[datetime.date, BudgetStatus]:
+    """One community over several months, in at most three queries."""
+    months = sorted(set(months))
+    hours = dict(
+        SupportBudget.objects.filter(community=community, month__in=months).values_list(
+            "month", "hours"
+        )
+    )
+    minutes = dict(
+        counted_time_entries()
+        .filter(community=community, budget_month__in=months)
+        .values("budget_month")
+        .annotate(total=Sum("minutes"))
+        .values_list("budget_month", "total")
+    )
+    default = default_budget_hours() if len(hours) < len(months) else Decimal("0")
+    return {
+        month: BudgetStatus(
+            community_id=community.pk,
+            month=month,
+            hours=hours.get(month, default),
+            used=minutes_to_hours(minutes.get(month, 0)),
+        )
+        for month in months
+    }
+
+
+def budget_statuses(
+    *,
+    communities: Iterable[Community],
+    month: datetime.date | None = None,
+    at: datetime.datetime | None = None,
+) -> dict[int, BudgetStatus]:
+    """Each community's status for `month` (default: its own current month, in its own time
+    zone), keyed by community id, in at most three queries whatever the number of communities."""
+    at = at or timezone.now()
+    months = {c.pk: month or month_of(at, community=c) for c in communities}
+    if not months:
+        return {}
+    wanted = set(months.values())
+    hours = {
+        (community_id, m): h
+        for community_id, m, h in SupportBudget.objects.filter(
+            community_id__in=months, month__in=wanted
+        ).values_list("community_id", "month", "hours")
+    }
+    minutes = {
+        (community_id, m): total
+        for community_id, m, total in counted_time_entries()
+        .filter(community_id__in=months, budget_month__in=wanted)
+        .values("community_id", "budget_month")
+        .annotate(total=Sum("minutes"))
+        .values_list("community_id", "budget_month", "total")
+    }
+    missing = any((pk, m) not in hours for pk, m in months.items())
+    default = default_budget_hours() if missing else Decimal("0")
+    return {
+        pk: BudgetStatus(
+            community_id=pk,
+            month=m,
+            hours=hours.get((pk, m), default),
+            used=minutes_to_hours(minutes.get((pk, m), 0)),
+        )
+        for pk, m in months.items()
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Changes
+
+
+def budget_ensure_month(*, month: datetime.date | None = None) -> int:
+    """Give every active community a budget row for `month` (default: each community's current
+    month in its time zone) at the default hours, leaving existing rows alone. Idempotent, and
+    safe to run twice at once (for beat at each month start). Returns the rows created."""
+    if month is not None:
+        _require_first_day(month)
+    now = timezone.now()
+    communities = list(Community.objects.filter(is_active=True))
+    wanted = {(c.pk, month or month_of(now, community=c)) for c in communities}
+    if not wanted:
+        return 0
+    existing = set(
+        SupportBudget.objects.filter(
+            community_id__in={pk for pk, _ in wanted}, month__in={m for _, m in wanted}
+        ).values_list("community_id", "month")
+    )
+    missing = sorted(wanted - existing)
+    if not missing:
+        return 0
+    hours = default_budget_hours()
+    SupportBudget.objects.bulk_create(
+        [
+            SupportBudget(community_id=pk, month=m, hours=hours, note="Default from team capacity")
+            for pk, m in missing
+        ],
+        ignore_conflicts=True,  # a concurrent run created it first: same outcome
+    )
+    return len(missing)
+
+
+@transaction.atomic
+def budget_set_hours(
+    *,
+    community: Community,
+    month: datetime.date,
+    hours: Decimal,
+    note: str | None = None,
+) -> SupportBudget:
+    """Set a community's budget for one month. When that month is the community's current one,
+    the priority ranks of its open requests follow at once (an exhausted budget may be topped
+    up, or a budget cut may exhaust it)."""
+    from tickets.priority import priority_recompute_for_community
+
+    _require_first_day(month)
+    hours = Decimal(hours)
+    if hours < 0:
+        raise DomainError("A budget cannot be negative.", field="hours")
+    budget = (
+        SupportBudget.objects.select_for_update().filter(community=community, month=month).first()
+    )
+    if budget is None:
+        budget = SupportBudget(community=community, month=month)
+    budget.hours = hours
+    if note is not None:
+        budget.note = note
+    budget.save()
+    if month == current_month(community=community):
+        priority_recompute_for_community(community=community)
+    return budget
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerts
+
+
+def alert_thresholds() -> list[int]:
+    """BudgetSettings.alert_thresholds ("80,100") as sorted positive percentages; entries that
+    are not whole numbers are ignored rather than breaking every alert."""
+    values = set()
+    for part in BudgetSettings.load().alert_thresholds.split(","):
+        part = part.strip().rstrip("%").strip()
+        if part.isdigit() and int(part) > 0:
+            values.add(int(part))
+    return sorted(values)
+
+
+def budget_crossings(*, community: Community, month: datetime.date) -> list[int]:
+    """The alert thresholds (percent of the budget) that the community's usage in `month` has
+    reached, lowest first: [] below the first, [80] at 85%, [80, 100] when exhausted.
+
+    Pure with respect to history: it says where usage stands, not when it got there, so the
+    caller claims a notification per (community, month, threshold) to alert once each."""
+    status = budget_status(community=community, month=month)
+    if status.hours <= 0:
+        return alert_thresholds() if status.used > 0 else []
+    return [t for t in alert_thresholds() if status.used * 100 >= status.hours * t]

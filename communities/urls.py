@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from communities import views
 
 app_name = "communities"
-urlpatterns: list = []
+urlpatterns = [
+    path("budget/", views.budget, name="budget"),
+    path("communities/<slug:slug>/budget/", views.community_budget, name="community_budget"),
+]

@@ -57,6 +57,10 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # While pending: not before this instant. Set to a lease while one worker sends (so nobody
+    # else sends it meanwhile, and a worker that dies mid-send is retried after the lease), then
+    # to the back-off after a failed attempt. Read by the pending sweep, which retries.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -4,18 +4,27 @@
 the caller's transaction, so the claim commits or rolls back with the decision to send; a second
 call with the same key (a second beat tick, a second worker, a retried task) finds the row and
 sends nothing. Delivery is enqueued after commit; if the broker is down that is logged, the row
-stays pending, and `notifications_deliver_pending` (beat) delivers it later."""
+stays pending, and `notifications_deliver_pending` (beat) delivers it later.
+
+Delivery (`deliver`) takes a short lease on the row (`next_attempt_at`) in one transaction and
+sends outside it, so a slow mail server never holds a database lock (on SQLite that would be the
+whole database). A failed attempt is recorded (attempts, last_error) and given a back-off;
+the pending sweep retries it, up to MAX_ATTEMPTS, then the row is marked failed. The only window
+for a duplicate is a process dying between the send and the "sent" stamp right after it."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
+import time
 import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Notification
@@ -23,6 +32,18 @@ from notifications.models import Notification
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# Longer than any send can take (the task's hard time limit is 300 s): after it, a worker that
+# died mid-send is assumed gone and the pending sweep tries again.
+SEND_LEASE = datetime.timedelta(minutes=10)
+RETRY_BACKOFF = datetime.timedelta(minutes=1)  # doubled per failed attempt
+RETRY_BACKOFF_MAX = datetime.timedelta(hours=1)
+# A notification the post-commit enqueue should have delivered by now; older pending rows are
+# the pending sweep's (broker was down, worker lost the message).
+PENDING_GRACE = datetime.timedelta(minutes=1)
+# After a failed enqueue, this process stops trying the broker for a while: one web request that
+# claims several notifications must not wait for the broker timeout once per notification.
+BROKER_RETRY_AFTER_SECONDS = 30.0
+_broker_down_until = 0.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,8 @@ def notify(
         if not email:
             # A user without an address still sees the nudge in the app.
             channel = Notification.Channel.IN_APP
+    now = timezone.now()
+    in_app = channel == Notification.Channel.IN_APP
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -65,62 +88,141 @@ def notify(
                 url=url,
                 request=request,
                 incident=incident,
-                created_at=timezone.now(),
+                created_at=now,
+                status=Notification.Status.SENT if in_app else Notification.Status.PENDING,
+                sent_at=now if in_app else None,
             )
     except IntegrityError:
         return None
-    if channel == Notification.Channel.IN_APP:
-        Notification.objects.filter(pk=notification.pk).update(
-            status=Notification.Status.SENT, sent_at=timezone.now()
-        )
-        return notification
-    transaction.on_commit(lambda: enqueue_delivery(notification.pk))
+    if not in_app:
+        transaction.on_commit(lambda: enqueue_delivery(notification.pk))
     return notification
 
 
 def enqueue_delivery(notification_id: int) -> None:
+    """Hand the notification to a worker. Never raises: the row is pending in the database and
+    `notifications_deliver_pending` delivers whatever did not get through."""
+    global _broker_down_until
     from notifications.tasks import deliver_notification
+    from supportdesk.celery import app
 
+    eager = app.conf.task_always_eager
+    if not eager and time.monotonic() < _broker_down_until:
+        logger.warning(
+            "broker unavailable a moment ago; notification %s left for the pending sweep",
+            notification_id,
+        )
+        return
     try:
         deliver_notification.delay(notification_id)
-    except Exception:  # the broker being down must never fail the caller
+    except Exception:  # noqa: BLE001 - the broker being down must never fail the caller
+        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
         logger.exception(
             "could not enqueue notification %s; the pending sweep will deliver it",
             notification_id,
         )
 
 
+def reset_broker_breaker() -> None:
+    """Forget a recent broker failure (tests, or after an operator fixed the broker)."""
+    global _broker_down_until
+    _broker_down_until = 0.0
+
+
 class DeliveryError(Exception):
     pass
 
 
+def _backoff(attempts: int) -> datetime.timedelta:
+    return min(RETRY_BACKOFF * 2 ** max(attempts - 1, 0), RETRY_BACKOFF_MAX)
+
+
 def deliver(*, notification_id: int) -> bool:
-    """Send one pending notification. Returns True when sent now, False when there was nothing
-    to do. Raises DeliveryError (after recording it) so the task can retry with backoff."""
+    """Send one pending notification. Returns True when it was sent now; False when there was
+    nothing to do (sent already, being sent by another worker, backing off, given up on) or
+    when this attempt failed (recorded on the row; the pending sweep retries it)."""
+    now = timezone.now()
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True)
             .filter(pk=notification_id, status=Notification.Status.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .first()
         )
         if notification is None:
-            return False  # sent already, given up on, or being sent by another worker
+            return False
         notification.attempts += 1
-        try:
-            _send(notification)
-        except Exception as exc:  # every failure is recorded, then retried
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if notification.attempts >= MAX_ATTEMPTS:
-                notification.status = Notification.Status.FAILED
-            notification.save(update_fields=["attempts", "last_error", "status"])
-            if notification.status == Notification.Status.FAILED:
-                logger.error("notification %s failed for good: %s", notification.pk, exc)
-                return False
-            raise DeliveryError(notification.last_error) from exc
-        notification.status = Notification.Status.SENT
-        notification.sent_at = timezone.now()
-        notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-        return True
+        notification.next_attempt_at = now + SEND_LEASE
+        notification.save(update_fields=["attempts", "next_attempt_at"])
+
+    try:
+        _send(notification)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, then retried
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        final = notification.attempts >= MAX_ATTEMPTS
+        Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
+            last_error=error,
+            status=Notification.Status.FAILED if final else Notification.Status.PENDING,
+            next_attempt_at=None if final else timezone.now() + _backoff(notification.attempts),
+        )
+        if final:
+            logger.error(
+                "notification %s (%s) failed for good after %s attempts: %s",
+                notification.pk,
+                notification.key,
+                notification.attempts,
+                error,
+            )
+        else:
+            logger.warning(
+                "notification %s (%s) attempt %s failed, will retry: %s",
+                notification.pk,
+                notification.key,
+                notification.attempts,
+                error,
+            )
+        return False
+
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.SENT, sent_at=timezone.now(), next_attempt_at=None
+    )
+    return True
+
+
+def notifications_deliver_pending(
+    *,
+    now: datetime.datetime | None = None,
+    limit: int = 200,
+    time_budget_seconds: float = 45.0,
+) -> int:
+    """Deliver what the normal path did not: rows whose enqueue failed (broker down), whose
+    message was lost, or whose last attempt failed and whose back-off is over. Returns how many
+    were sent. Reads through the partial index on pending rows, oldest first."""
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            status=Notification.Status.PENDING, created_at__lte=now - PENDING_GRACE
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    started = time.monotonic()
+    sent = 0
+    for notification_id in ids:
+        if time.monotonic() - started > time_budget_seconds:
+            break  # the next tick carries on; a sweep must not outlive its interval
+        if deliver(notification_id=notification_id):
+            sent += 1
+    return sent
+
+
+def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (all of them, or those in `ids`)."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
 
 
 def _send(notification: Notification) -> None:

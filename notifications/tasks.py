@@ -1,4 +1,6 @@
-"""Thin tasks: load by id, call the service. Idempotent: a sent notification is never resent."""
+"""Thin tasks: ids as arguments, one service call each. Idempotent: a sent notification is never
+resent, and a failed attempt is recorded on the row and retried by `deliver_pending` with a
+back-off kept in the database (so a retry survives a broker restart)."""
 
 from __future__ import annotations
 
@@ -7,15 +9,13 @@ from celery import shared_task
 from notifications import services
 
 
-@shared_task(
-    name="notifications.deliver",
-    bind=True,
-    autoretry_for=(services.DeliveryError,),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=services.MAX_ATTEMPTS,
-    acks_late=True,
-)
-def deliver_notification(self, notification_id: int) -> bool:
+@shared_task(name="notifications.deliver", acks_late=True, time_limit=120, soft_time_limit=100)
+def deliver_notification(notification_id: int) -> bool:
     return services.deliver(notification_id=notification_id)
+
+
+@shared_task(
+    name="notifications.deliver_pending", acks_late=True, time_limit=120, soft_time_limit=100
+)
+def deliver_pending() -> int:
+    return services.notifications_deliver_pending()

@@ -68,3 +68,79 @@ def refresh_priority_rank(support_request, *, budget=None) -> list[str]:
         budget_fraction_used=budget.fraction_used if budget else 0.0,
     )
     return ["priority_rank"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Recomputing stored ranks: when time is logged, when a budget is edited, when the month turns.
+
+RECOMPUTE_BATCH = 500
+_RANK_FIELDS = (
+    "id",
+    "community_id",
+    "category",
+    "has_dedicated_funding",
+    "impacts_many_communities",
+    "aligns_with_team_goals",
+    "aligns_with_upstream_goals",
+    "high_single_community_impact",
+    "priority_rank",
+)
+
+
+def _recompute(requests, statuses) -> int:
+    """Store fresh ranks for `requests` (open ones) from precomputed `statuses`
+    ({community_id: BudgetStatus}); write only the rows whose rank changed, in batches.
+
+    The version field is deliberately not bumped: the rank is derived data, and a steward's
+    open form must not turn stale because a colleague logged time on another request."""
+    from tickets.models import SupportRequest
+
+    total = 0
+    last_pk = 0
+    # Keyset batches rather than one long cursor: writing to the table being read is unsafe on
+    # SQLite, and short reads keep PostgreSQL from holding a snapshot for the whole sweep.
+    while True:
+        batch = list(
+            requests.filter(pk__gt=last_pk).only(*_RANK_FIELDS).order_by("pk")[:RECOMPUTE_BATCH]
+        )
+        if not batch:
+            return total
+        last_pk = batch[-1].pk
+        changed = []
+        for r in batch:
+            before = r.priority_rank
+            refresh_priority_rank(r, budget=statuses.get(r.community_id))
+            if r.priority_rank != before:
+                changed.append(r)
+        if changed:
+            SupportRequest.objects.bulk_update(changed, ["priority_rank"])
+            total += len(changed)
+
+
+def priority_recompute_for_community(*, community, month=None) -> int:
+    """Recompute the ranks of one community's open requests from its budget for `month`
+    (default: its current month). Call it after logging time or editing the budget. Returns
+    how many ranks changed."""
+    from communities.services import budget_status
+    from tickets.models import SupportRequest
+
+    status = budget_status(community=community, month=month)
+    requests = SupportRequest.objects.filter(
+        community=community, status__in=SupportRequest.OPEN_STATUSES
+    )
+    return _recompute(requests, {community.pk: status})
+
+
+def priority_recompute_for_month(*, month=None) -> int:
+    """Recompute every open request's rank (for beat when the month turns: run it hourly, as
+    each community's month starts at its own local midnight). Each community's BudgetStatus is
+    computed once, for `month` or (default) its own current month. Returns how many changed."""
+    from communities.models import Community
+    from communities.services import budget_statuses
+    from tickets.models import SupportRequest
+
+    requests = SupportRequest.objects.filter(status__in=SupportRequest.OPEN_STATUSES)
+    community_ids = requests.values("community_id").distinct()
+    communities = Community.objects.filter(pk__in=community_ids)
+    statuses = budget_statuses(communities=communities, month=month)
+    return _recompute(requests, statuses)

@@ -4,6 +4,22 @@ from tickets import views
 
 app_name = "tickets"
 urlpatterns = [
-    path("desk/", views.queue, name="queue"),
+    # Representatives
     path("requests/", views.my_requests, name="my_requests"),
+    path("requests/new/", views.request_new, name="new"),
+    path("requests/<int:pk>/", views.request_detail, name="detail"),
+    path("requests/<int:pk>/received/", views.request_received, name="received"),
+    path("requests/<int:pk>/reply/", views.request_reply, name="reply"),
+    path("requests/<int:pk>/confirm/", views.request_confirm, name="confirm"),
+    # Stewards
+    path("desk/", views.queue, name="queue"),
+    path("desk/requests/<int:pk>/", views.desk_request, name="desk_request"),
+    path("desk/requests/<int:pk>/triage/", views.desk_triage, name="desk_triage"),
+    path("desk/requests/<int:pk>/reply/", views.desk_reply, name="desk_reply"),
+    path("desk/requests/<int:pk>/note/", views.desk_note, name="desk_note"),
+    path("desk/requests/<int:pk>/time/", views.desk_log_time, name="desk_log_time"),
+    path("desk/requests/<int:pk>/issue/", views.desk_link_issue, name="desk_link_issue"),
+    path("desk/requests/<int:pk>/priority/", views.desk_set_priority, name="desk_set_priority"),
+    path("desk/requests/<int:pk>/resolve/", views.desk_resolve, name="desk_resolve"),
+    path("desk/requests/<int:pk>/close/", views.desk_close, name="desk_close"),
 ]

@@ -1,31 +1,553 @@
+"""Web views of support requests: thin. Parse a form, call one service, turn a DomainError into
+a message and redisplay the page with what the user typed.
+
+Representatives: /requests/ (their community's requests), /requests/new/, /requests/<pk>/.
+Stewards (staff): /desk/ (the queue) and /desk/requests/<pk>/ with one small POST URL per action.
+"""
+
 from __future__ import annotations
 
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import is_staff_member, representative_community
+from accounts.roles import is_staff_member, member_community_ids, representative_community
+from communities.services import budget_status
+from slo.models import SLOPolicy
+from slo.services import explain, is_overdue, load_policies, remaining_text
+from supportdesk.errors import ConcurrentEdit, DomainError
+from tickets import forms, selectors, services
+from tickets.filters import SupportRequestFilter
 from tickets.models import SupportRequest
+from tickets.priority import RANK_LABELS
+
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_PAGE_SIZE = 25
 
 
-@login_required
-def queue(request):
-    if not is_staff_member(request.user):
-        raise PermissionDenied
-    requests = (
-        SupportRequest.objects.filter(status__in=SupportRequest.OPEN_STATUSES)
-        .select_related("community", "hub", "assignee")
-        .order_by("next_due_at")[:50]
-    )
-    return render(request, "tickets/queue.html", {"requests": requests})
+def staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
+def representative_required(view):
+    """The representative's actions (submit, reply, confirm): their community only."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if representative_community(request.user) is None:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+def _filter_data(request, *, default_state: str):
+    data = request.GET.copy()
+    if not data.get("state"):
+        data["state"] = default_state
+    return data
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+# --- representatives -------------------------------------------------------------------------
+
+
+@require_GET
 @login_required
 def my_requests(request):
-    community = representative_community(request.user)
-    if community is None:
+    if is_staff_member(request.user):
+        return redirect("tickets:queue")
+    if not member_community_ids(request.user):
         raise PermissionDenied
-    requests = SupportRequest.objects.filter(community=community).select_related("hub")[:50]
+    scope = selectors.request_scope_for(user=request.user).select_related("community", "hub")
+    filterset = SupportRequestFilter(
+        data=_filter_data(request, default_state="all"), queryset=scope, user=request.user
+    )
+    page = Paginator(filterset.qs.order_by("-received_at", "-pk"), DEFAULT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
-        request, "tickets/my_requests.html", {"requests": requests, "community": community}
+        request,
+        "tickets/my_requests.html",
+        {
+            "page": page,
+            "filterset": filterset,
+            "community": representative_community(request.user),
+            "can_submit": representative_community(request.user) is not None,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+@representative_required
+def request_new(request):
+    community = representative_community(request.user)
+    form = forms.RequestForm(request.POST or None, community=community)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                r = services.request_submit(
+                    requester=request.user,
+                    hub=data["hub"],
+                    subject=data["subject"],
+                    description=data["description"],
+                    cannot_log_in=data["cannot_log_in"],
+                    cannot_start_servers=data["cannot_start_servers"],
+                    cannot_run_code=data["cannot_run_code"],
+                    cannot_use_dask=data["cannot_use_dask"],
+                    affected_users=data["affected_users"],
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                status = exc.status_code
+            else:
+                return redirect("tickets:received", pk=r.pk)
+        else:
+            status = 400
+    likely = False
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        likely = services.meets_incident_definition(
+            affected_users=data["affected_users"] or 0,
+            **{name: data[name] for name in forms.RequestForm.SYMPTOMS},
+        )
+    return render(
+        request,
+        "tickets/request_form.html",
+        {
+            "form": form,
+            "community": community,
+            "likely_incident": likely,
+            "min_users": services.INCIDENT_MIN_AFFECTED_USERS,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def request_received(request, pk):
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    return render(
+        request,
+        "tickets/request_received.html",
+        {"r": r, "steps": selectors.what_happens_next(r)},
+    )
+
+
+def _render_detail(request, r, *, reply_form=None, status=200):
+    if reply_form is None:
+        reply_form = forms.ReplyForm(prefix="reply")
+    is_rep = representative_community(request.user) is not None and (
+        representative_community(request.user).pk == r.community_id
+    )
+    return render(
+        request,
+        "tickets/request_detail.html",
+        {
+            "r": r,
+            "conversation": selectors.conversation_for(request=r, user=request.user),
+            "reply_form": reply_form,
+            "can_act": is_rep,
+            "response_due_text": _response_due_text(r),
+        },
+        status=status,
+    )
+
+
+def _response_due_text(r: SupportRequest) -> str:
+    if not r.is_open or r.response_due_at is None:
+        return ""
+    return selectors.format_instant(r.response_due_at, r.community.timezone)
+
+
+@require_GET
+@login_required
+def request_detail(request, pk):
+    if is_staff_member(request.user):
+        return redirect("tickets:desk_request", pk=pk)
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    return _render_detail(request, r)
+
+
+@require_POST
+@representative_required
+def request_reply(request, pk):
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    form = forms.ReplyForm(request.POST, prefix="reply")
+    if not form.is_valid():
+        messages.error(request, "Your reply was not sent: please correct the errors below.")
+        return _render_detail(request, r, reply_form=form, status=400)
+    try:
+        services.request_reply(
+            request=r,
+            by=request.user,
+            body=form.cleaned_data["body"],
+            link_url=form.cleaned_data["link_url"],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _render_detail(request, r, reply_form=form, status=exc.status_code)
+    reopened = r.status == SupportRequest.Status.RESOLVED
+    messages.success(
+        request,
+        "Your reply was sent; the request is open again." if reopened else "Your reply was sent.",
+    )
+    return redirect("tickets:detail", pk=pk)
+
+
+@require_POST
+@representative_required
+def request_confirm(request, pk):
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    try:
+        services.request_confirm(request=r, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Thank you: {r.reference} is closed.")
+    return redirect("tickets:detail", pk=pk)
+
+
+# --- stewards --------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def queue(request):
+    scope = selectors.request_scope_for(user=request.user).select_related(
+        "community", "hub", "assignee"
+    )
+    filterset = SupportRequestFilter(
+        data=_filter_data(request, default_state="open"), queryset=scope, user=request.user
+    )
+    page = Paginator(selectors.queue_order(filterset.qs), _page_size(request)).get_page(
+        request.GET.get("page")
+    )
+    rows = selectors.annotate_deadlines(page.object_list)
+    for r in rows:
+        r.rank_label = RANK_LABELS.get(r.priority_rank, "")
+    return render(
+        request,
+        "tickets/queue.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filterset": filterset,
+            "query": _query_without_page(request),
+            "page_sizes": PAGE_SIZES,
+            "page_size": _page_size(request),
+        },
+    )
+
+
+def _declare_incident_url(r: SupportRequest) -> str | None:
+    # The incidents app owns that page; until it exists the button is left out.
+    try:
+        return f"{reverse('incidents:declare')}?request={r.pk}"
+    except NoReverseMatch:
+        return None
+
+
+def _deadlines(r: SupportRequest, calendars: selectors.Calendars):
+    """The request's clocks for the desk page: label, due, remaining words, explanation."""
+    calendar = calendars.for_request(r)
+    policies = load_policies()
+    clock = SLOPolicy.Clock
+    rows = []
+
+    def add(label, due, started=None, clock_name=None, done=None):
+        if due is None:
+            return
+        item = {"label": label, "due": due, "done": done, "explain": ""}
+        if done is None:
+            item["remaining"] = remaining_text(due, calendar=calendar)
+            item["overdue"] = is_overdue(due)
+        if started is not None and clock_name is not None:
+            item["explain"] = explain(started, clock_name, calendar=calendar, policies=policies)
+        rows.append(item)
+
+    add("Triage", r.triage_due_at, r.received_at, clock.TRIAGE, done=r.triaged_at)
+    add(
+        "First response",
+        r.first_response_due_at,
+        r.received_at,
+        clock.FIRST_RESPONSE,
+        done=r.first_responded_at,
+    )
+    if r.response_due_at and r.first_responded_at:
+        add("Answer to the representative's reply", r.response_due_at)
+    if r.auto_close_due_at:
+        add("Auto-close", r.auto_close_due_at, r.resolved_at, clock.AUTO_CLOSE)
+    return rows
+
+
+def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, status: int = 200):
+    bound = bound or {}
+    version = {"version": r.version}
+    reply_initial = dict(version)
+    canned_form = forms.CannedPickForm(request.GET or None)
+    if "reply" not in bound and request.GET.get("canned") and canned_form.is_valid():
+        canned = canned_form.cleaned_data["canned"]
+        reply_initial["body"] = services.canned_response_render(
+            canned=canned, request=r, by=request.user
+        )
+        reply_initial["canned_response"] = canned.pk
+    priority_initial = {name: getattr(r, name) for name in forms.PriorityForm.FACTORS}
+    form_set = {
+        "reply": bound.get("reply") or forms.ReplyForm(prefix="reply", initial=reply_initial),
+        "note": bound.get("note") or forms.NoteForm(prefix="note"),
+        "triage": bound.get("triage")
+        or forms.TriageForm(
+            prefix="triage",
+            support_request=r,
+            initial={**version, "category": r.category, "hub": r.hub_id},
+        ),
+        "time": bound.get("time") or forms.TimeForm(prefix="time"),
+        "issue": bound.get("issue")
+        or forms.IssueForm(prefix="issue", initial={**version, "url": r.engineering_issue_url}),
+        "priority": bound.get("priority")
+        or forms.PriorityForm(prefix="priority", initial={**version, **priority_initial}),
+        "resolve": bound.get("resolve") or forms.ResolveForm(prefix="resolve", initial=version),
+        "close": bound.get("close") or forms.CloseForm(prefix="close", initial=version),
+    }
+    calendars = selectors.Calendars()
+    entries = list(selectors.time_entries_for(request=r))
+    context = {
+        "r": r,
+        "forms": form_set,
+        "open_form": next(iter(bound), ""),
+        "canned_form": canned_form if request.GET.get("canned") else forms.CannedPickForm(),
+        "conversation": selectors.conversation_for(request=r, user=request.user),
+        "history": selectors.history_for(request=r),
+        "entries": entries,
+        "minutes_total": sum(e.minutes for e in entries),
+        "deadlines": _deadlines(r, calendars),
+        "budget": budget_status(community=r.community),
+        "rank_label": RANK_LABELS.get(r.priority_rank, ""),
+        "declare_incident_url": _declare_incident_url(r),
+        "is_closed": r.status == SupportRequest.Status.CLOSED,
+        "can_resolve": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED),
+        "can_link_issue": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED)
+        and r.category != SupportRequest.Category.INCIDENT,
+    }
+    return render(request, "tickets/desk_request.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def desk_request(request, pk):
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    return _render_desk(request, r)
+
+
+def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None):
+    """POST handler shared by the request page's actions: validate, call the service, redirect
+    back with a message; on a DomainError redisplay the page keeping what was typed."""
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    form_kwargs = (form_kwargs or (lambda r: {}))(r)
+    form = form_class(request.POST, prefix=key, **form_kwargs)
+    if not form.is_valid():
+        messages.error(request, "Nothing was changed: please correct the errors below.")
+        return _render_desk(request, r, bound={key: form}, status=400)
+    try:
+        run(r, form.cleaned_data)
+    except ConcurrentEdit as exc:
+        # Show the current request with the steward's input, now based on the new version:
+        # submitting again applies it knowingly.
+        r = selectors.request_get_for(user=request.user, pk=pk)
+        data = request.POST.copy()
+        if f"{key}-version" in data:
+            data[f"{key}-version"] = str(r.version)
+        form = form_class(data, prefix=key, **form_kwargs)
+        form.is_valid()
+        form.add_error(None, exc.message)
+        messages.error(request, exc.message)
+        return _render_desk(request, r, bound={key: form}, status=exc.status_code)
+    except DomainError as exc:
+        field = exc.field if exc.field in form.fields else None
+        form.add_error(field, exc.message)
+        messages.error(request, exc.message)
+        r = selectors.request_get_for(user=request.user, pk=pk)
+        return _render_desk(request, r, bound={key: form}, status=exc.status_code)
+    messages.success(request, success(r) if callable(success) else success)
+    return redirect("tickets:desk_request", pk=pk)
+
+
+@require_POST
+@staff_required
+def desk_triage(request, pk):
+    def run(r, data):
+        services.request_triage(
+            request=r,
+            by=request.user,
+            category=data["category"],
+            hub=data["hub"],
+            assignee=data["assignee"],
+            expected_version=data["version"],
+        )
+
+    return _desk_action(
+        request,
+        pk,
+        key="triage",
+        form_class=forms.TriageForm,
+        form_kwargs=lambda r: {"support_request": r},
+        run=run,
+        success="Triage saved.",
+    )
+
+
+@require_POST
+@staff_required
+def desk_reply(request, pk):
+    def run(r, data):
+        services.request_reply(
+            request=r,
+            by=request.user,
+            body=data["body"],
+            link_url=data["link_url"],
+            canned_response=data["canned_response"],
+            expected_version=data["version"],
+        )
+
+    return _desk_action(
+        request,
+        pk,
+        key="reply",
+        form_class=forms.ReplyForm,
+        run=run,
+        success="Reply sent to the representative.",
+    )
+
+
+@require_POST
+@staff_required
+def desk_note(request, pk):
+    def run(r, data):
+        services.request_add_note(request=r, by=request.user, body=data["body"])
+
+    return _desk_action(
+        request, pk, key="note", form_class=forms.NoteForm, run=run, success="Note added."
+    )
+
+
+@require_POST
+@staff_required
+def desk_log_time(request, pk):
+    def run(r, data):
+        services.request_log_time(
+            request=r,
+            by=request.user,
+            minutes=data["minutes"],
+            note=data["note"],
+            worked_at=data["worked_at"],
+        )
+
+    return _desk_action(
+        request, pk, key="time", form_class=forms.TimeForm, run=run, success="Time logged."
+    )
+
+
+@require_POST
+@staff_required
+def desk_link_issue(request, pk):
+    def run(r, data):
+        services.request_link_issue(
+            request=r,
+            by=request.user,
+            url=data["url"],
+            send_canned=data["send_canned"],
+            expected_version=data["version"],
+        )
+
+    return _desk_action(
+        request,
+        pk,
+        key="issue",
+        form_class=forms.IssueForm,
+        run=run,
+        success="Engineering issue linked; the request is in work planning.",
+    )
+
+
+@require_POST
+@staff_required
+def desk_set_priority(request, pk):
+    def run(r, data):
+        updated = services.request_set_priority(
+            request=r,
+            by=request.user,
+            expected_version=data["version"],
+            **{name: data[name] for name in forms.PriorityForm.FACTORS},
+        )
+        r.priority_rank = updated.priority_rank
+
+    return _desk_action(
+        request,
+        pk,
+        key="priority",
+        form_class=forms.PriorityForm,
+        run=run,
+        success=lambda r: (
+            f"Priority saved: rank {r.priority_rank}, {RANK_LABELS[r.priority_rank]}."
+        ),
+    )
+
+
+@require_POST
+@staff_required
+def desk_resolve(request, pk):
+    def run(r, data):
+        services.request_resolve(
+            request=r, by=request.user, body=data["body"], expected_version=data["version"]
+        )
+
+    return _desk_action(
+        request,
+        pk,
+        key="resolve",
+        form_class=forms.ResolveForm,
+        run=run,
+        success="Resolved; the resolution message was sent.",
+    )
+
+
+@require_POST
+@staff_required
+def desk_close(request, pk):
+    def run(r, data):
+        services.request_close(request=r, by=request.user, expected_version=data["version"])
+
+    return _desk_action(
+        request, pk, key="close", form_class=forms.CloseForm, run=run, success="Request closed."
     )
