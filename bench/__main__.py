@@ -14,16 +14,22 @@ from pathlib import Path
 
 import django
 
-SECTIONS = ["worktime", "deadlines"]
+SECTIONS = ["worktime", "deadlines", "dataset"]
+NEEDS_DATASET = {"dataset"}
 
 
 def main(argv: list[str]) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings")
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
+    from bench import database
 
     chosen = argv or SECTIONS
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings")
+    database.configure()
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
     results: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "python": platform.python_version(),
