@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from rotation import schedule
@@ -206,10 +207,10 @@ class Rotation:
         away = {o.engineer_id: o for o in active if o.kind == RotationOverride.Kind.AWAY}
         if away:
             n = len(self.engineers)
-            first = self.engineers.index(rostered[-1]) + 1  # after the rostered junior seat
-            candidates = iter(
-                self.engineers[(first + j) % n] for j in range(n)
-            )  # roster order after the team, cycling
+            # Roster order from the one after the rostered junior seat, cycling. One iterator
+            # for all seats, so a second absentee gets the cover after the first one's.
+            first = self.engineers.index(rostered[-1]) + 1
+            candidates = (self.engineers[(first + j) % n] for j in range(n))
             for i, member in enumerate(seats):
                 if member is None or member.pk not in away:
                     continue
@@ -454,7 +455,7 @@ def ics_calendar(*, engineer: Engineer, today: datetime.date | None = None) -> b
             "description",
             f"{engineer.roster_name} is a support steward from {period.starts:%d %b %Y} "
             f"to {period.ends - ONE_DAY:%d %b %Y} (inclusive). Schedule: "
-            f"{settings.SITE_URL}/rotation/",
+            f"{settings.SITE_URL}{reverse('rotation:schedule')}",
         )
         # Duty is background, not a meeting: it should not block the day as busy.
         event.add("transp", "TRANSPARENT")
