@@ -134,11 +134,12 @@ def request_new(request):
         else:
             status = 400
     likely = False
-    if form.is_bound and form.is_valid():
+    if form.is_bound:
+        # Said again when the form comes back, so that it shows without JavaScript too.
         data = form.cleaned_data
         likely = services.meets_incident_definition(
-            affected_users=data["affected_users"] or 0,
-            **{name: data[name] for name in forms.RequestForm.SYMPTOMS},
+            affected_users=data.get("affected_users") or 0,
+            **{name: bool(data.get(name)) for name in forms.RequestForm.SYMPTOMS},
         )
     return render(
         request,
@@ -330,7 +331,12 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         or forms.TriageForm(
             prefix="triage",
             support_request=r,
-            initial={**version, "category": r.category, "hub": r.hub_id},
+            initial={
+                **version,
+                "category": r.category,
+                "hub": r.hub_id,
+                "assignee": r.assignee_id,
+            },
         ),
         "time": bound.get("time") or forms.TimeForm(prefix="time"),
         "issue": bound.get("issue")

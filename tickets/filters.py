@@ -1,0 +1,132 @@
+"""One FilterSet for support requests, shared by the steward's queue, the representative's list
+and (later) the API. Pass `request=` (its user scopes the choices) or `user=`."""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django_filters.widgets import BooleanWidget
+
+from accounts.models import User
+from accounts.roles import is_staff_member, member_community_ids
+from communities.models import Community
+from tickets.models import SupportRequest
+from tickets.selectors import soon_thresholds
+
+Status = SupportRequest.Status
+Category = SupportRequest.Category
+
+STATE_CHOICES = [
+    ("open", "Open (new, triaged or planned)"),
+    (Status.NEW, "New"),
+    (Status.TRIAGED, "Triaged"),
+    (Status.PLANNED, "In work planning"),
+    (Status.RESOLVED, "Resolved"),
+    (Status.CLOSED, "Closed"),
+    ("all", "All"),
+]
+CATEGORY_CHOICES = [
+    ("untriaged", "Not yet triaged"),
+    (Category.INCIDENT, "Incident"),
+    (Category.CHANGE, "Change request"),
+    (Category.GUIDANCE, "Guidance request"),
+]
+DUE_CHOICES = [("soon", "Due within 4 working hours"), ("overdue", "Overdue")]
+
+
+class AnyYesNo(BooleanWidget):
+    """true/false in the query string, shown as Any / Yes / No."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+
+
+_REFERENCE = re.compile(r"^\s*(?:sd-?)?(\d{1,12})\s*$", re.IGNORECASE)
+
+
+class SupportRequestFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(
+        label="State", choices=STATE_CHOICES, method="filter_state", empty_label=None
+    )
+    category = django_filters.ChoiceFilter(
+        label="Category", choices=CATEGORY_CHOICES, method="filter_category", empty_label="Any"
+    )
+    community = django_filters.ModelChoiceFilter(
+        label="Community", queryset=Community.objects.none(), empty_label="Any"
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        label="Assignee",
+        queryset=User.objects.none(),
+        empty_label="Anyone",
+        null_label="Unassigned",
+    )
+    due = django_filters.ChoiceFilter(
+        label="Due", choices=DUE_CHOICES, method="filter_due", empty_label="Any time"
+    )
+    likely_incident = django_filters.BooleanFilter(label="Likely incident", widget=AnyYesNo)
+    q = django_filters.CharFilter(label="Search", method="filter_search")
+
+    class Meta:
+        model = SupportRequest
+        fields = ["state", "category", "community", "assignee", "due", "likely_incident", "q"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
+        user = user if user is not None else getattr(request, "user", None)
+        communities = Community.objects.order_by("name")
+        if is_staff_member(user):
+            self.filters["community"].queryset = communities
+            self.filters["assignee"].queryset = User.objects.filter(
+                is_staff=True, is_active=True
+            ).order_by("first_name", "last_name", "username")
+        else:
+            self.filters["community"].queryset = communities.filter(
+                pk__in=member_community_ids(user)
+            )
+            # Representatives do not filter by steward; the field stays but offers nobody.
+            self.filters["assignee"].queryset = User.objects.none()
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(status__in=SupportRequest.OPEN_STATUSES)
+        if value in Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+    def filter_category(self, queryset, name, value):
+        if value == "untriaged":
+            return queryset.filter(category=Category.UNTRIAGED)
+        return queryset.filter(category=value)
+
+    def filter_due(self, queryset, name, value):
+        now = timezone.now()
+        if value == "overdue":
+            return queryset.filter(next_due_at__lte=now)
+        # "Within 4 working hours" depends on the community's zone and on the clock's calendar.
+        zones = Community.objects.values_list("timezone", flat=True).distinct()
+        within = Q(pk__in=[])
+        for (zone, incident), threshold in soon_thresholds(zones, now=now).items():
+            kind = Q(category=Category.INCIDENT) if incident else ~Q(category=Category.INCIDENT)
+            within |= Q(community__timezone=zone, next_due_at__lte=threshold) & kind
+        return queryset.filter(within, next_due_at__gt=now)
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        text = (
+            Q(subject__icontains=value)
+            | Q(description__icontains=value)
+            | Q(community__name__icontains=value)
+            | Q(hub__name__icontains=value)
+        )
+        match = _REFERENCE.match(value)
+        if match and value.strip().lower().startswith("sd"):
+            return queryset.filter(pk=int(match.group(1)))
+        if match:  # a bare number: the reference, or a number in the text
+            return queryset.filter(Q(pk=int(match.group(1))) | text)
+        return queryset.filter(text)

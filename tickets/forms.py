@@ -1,0 +1,176 @@
+"""Forms of the representative's portal and the steward's request page. They parse input only;
+the rules live in tickets/services.py. Forms of the request page carry the `version` they were
+loaded with, and each has its own prefix so that the page's field ids are unique and stable."""
+
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import User
+from communities.models import Hub
+from tickets.models import CannedResponse, SupportRequest
+
+Category = SupportRequest.Category
+
+
+class VersionedForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class RequestForm(forms.Form):
+    hub = forms.ModelChoiceField(
+        label="Hub", queryset=Hub.objects.none(), empty_label="Choose a hub"
+    )
+    subject = forms.CharField(label="Subject", max_length=200)
+    description = forms.CharField(
+        label="Description",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="What happened, what you expected, links to notebooks or error messages. "
+        "Markdown is supported.",
+    )
+    cannot_log_in = forms.BooleanField(label="Users cannot log in", required=False)
+    cannot_start_servers = forms.BooleanField(
+        label="Users cannot start their servers", required=False
+    )
+    cannot_run_code = forms.BooleanField(
+        label="Users cannot run code (no kernel starts)", required=False
+    )
+    cannot_use_dask = forms.BooleanField(
+        label="Users cannot create or use Dask Gateway clusters", required=False
+    )
+    affected_users = forms.IntegerField(
+        label="How many users are affected?",
+        min_value=0,
+        max_value=1_000_000,
+        initial=0,
+        help_text="Your best estimate; 0 if nobody is blocked.",
+    )
+
+    SYMPTOMS = ("cannot_log_in", "cannot_start_servers", "cannot_run_code", "cannot_use_dask")
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        hubs = Hub.objects.filter(community=community, is_active=True).order_by("name")
+        self.fields["hub"].queryset = hubs
+        if not self.is_bound:
+            only = list(hubs[:2])
+            if len(only) == 1:
+                self.initial.setdefault("hub", only[0].pk)
+
+    def symptom_fields(self):
+        return [self[name] for name in self.SYMPTOMS]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply", widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown."
+    )
+    link_url = forms.URLField(
+        label="Attach a link (optional)",
+        required=False,
+        assume_scheme="https",
+        help_text="Logs, screenshots, a notebook: any https:// address.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    canned_response = forms.ModelChoiceField(
+        queryset=CannedResponse.objects.filter(is_active=True),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Internal note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only the team sees it.",
+    )
+
+
+class TriageForm(VersionedForm):
+    category = forms.ChoiceField(
+        label="Category",
+        choices=[("", "Choose…"), *[c for c in Category.choices if c[0]]],
+    )
+    hub = forms.ModelChoiceField(label="Hub", queryset=Hub.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(
+        label="Assignee", queryset=User.objects.none(), required=False, empty_label="Unchanged"
+    )
+
+    def __init__(self, *args, support_request: SupportRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hub"].queryset = Hub.objects.filter(
+            community_id=support_request.community_id
+        ).order_by("name")
+        self.fields["assignee"].queryset = User.objects.filter(
+            is_staff=True, is_active=True
+        ).order_by("first_name", "last_name", "username")
+
+
+class TimeForm(forms.Form):
+    minutes = forms.IntegerField(label="Minutes worked", min_value=1, max_value=24 * 60)
+    note = forms.CharField(label="What was done (optional)", max_length=300, required=False)
+    worked_at = forms.DateTimeField(
+        label="When (UTC, optional)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Blank means now.",
+    )
+
+
+class IssueForm(VersionedForm):
+    url = forms.URLField(
+        label="Engineering issue URL",
+        assume_scheme="https",
+        help_text="The issue labelled “support” in the engineering tracker.",
+    )
+    send_canned = forms.BooleanField(
+        label="Tell the representative it is not an outage and has entered work planning",
+        required=False,
+        initial=True,
+    )
+
+
+class PriorityForm(VersionedForm):
+    has_dedicated_funding = forms.BooleanField(label="Comes with dedicated funding", required=False)
+    impacts_many_communities = forms.BooleanField(label="Impacts many communities", required=False)
+    aligns_with_team_goals = forms.BooleanField(
+        label="Aligns with the team's existing goals", required=False
+    )
+    aligns_with_upstream_goals = forms.BooleanField(
+        label="Aligns with an upstream open-source project's goals", required=False
+    )
+    high_single_community_impact = forms.BooleanField(
+        label="High impact on a single community", required=False
+    )
+
+    FACTORS = (
+        "has_dedicated_funding",
+        "impacts_many_communities",
+        "aligns_with_team_goals",
+        "aligns_with_upstream_goals",
+        "high_single_community_impact",
+    )
+
+
+class ResolveForm(VersionedForm):
+    body = forms.CharField(
+        label="Resolution message",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        help_text="Sent to the representative. Blank sends the standard resolution message "
+        "(only once they have had an answer).",
+    )
+
+
+class CloseForm(VersionedForm):
+    pass
+
+
+class CannedPickForm(forms.Form):
+    canned = forms.ModelChoiceField(
+        label="Canned response",
+        queryset=CannedResponse.objects.filter(is_active=True).order_by("purpose", "title"),
+        empty_label="Choose a canned response",
+        to_field_name="slug",
+    )

@@ -1,0 +1,234 @@
+"""Permission-scoped reads of support requests, and the deadline words shown next to them.
+
+Scope: staff see every request; a community member (representative or hub administrator) sees
+their communities' requests and only the public conversation; anybody else sees nothing."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from django.db.models import F, Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.roles import is_staff_member, member_community_ids
+from slo.services import calendar_for, load_policies
+from supportdesk.worktime import WorkCalendar, add_working_time, describe_remaining
+from tickets.models import Message, RequestEvent, SupportRequest
+
+SOON = datetime.timedelta(hours=4)  # the queue's "due within 4 working hours"
+
+
+# --- scope -----------------------------------------------------------------------------------
+
+
+def request_scope_for(*, user) -> QuerySet[SupportRequest]:
+    """Every request the user may read (no filtering beyond permission)."""
+    qs = SupportRequest.objects.all()
+    if is_staff_member(user):
+        return qs
+    communities = member_community_ids(user)
+    if not communities:
+        return qs.none()
+    return qs.filter(community_id__in=communities)
+
+
+def request_list_for(*, user, filters: Mapping | None = None) -> QuerySet[SupportRequest]:
+    """The requests the user may see, filtered by `filters` (the query parameters of
+    tickets.filters.SupportRequestFilter), nearest deadline first for staff."""
+    from tickets.filters import SupportRequestFilter
+
+    qs = request_scope_for(user=user).select_related("community", "hub", "assignee")
+    if filters:
+        filterset = SupportRequestFilter(data=filters, queryset=qs, user=user)
+        # An invalid filter (e.g. a community outside the scope) matches nothing rather than
+        # silently being ignored.
+        qs = filterset.qs if filterset.is_valid() else qs.none()
+    return qs
+
+
+def queue_order(qs: QuerySet[SupportRequest]) -> QuerySet[SupportRequest]:
+    """Nearest deadline first; requests with no pending deadline last, oldest first."""
+    return qs.order_by(F("next_due_at").asc(nulls_last=True), "received_at", "pk")
+
+
+def request_get_for(*, user, pk) -> SupportRequest:
+    """One request the user may read, or 404 (outside the scope it does not exist)."""
+    try:
+        return (
+            request_scope_for(user=user)
+            .select_related("community", "hub", "requester", "assignee", "incident")
+            .get(pk=pk)
+        )
+    except (SupportRequest.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such request.") from exc
+
+
+def conversation_for(*, request: SupportRequest, user) -> QuerySet[Message]:
+    """The conversation: internal notes only for the team."""
+    qs = request.messages.select_related("author")
+    if not is_staff_member(user):
+        qs = qs.filter(visibility=Message.Visibility.PUBLIC)
+    return qs.order_by("created_at", "pk")
+
+
+def history_for(*, request: SupportRequest) -> QuerySet[RequestEvent]:
+    return request.events.select_related("actor").order_by("created_at", "pk")
+
+
+def time_entries_for(*, request: SupportRequest):
+    return request.time_entries.select_related("engineer").order_by("-worked_at", "-pk")
+
+
+def requests_with_public_messages(qs: QuerySet[SupportRequest]) -> QuerySet[SupportRequest]:
+    public = Message.objects.filter(visibility=Message.Visibility.PUBLIC)
+    return qs.prefetch_related(Prefetch("messages", queryset=public, to_attr="public_messages"))
+
+
+# --- deadlines in words ----------------------------------------------------------------------
+
+
+class Calendars:
+    """Working-time calendars for one page, built once.
+
+    slo.services.calendar_for reads the closed dates (a few queries); they are whole dates,
+    the same for every zone, so one calendar per kind (incident clocks ignore reduced capacity)
+    is loaded and re-zoned per community time zone in memory. A page costs the same queries
+    whatever its size and however many zones it shows."""
+
+    def __init__(self) -> None:
+        self._base: dict[bool, WorkCalendar] = {}
+        self._zoned: dict[tuple[str, bool], WorkCalendar] = {}
+
+    def get(self, *, timezone_name: str, incident: bool = False) -> WorkCalendar:
+        key = (timezone_name, incident)
+        calendar = self._zoned.get(key)
+        if calendar is None:
+            base = self._base.get(incident)
+            if base is None:
+                base = self._base[incident] = calendar_for(incident=incident)
+            calendar = WorkCalendar(timezone=timezone_name, closed_dates=base.closed_dates)
+            self._zoned[key] = calendar
+        return calendar
+
+    def for_request(self, r: SupportRequest) -> WorkCalendar:
+        return self.get(timezone_name=r.community.timezone, incident=r.category == "incident")
+
+
+def next_deadline_label(r: SupportRequest) -> str:
+    """Which clock `next_due_at` belongs to."""
+    if r.next_due_at is None:
+        return ""
+    if r.status == SupportRequest.Status.NEW and r.triage_due_at == r.next_due_at:
+        return "Triage"
+    if r.auto_close_due_at == r.next_due_at:
+        return "Auto-close"
+    if r.first_responded_at is None:
+        return "First response"
+    return "Response"
+
+
+def annotate_deadlines(
+    requests: Iterable[SupportRequest],
+    *,
+    now: datetime.datetime | None = None,
+    calendars: Calendars | None = None,
+) -> list[SupportRequest]:
+    """Set `due_label`, `due_text` ("3 h left", "overdue by 2 h") and `due_state` ("overdue",
+    "soon" or "") on each request, in Python: no query per row."""
+    now = now or timezone.now()
+    calendars = calendars or Calendars()
+    rows = list(requests)
+    for r in rows:
+        r.due_label = next_deadline_label(r)
+        r.due_text = ""
+        r.due_state = ""
+        if r.next_due_at is None:
+            continue
+        calendar = calendars.for_request(r)
+        r.due_text = describe_remaining(now, r.next_due_at, calendar)
+        if r.next_due_at <= now:
+            r.due_state = "overdue"
+        elif r.next_due_at <= add_working_time(now, SOON, calendar):
+            r.due_state = "soon"
+    return rows
+
+
+def soon_thresholds(
+    zones: Iterable[str], *, now: datetime.datetime | None = None
+) -> dict[tuple[str, bool], datetime.datetime]:
+    """For the "due within 4 working hours" filter: per (zone, incident), the latest deadline
+    that is still within 4 working hours of now."""
+    now = now or timezone.now()
+    calendars = Calendars()
+    return {
+        (zone, incident): add_working_time(
+            now, SOON, calendars.get(timezone_name=zone, incident=incident)
+        )
+        for zone in set(zones)
+        for incident in (False, True)
+    }
+
+
+# --- what the representative is told ---------------------------------------------------------
+
+
+def _working_time_words(delta: datetime.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        day_words = "one working day" if days == 1 else f"{days} working days"
+        return f"{day_words} ({minutes // 60} working hours)"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 working hour" if hours == 1 else f"{hours} working hours"
+    return f"{minutes} working minutes"
+
+
+def format_instant(instant: datetime.datetime, zone: str) -> str:
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone})"
+
+
+def what_happens_next(r: SupportRequest) -> list[str]:
+    """The lifecycle in plain words, with this request's own deadlines (DOMAIN.md)."""
+    from slo.models import SLOPolicy
+
+    policies = load_policies()
+    clock = SLOPolicy.Clock
+    zone = r.community.timezone
+    steps = []
+    if r.likely_incident:
+        steps.append(
+            "Your answers meet our incident definition (two or more users cannot log in, start "
+            "their servers, run code or use Dask Gateway), so we treat this as a likely "
+            "incident: it comes before all our other work."
+        )
+    if r.triage_due_at:
+        steps.append(
+            "We read it, decide whether it is an incident and categorise it within "
+            f"{_working_time_words(policies.target(clock.TRIAGE))}: "
+            f"by {format_instant(r.triage_due_at, zone)}."
+        )
+    if r.first_response_due_at:
+        steps.append(
+            "We reply with what we have found so far within "
+            f"{_working_time_words(policies.target(clock.FIRST_RESPONSE))}: "
+            f"by {format_instant(r.first_response_due_at, zone)}."
+        )
+    steps.append(
+        "If it cannot be fixed quickly, we open an engineering issue, tell you that it has "
+        "entered our work planning, and keep you posted on the request page."
+    )
+    steps.append(
+        "When it is resolved we send you a resolution message. Please confirm it, or reply if "
+        "something is still not right (a reply reopens the request). Without a reply we close "
+        f"it after {_working_time_words(policies.target(clock.AUTO_CLOSE))}."
+    )
+    steps.append(
+        f"Working time runs from Monday 00:00 to Saturday 00:00 ({zone}); weekends and the "
+        "team's holidays do not count."
+    )
+    return steps

@@ -1,0 +1,837 @@
+"""Every state change of a support request (DOMAIN.md "Lifecycle of a non-incident request").
+
+Each service takes keyword-only arguments, runs in one transaction, locks the request row,
+writes a RequestEvent (who did what, when), recomputes the stored deadlines from the
+working-time engine (slo.services) and the priority rank (tickets.priority), and claims its
+e-mails with notifications.services.notify, which delivers after commit.
+
+Field edits and transitions take `expected_version`: the version the steward's form loaded. A
+different version means a colleague changed the request in between, so the edit is refused
+(ConcurrentEdit) instead of silently overwriting theirs. Replies and notes only add rows, so
+nothing of anyone's can be lost by them; they are not refused for a stale version, except a
+steward's public reply, which should not go out without having seen a colleague's.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import is_staff_member, representative_community
+from communities.services import month_of
+from notifications.models import Notification
+from notifications.services import absolute_url, notify
+from slo.services import refresh_request_deadlines
+from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
+from tickets.canned import fill_placeholders
+from tickets.models import CannedResponse, Message, RequestEvent, SupportRequest, TimeEntry
+from tickets.priority import (
+    RANK_LABELS,
+    priority_recompute_for_community,
+    refresh_priority_rank,
+)
+
+Status = SupportRequest.Status
+Category = SupportRequest.Category
+Kind = RequestEvent.Kind
+
+# DOMAIN.md "Kinds of support request": two or more users and one of four symptoms.
+INCIDENT_MIN_AFFECTED_USERS = 2
+MAX_MINUTES_PER_ENTRY = 24 * 60
+
+# Used when an admin has deactivated or deleted the canned response of that purpose.
+FALLBACK_TEXT = {
+    CannedResponse.Purpose.NOT_AN_OUTAGE: (
+        "Hi {representative_name},\n\nWe looked into {reference} ({subject}): it is not an "
+        "outage, and it has entered our work planning. We track it at {link}.\n\n{steward_name}"
+    ),
+    CannedResponse.Purpose.RESOLUTION: (
+        "Hi {representative_name},\n\nWe believe {reference} ({subject}) is now resolved. "
+        "Please confirm, or reply if something is still not right.\n\n{steward_name}"
+    ),
+    CannedResponse.Purpose.CLOSING: (
+        "Hi {representative_name},\n\nWe have closed {reference} ({subject}). Reply to a new "
+        "request if anything is still not right.\n\n{steward_name}"
+    ),
+}
+
+
+# --- pure rules ------------------------------------------------------------------------------
+
+
+def meets_incident_definition(
+    *,
+    affected_users: int,
+    cannot_log_in: bool = False,
+    cannot_start_servers: bool = False,
+    cannot_run_code: bool = False,
+    cannot_use_dask: bool = False,
+) -> bool:
+    """DOMAIN.md: an incident when two or more users cannot log in, start their servers,
+    execute code, or create or use Dask Gateway clusters. Anything else is not."""
+    symptom = cannot_log_in or cannot_start_servers or cannot_run_code or cannot_use_dask
+    return bool(symptom) and (affected_users or 0) >= INCIDENT_MIN_AFFECTED_USERS
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _require_staff(user, action: str) -> None:
+    if not is_staff_member(user):
+        raise PermissionDenied(f"Only the support team can {action}.")
+
+
+def _is_representative_of(user, request: SupportRequest) -> bool:
+    community = representative_community(user)
+    return community is not None and community.pk == request.community_id
+
+
+def _lock(request: SupportRequest, expected_version: int | None = None) -> SupportRequest:
+    """The request's row, locked for this transaction, with what the services read."""
+    locked = (
+        SupportRequest.objects.select_for_update(of=("self",))
+        .select_related("community", "hub", "requester", "assignee")
+        .get(pk=request.pk)
+    )
+    if expected_version is not None and locked.version != int(expected_version):
+        raise ConcurrentEdit(
+            f"{locked.reference} was changed by someone else after you opened it. "
+            "Check the current state below; what you typed has been kept, submit again to apply it."
+        )
+    return locked
+
+
+def _save(r: SupportRequest, fields: list[str]) -> None:
+    r.version += 1
+    r.save(update_fields=sorted({*fields, "version", "updated_at"}))
+
+
+def _record(
+    r: SupportRequest, kind: str, by, at: datetime.datetime, detail: str = "", **data
+) -> RequestEvent:
+    return RequestEvent.objects.create(
+        request=r,
+        kind=kind,
+        actor=by if by is not None and by.is_authenticated else None,
+        detail=detail[:500],
+        data=data,
+        created_at=at,
+    )
+
+
+def _clean_text(value: str, *, field: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(f"{what} cannot be empty.", field=field)
+    return value
+
+
+def _clean_url(value: str, *, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError as exc:
+        raise DomainError("Enter a full web address starting with https://.", field=field) from exc
+    return value
+
+
+def _rep_url(r: SupportRequest) -> str:
+    return reverse("tickets:detail", args=[r.pk])
+
+
+def _desk_url(r: SupportRequest) -> str:
+    return reverse("tickets:desk_request", args=[r.pk])
+
+
+def _subject(r: SupportRequest, text: str) -> str:
+    """E-mail subjects start with the reference, so that replies can be threaded."""
+    return f"[{r.reference}] {text}"
+
+
+def _canned(purpose: str) -> CannedResponse | None:
+    return CannedResponse.objects.filter(purpose=purpose, is_active=True).order_by("pk").first()
+
+
+def _canned_text(purpose: str, r: SupportRequest, by, **extra: str) -> tuple[str, CannedResponse]:
+    canned = _canned(purpose)
+    template = canned.body if canned else FALLBACK_TEXT[purpose]
+    return fill_placeholders(template, _placeholder_values(r, by, **extra)), canned
+
+
+def _placeholder_values(r: SupportRequest, by, *, context: str = "", link: str = "") -> dict:
+    requester = r.requester
+    return {
+        "representative_name": requester.first_name or requester.display_name,
+        "reference": r.reference,
+        "subject": r.subject,
+        "hub": r.hub.name if r.hub_id else f"the {r.community.name} hub",
+        "community": r.community.name,
+        "steward_name": by.display_name if by is not None else "The support team",
+        "link": link or r.engineering_issue_url or absolute_url(_rep_url(r)),
+        "context": context,
+    }
+
+
+def _post_public_staff_message(
+    r: SupportRequest,
+    *,
+    by,
+    body: str,
+    at: datetime.datetime,
+    link_url: str = "",
+    canned_response: CannedResponse | None = None,
+) -> tuple[Message, list[str]]:
+    """A public answer from the team: it stops the response clocks. Returns the changed fields."""
+    message = Message.objects.create(
+        request=r,
+        author=by,
+        visibility=Message.Visibility.PUBLIC,
+        body=body,
+        link_url=link_url,
+        canned_response=canned_response,
+        is_from_staff=True,
+        created_at=at,
+    )
+    fields = ["last_staff_reply_at"]
+    r.last_staff_reply_at = at
+    if r.first_responded_at is None:
+        r.first_responded_at = at
+        fields.append("first_responded_at")
+    return message, fields
+
+
+def _email_reply(r: SupportRequest, message: Message, by) -> None:
+    body = (
+        f"{by.display_name} replied to your request {r.reference} ({r.subject}):\n\n{message.body}"
+    )
+    if message.link_url:
+        body += f"\n\nLink: {message.link_url}"
+    body += "\n\nReply on the request page:"
+    notify(
+        key=f"message:{message.pk}:email:{r.requester_id}",
+        kind="request_reply",
+        subject=_subject(r, r.subject),
+        body=body,
+        user=r.requester,
+        url=_rep_url(r),
+        request=r,
+    )
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_submit(
+    *,
+    requester,
+    hub,
+    subject: str,
+    description: str,
+    cannot_log_in: bool = False,
+    cannot_start_servers: bool = False,
+    cannot_run_code: bool = False,
+    cannot_use_dask: bool = False,
+    affected_users: int = 0,
+    channel: str = SupportRequest.Channel.WEB,
+    at: datetime.datetime | None = None,
+) -> SupportRequest:
+    """A representative's request: stored, assigned to a steward on duty, its deadlines set,
+    and acknowledged by e-mail with what happens next."""
+    from rotation.services import assignee_for_new_request
+    from tickets.selectors import what_happens_next
+
+    community = representative_community(requester)
+    if community is None:
+        raise PermissionDenied("Only a community representative can submit a support request.")
+    if hub is not None and hub.community_id != community.pk:
+        raise DomainError(f"{hub} is not one of {community}'s hubs.", field="hub")
+    subject = _clean_text(subject, field="subject", what="The subject")
+    description = _clean_text(description, field="description", what="The description")
+    try:
+        affected_users = int(affected_users or 0)
+    except (TypeError, ValueError) as exc:
+        raise DomainError("Enter the number of affected users.", field="affected_users") from exc
+    if affected_users < 0:
+        raise DomainError(
+            "The number of affected users cannot be negative.", field="affected_users"
+        )
+    if channel not in SupportRequest.Channel.values:
+        raise DomainError(f"Unknown channel {channel!r}.", field="channel")
+    at = at or timezone.now()
+    symptoms = {
+        "cannot_log_in": bool(cannot_log_in),
+        "cannot_start_servers": bool(cannot_start_servers),
+        "cannot_run_code": bool(cannot_run_code),
+        "cannot_use_dask": bool(cannot_use_dask),
+    }
+    r = SupportRequest(
+        community=community,
+        hub=hub,
+        requester=requester,
+        channel=channel,
+        subject=subject[:200],
+        description=description,
+        affected_users=affected_users,
+        likely_incident=meets_incident_definition(affected_users=affected_users, **symptoms),
+        assignee=assignee_for_new_request(at=at),
+        received_at=at,
+        **symptoms,
+    )
+    refresh_request_deadlines(r)
+    refresh_priority_rank(r)
+    r.save()
+    _record(
+        r,
+        Kind.RECEIVED,
+        requester,
+        at,
+        detail=f"Received by {r.get_channel_display().lower()}"
+        + (" (likely incident)" if r.likely_incident else ""),
+        likely_incident=r.likely_incident,
+    )
+    if r.assignee_id:
+        _record(
+            r, Kind.ASSIGNED, None, at, detail=f"Assigned to {r.assignee}", assignee=r.assignee_id
+        )
+        notify(
+            key=f"request:{r.pk}:assigned:{r.assignee_id}:v{r.version}",
+            kind="request_assigned",
+            channel=Notification.Channel.IN_APP,
+            subject=_subject(r, f"Assigned to you: {r.subject}"),
+            body=f"{community}: {r.subject}",
+            user=r.assignee,
+            url=_desk_url(r),
+            request=r,
+        )
+    steps = "\n".join(f"- {step}" for step in what_happens_next(r))
+    notify(
+        key=f"request:{r.pk}:ack",
+        kind="request_ack",
+        subject=_subject(r, f"We received your request: {r.subject}"),
+        body=(
+            f"Hi {requester.first_name or requester.display_name},\n\n"
+            f"Thank you: we received your request {r.reference} ({r.subject}) for {community}.\n\n"
+            f"What happens next:\n{steps}\n\n"
+            "Follow it, reply or add a link on its page:"
+        ),
+        user=requester,
+        url=_rep_url(r),
+        request=r,
+    )
+    return r
+
+
+@transaction.atomic
+def request_triage(
+    *,
+    request: SupportRequest,
+    by,
+    category: str,
+    hub=None,
+    assignee=None,
+    expected_version: int | None,
+) -> SupportRequest:
+    """Categorise (step 2 of the lifecycle); optionally move to another hub of the community or
+    reassign. `hub=None` / `assignee=None` keep the current ones."""
+    _require_staff(by, "triage requests")
+    r = _lock(request, expected_version)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is closed: its category can no longer change.")
+    if category not in (Category.INCIDENT, Category.CHANGE, Category.GUIDANCE):
+        raise DomainError("Choose a category: incident, change or guidance.", field="category")
+    if hub is not None and hub.community_id != r.community_id:
+        raise DomainError(f"{hub} is not one of {r.community}'s hubs.", field="hub")
+    if assignee is not None and not is_staff_member(assignee):
+        raise DomainError(f"{assignee} is not on the support team.", field="assignee")
+    at = timezone.now()
+    fields = ["category", "priority_rank"]
+    changes = {}
+    old_category = r.category
+    if old_category != category:
+        changes["category"] = [old_category, category]
+    r.category = category
+    if r.status == Status.NEW:
+        r.status = Status.TRIAGED
+        r.triaged_at = at
+        fields += ["status", "triaged_at"]
+    if hub is not None and hub.pk != r.hub_id:
+        changes["hub"] = [r.hub_id, hub.pk]
+        r.hub = hub
+        fields.append("hub")
+    reassigned = assignee is not None and assignee.pk != r.assignee_id
+    if reassigned:
+        changes["assignee"] = [r.assignee_id, assignee.pk]
+        r.assignee = assignee
+        fields.append("assignee")
+    budget_moved = False
+    if (old_category == Category.INCIDENT) != (category == Category.INCIDENT):
+        # Incident work never draws on the budget, whenever the time was logged.
+        budget_moved = bool(
+            TimeEntry.objects.filter(request=r).update(
+                counts_against_budget=category != Category.INCIDENT
+            )
+        )
+    fields += refresh_request_deadlines(r)
+    refresh_priority_rank(r)
+    _save(r, fields)
+    _record(
+        r,
+        Kind.TRIAGED,
+        by,
+        at,
+        detail=f"Category: {r.get_category_display()}"
+        + (f"; hub: {r.hub}" if "hub" in changes else ""),
+        **changes,
+    )
+    if reassigned:
+        _record(r, Kind.ASSIGNED, by, at, detail=f"Assigned to {assignee}", assignee=assignee.pk)
+        if assignee.pk != by.pk:
+            notify(
+                key=f"request:{r.pk}:assigned:{assignee.pk}:v{r.version}",
+                kind="request_assigned",
+                channel=Notification.Channel.IN_APP,
+                subject=_subject(r, f"Assigned to you by {by}: {r.subject}"),
+                body=f"{r.community}: {r.subject}",
+                user=assignee,
+                url=_desk_url(r),
+                request=r,
+            )
+    if budget_moved:
+        # Its time left or joined the budget, and budget use orders the community's requests.
+        priority_recompute_for_community(community=r.community)
+    return r
+
+
+@transaction.atomic
+def request_reply(
+    *,
+    request: SupportRequest,
+    by,
+    body: str,
+    link_url: str = "",
+    canned_response: CannedResponse | None = None,
+    expected_version: int | None = None,
+) -> Message:
+    """A public reply. From the team it answers the representative (and is e-mailed to them);
+    from the representative it restarts the response clock and reopens a resolved request."""
+    staff = is_staff_member(by)
+    if not staff and not _is_representative_of(by, request):
+        raise PermissionDenied(
+            "Only the support team and the community's representative can reply."
+        )
+    body = _clean_text(body, field="body", what="The reply")
+    link_url = _clean_url(link_url, field="link_url")
+    r = _lock(request, expected_version)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(
+            f"{r.reference} is closed. If something is still not right, please open a new request."
+        )
+    at = timezone.now()
+    if staff:
+        message, fields = _post_public_staff_message(
+            r, by=by, body=body, at=at, link_url=link_url, canned_response=canned_response
+        )
+        fields += refresh_request_deadlines(r)
+        _save(r, fields)
+        _record(r, Kind.REPLIED, by, at, detail=body[:200], message=message.pk)
+        _email_reply(r, message, by)
+        return message
+
+    message = Message.objects.create(
+        request=r,
+        author=by,
+        visibility=Message.Visibility.PUBLIC,
+        body=body,
+        link_url=link_url,
+        is_from_staff=False,
+        created_at=at,
+    )
+    r.last_requester_reply_at = at
+    fields = ["last_requester_reply_at"]
+    _record(r, Kind.REQUESTER_REPLIED, by, at, detail=body[:200], message=message.pk)
+    if r.status == Status.RESOLVED:
+        # DOMAIN.md step 8: "A reply to a resolved request reopens it."
+        r.status = Status.TRIAGED
+        r.resolved_at = None
+        fields += ["status", "resolved_at"]
+        _record(r, Kind.REOPENED, by, at, detail="Reopened by the representative's reply")
+    fields += refresh_request_deadlines(r)
+    fields += refresh_priority_rank(r)
+    _save(r, fields)
+    if r.assignee_id:
+        notify(
+            key=f"message:{message.pk}:inapp:{r.assignee_id}",
+            kind="request_requester_replied",
+            channel=Notification.Channel.IN_APP,
+            subject=_subject(r, f"{by} replied: {r.subject}"),
+            body=body[:500],
+            user=r.assignee,
+            url=_desk_url(r),
+            request=r,
+        )
+    return message
+
+
+@transaction.atomic
+def request_add_note(*, request: SupportRequest, by, body: str) -> Message:
+    """An internal note: only the team ever sees it. It adds a row and changes no field of the
+    request, so it neither locks out nor is locked out by a colleague's edit."""
+    _require_staff(by, "write internal notes")
+    body = _clean_text(body, field="body", what="The note")
+    at = timezone.now()
+    message = Message.objects.create(
+        request=request,
+        author=by,
+        visibility=Message.Visibility.INTERNAL,
+        body=body,
+        is_from_staff=True,
+        created_at=at,
+    )
+    _record(request, Kind.NOTE, by, at, detail=body[:200], message=message.pk)
+    return message
+
+
+@transaction.atomic
+def request_log_time(
+    *,
+    request: SupportRequest,
+    by,
+    minutes: int,
+    note: str = "",
+    worked_at: datetime.datetime | None = None,
+) -> TimeEntry:
+    """Time worked on the request. It draws on the community's budget of the month it was worked
+    in (in the community's time zone), unless the request is an incident."""
+    _require_staff(by, "log time")
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError) as exc:
+        raise DomainError("Enter the time worked in minutes.", field="minutes") from exc
+    if not 0 < minutes <= MAX_MINUTES_PER_ENTRY:
+        raise DomainError("Log between 1 minute and 24 hours per entry.", field="minutes")
+    at = timezone.now()
+    worked_at = worked_at or at
+    if worked_at > at + datetime.timedelta(minutes=5):
+        raise DomainError("Time cannot be logged for work in the future.", field="worked_at")
+    r = _lock(request)
+    counts = r.category != Category.INCIDENT
+    entry = TimeEntry.objects.create(
+        request=r,
+        community=r.community,
+        engineer=by,
+        minutes=minutes,
+        note=(note or "").strip()[:300],
+        worked_at=worked_at,
+        budget_month=month_of(worked_at, community=r.community),
+        counts_against_budget=counts,
+    )
+    _record(
+        r,
+        Kind.TIME_LOGGED,
+        by,
+        at,
+        detail=f"{minutes} min" + ("" if counts else " (incident: not on the budget)"),
+        minutes=minutes,
+        entry=entry.pk,
+        counts_against_budget=counts,
+    )
+    if counts:
+        # Budget use moves every open request of the community in the priority order.
+        priority_recompute_for_community(community=r.community)
+    return entry
+
+
+@transaction.atomic
+def request_link_issue(
+    *,
+    request: SupportRequest,
+    by,
+    url: str,
+    send_canned: bool = True,
+    expected_version: int | None = None,
+) -> SupportRequest:
+    """Step 5: the time-box is over, the work goes to planning. Links the engineering issue and
+    tells the representative it is not an outage (the canned response)."""
+    _require_staff(by, "link engineering issues")
+    url = _clean_url(url, field="url")
+    if not url:
+        raise DomainError("Enter the address of the engineering issue.", field="url")
+    r = _lock(request, expected_version)
+    if r.status == Status.NEW:
+        raise InvalidTransition(f"Triage {r.reference} before linking an engineering issue.")
+    if r.status in (Status.RESOLVED, Status.CLOSED):
+        raise InvalidTransition(f"{r.reference} is {r.get_status_display().lower()}.")
+    if r.category == Category.INCIDENT:
+        raise InvalidTransition(
+            "Incidents are followed in the incidents app, not through work planning."
+        )
+    at = timezone.now()
+    previous = r.engineering_issue_url
+    r.engineering_issue_url = url
+    r.status = Status.PLANNED
+    fields = ["engineering_issue_url", "status"]
+    _record(r, Kind.ISSUE_LINKED, by, at, detail=url, url=url, previous=previous)
+    message = None
+    if send_canned:
+        body, canned = _canned_text(CannedResponse.Purpose.NOT_AN_OUTAGE, r, by, link=url)
+        message, reply_fields = _post_public_staff_message(
+            r, by=by, body=body, at=at, link_url=url, canned_response=canned
+        )
+        fields += reply_fields
+        _record(r, Kind.REPLIED, by, at, detail=body[:200], message=message.pk)
+    fields += refresh_request_deadlines(r)
+    _save(r, fields)
+    if message is not None:
+        _email_reply(r, message, by)
+    return r
+
+
+@transaction.atomic
+def request_set_priority(
+    *,
+    request: SupportRequest,
+    by,
+    has_dedicated_funding: bool | None = None,
+    impacts_many_communities: bool | None = None,
+    aligns_with_team_goals: bool | None = None,
+    aligns_with_upstream_goals: bool | None = None,
+    high_single_community_impact: bool | None = None,
+    expected_version: int | None,
+) -> SupportRequest:
+    """Set the priority factors of DOMAIN.md ("Priority order"); None keeps a factor. The rank
+    follows from them and the community's budget use."""
+    _require_staff(by, "prioritise requests")
+    r = _lock(request, expected_version)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is closed.")
+    factors = {
+        "has_dedicated_funding": has_dedicated_funding,
+        "impacts_many_communities": impacts_many_communities,
+        "aligns_with_team_goals": aligns_with_team_goals,
+        "aligns_with_upstream_goals": aligns_with_upstream_goals,
+        "high_single_community_impact": high_single_community_impact,
+    }
+    changed = {}
+    for name, value in factors.items():
+        if value is not None and bool(value) != getattr(r, name):
+            changed[name] = bool(value)
+            setattr(r, name, bool(value))
+    before = r.priority_rank
+    refresh_priority_rank(r)
+    _save(r, [*changed, "priority_rank"])
+    _record(
+        r,
+        Kind.PRIORITY,
+        by,
+        timezone.now(),
+        detail=f"Rank {r.priority_rank}: {RANK_LABELS[r.priority_rank]}",
+        factors=changed,
+        rank=[before, r.priority_rank],
+    )
+    return r
+
+
+@transaction.atomic
+def request_resolve(
+    *, request: SupportRequest, by, body: str, expected_version: int | None
+) -> SupportRequest:
+    """Step 7: send the resolution message and mark the request resolved; the auto-close clock
+    starts. The representative must have been answered: before, or by this message."""
+    _require_staff(by, "resolve requests")
+    r = _lock(request, expected_version)
+    if r.status == Status.NEW:
+        raise InvalidTransition(f"Triage {r.reference} before resolving it.")
+    if r.status == Status.RESOLVED:
+        raise InvalidTransition(f"{r.reference} is already resolved.")
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is closed.")
+    body = (body or "").strip()
+    canned = None
+    if not body:
+        if r.first_responded_at is None:
+            raise DomainError(
+                "Write the resolution message: the representative has not had an answer yet.",
+                field="body",
+            )
+        body, canned = _canned_text(CannedResponse.Purpose.RESOLUTION, r, by)
+    at = timezone.now()
+    message, fields = _post_public_staff_message(r, by=by, body=body, at=at, canned_response=canned)
+    r.status = Status.RESOLVED
+    r.resolved_at = at
+    fields += ["status", "resolved_at"]
+    fields += refresh_request_deadlines(r)
+    _save(r, fields)
+    _record(r, Kind.RESOLVED, by, at, detail=body[:200], message=message.pk)
+    notify(
+        key=f"request:{r.pk}:resolved:{at.isoformat()}",
+        kind="request_resolved",
+        subject=_subject(r, f"Resolved: {r.subject}"),
+        body=(
+            f"{body}\n\n"
+            "If it works for you, please confirm on the request page. If not, reply there and "
+            "the request reopens. Without a reply we close it after two working days."
+        ),
+        user=r.requester,
+        url=_rep_url(r),
+        request=r,
+    )
+    return r
+
+
+@transaction.atomic
+def request_confirm(*, request: SupportRequest, by) -> SupportRequest:
+    """Step 8: the representative confirms the resolution; the request is closed."""
+    if not _is_representative_of(by, request):
+        raise PermissionDenied("Only the community's representative can confirm a resolution.")
+    r = _lock(request)
+    if r.status != Status.RESOLVED:
+        raise InvalidTransition(f"Only a resolved request can be confirmed; {r.reference} is not.")
+    at = timezone.now()
+    r.status = Status.CLOSED
+    r.closed_at = at
+    fields = ["status", "closed_at", *refresh_request_deadlines(r)]
+    _save(r, fields)
+    _record(r, Kind.CONFIRMED, by, at, detail="Resolution confirmed by the representative")
+    return r
+
+
+@transaction.atomic
+def request_close(
+    *,
+    request: SupportRequest,
+    by=None,
+    automatic: bool = False,
+    expected_version: int | None = None,
+) -> SupportRequest:
+    """Close a request: by a steward (a request that was answered), or automatically once a
+    resolved request's auto-close deadline has passed, which sends the closing notice."""
+    if not automatic:
+        _require_staff(by, "close requests")
+    r = _lock(request, expected_version)
+    at = timezone.now()
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is already closed.")
+    if automatic:
+        if r.status != Status.RESOLVED or r.auto_close_due_at is None:
+            raise InvalidTransition(f"{r.reference} is not resolved, so it does not auto-close.")
+        if r.auto_close_due_at > at:
+            raise InvalidTransition(f"{r.reference} is not due to close yet.")
+    if r.first_responded_at is None:
+        raise InvalidTransition(
+            f"{r.reference} has never been answered: reply to the representative before closing."
+        )
+    if r.status == Status.NEW:
+        raise InvalidTransition(f"Triage {r.reference} before closing it.")
+    fields = ["status", "closed_at"]
+    if r.resolved_at is None:
+        # Closed without a resolution step (e.g. a duplicate): it ends now.
+        r.resolved_at = at
+        fields.append("resolved_at")
+    r.status = Status.CLOSED
+    r.closed_at = at
+    if automatic:
+        steward = r.assignee
+        body, canned = _canned_text(CannedResponse.Purpose.CLOSING, r, steward)
+        Message.objects.create(
+            request=r,
+            author=None,
+            visibility=Message.Visibility.PUBLIC,
+            body=body,
+            canned_response=canned,
+            is_from_staff=True,
+            created_at=at,
+        )
+    fields += refresh_request_deadlines(r)
+    _save(r, fields)
+    if automatic:
+        _record(
+            r,
+            Kind.AUTO_CLOSED,
+            None,
+            at,
+            detail="No reply from the representative within the auto-close time",
+        )
+        notify(
+            key=f"request:{r.pk}:closed",
+            kind="request_closed",
+            subject=_subject(r, f"Closed: {r.subject}"),
+            body=body,
+            user=r.requester,
+            url=_rep_url(r),
+            request=r,
+        )
+    else:
+        _record(r, Kind.CLOSED, by, at, detail="Closed")
+    return r
+
+
+def request_auto_close_due(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
+    """Close the resolved requests whose auto-close deadline has passed. One transaction per
+    request, so one failure does not undo the others; rows another worker holds are skipped,
+    and a closed request no longer matches, so running it twice closes (and e-mails) once."""
+    now = now or timezone.now()
+    candidates = list(
+        SupportRequest.objects.filter(status=Status.RESOLVED, auto_close_due_at__lte=now)
+        .order_by("auto_close_due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    closed = 0
+    for pk in candidates:
+        with transaction.atomic():
+            r = (
+                SupportRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=pk, status=Status.RESOLVED, auto_close_due_at__lte=now)
+                .first()
+            )
+            if r is None:
+                continue
+            request_close(request=r, automatic=True)
+            closed += 1
+    return closed
+
+
+@transaction.atomic
+def request_link_incident(*, request: SupportRequest, incident, by) -> SupportRequest:
+    """For the incidents app: the request turned out to be (part of) an incident. It becomes an
+    incident-category request (rank 0, incident clocks, its time off the budget)."""
+    _require_staff(by, "declare incidents")
+    r = _lock(request)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is closed.")
+    at = timezone.now()
+    fields = ["incident", "category", "priority_rank"]
+    r.incident = incident
+    flipped = 0
+    if r.category != Category.INCIDENT:
+        # Incident work never draws on the budget, including time logged before.
+        flipped = TimeEntry.objects.filter(request=r).update(counts_against_budget=False)
+    r.category = Category.INCIDENT
+    if r.status == Status.NEW:
+        r.status = Status.TRIAGED
+        r.triaged_at = at
+        fields += ["status", "triaged_at"]
+    fields += refresh_request_deadlines(r)
+    refresh_priority_rank(r)
+    _save(r, fields)
+    _record(r, Kind.INCIDENT_DECLARED, by, at, detail=f"Incident: {incident}", incident=incident.pk)
+    if flipped:
+        priority_recompute_for_community(community=r.community)
+    return r
+
+
+def canned_response_render(
+    *, canned: CannedResponse, request: SupportRequest, by, context: str = "", link: str = ""
+) -> str:
+    """The canned response with its placeholders filled for this request, for the steward to
+    edit before sending. Placeholders without a value are left in braces."""
+    return fill_placeholders(
+        canned.body, _placeholder_values(request, by, context=context, link=link)
+    )
