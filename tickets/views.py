@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_staff_member, member_community_ids, representative_community
+from communities.selectors import budget_notice_for
 from communities.services import budget_status
 from slo.models import SLOPolicy
 from slo.services import explain, is_overdue, load_policies, remaining_text
@@ -148,6 +149,7 @@ def request_new(request):
             "form": form,
             "community": community,
             "likely_incident": likely,
+            "budget_notice": budget_notice_for(community=community),
             "min_users": services.INCIDENT_MIN_AFFECTED_USERS,
         },
         status=status,
