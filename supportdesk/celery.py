@@ -1,6 +1,7 @@
 """The Celery app. Tasks live in each app's tasks.py and are discovered from INSTALLED_APPS."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -9,3 +10,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings")
 app = Celery("supportdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+if str(app.conf.broker_url).startswith("filesystem://"):
+    # The embedded broker is a set of folders; create them so no process depends on `make`.
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

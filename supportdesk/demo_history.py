@@ -1,7 +1,107 @@
-"""Demo requests and incidents, created through the services (filled in as features land)."""
+"""Demo requests and incidents, created through the services the pages call, so every rule
+holds (deadlines, audit events, budgets, notifications). Runs once: nothing happens when any
+request exists already."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from communities.models import Hub, Membership
+from tickets import services as tickets
+from tickets.models import CannedResponse, SupportRequest
+
+# (hub slug, days ago received, subject, description, symptoms, affected users, story)
+REQUESTS = [
+    ("pangeo", 0.1, "Kernels die when loading a 40 GB Zarr store",
+     "Several students report that their kernel restarts when they open the **ERA5** store.\n\n"
+     "```python\nxr.open_zarr(url)\n```", {"cannot_run_code": True}, 6, "new"),
+    ("openscapes", 0.3, "Please add `earthaccess` 0.12 to the image",
+     "We need the new search API for a workshop next month.", {}, 0, "new"),
+    ("ucmerced", 1.5, "Larger servers for the capstone course",
+     "Could we offer a 16 GB option to 30 students from January?", {}, 0, "triaged"),
+    ("leap", 3.2, "Deploy the upstream JupyterHub 5 upgrade",
+     "Is there a plan to upgrade? We'd like the new sharing feature.", {}, 0, "planned"),
+    ("cloudbank-data8", 2.4, "How should we structure shared course data?",
+     "We'd like advice on where to put read-only datasets for 600 students.", {}, 0, "answered"),
+    ("smithsonian", 4.0, "Users cannot see the new conda environment",
+     "After the image update the `geo` kernel is gone from the launcher.", {}, 0, "resolved"),
+    ("climatematch", 9.0, "Increase the per-user storage quota",
+     "Students run out of space during the last week.", {}, 0, "closed"),
+    ("bhki", 6.0, "Guidance on GPU access for a research group",
+     "A group wants to fine-tune models; what are our options?", {}, 0, "closed"),
+    ("earthscope", 5.5, "Dask Gateway cluster options for seismology workflows",
+     "We need workers with more memory for cross-correlation jobs.", {}, 0, "overdue"),
+]  # fmt: skip
+
 
 def seed_history(*, stdout=None) -> str:
-    return ""
+    if SupportRequest.objects.exists():
+        return ""
+    stewards = list(User.objects.filter(engineer__isnull=False).order_by("username"))
+    if not stewards:
+        return ""
+    now = timezone.now()
+    made = 0
+    for hub_slug, days_ago, subject, description, symptoms, affected, story in REQUESTS:
+        hub = Hub.objects.select_related("community").get(slug=hub_slug)
+        rep = Membership.objects.get(community=hub.community, role="representative").user
+        steward = stewards[made % len(stewards)]
+        with transaction.atomic():
+            r = tickets.request_submit(
+                requester=rep,
+                hub=hub,
+                subject=subject,
+                description=description,
+                affected_users=affected,
+                at=now - dt.timedelta(days=days_ago),
+                **symptoms,
+            )
+        _play(r, story, steward=steward, rep=rep)
+        made += 1
+    return f"{made} requests"
+
+
+def _play(r: SupportRequest, story: str, *, steward, rep) -> None:
+    def fresh():
+        return SupportRequest.objects.get(pk=r.pk)
+
+    if story in ("new", "overdue"):
+        return
+    category = "guidance" if "uidance" in r.subject or "How" in r.subject else "change"
+    tickets.request_triage(
+        request=fresh(), by=steward, category=category, assignee=steward, expected_version=r.version
+    )
+    if story == "triaged":
+        tickets.request_add_note(
+            request=fresh(), by=steward, body="Check the node pool quota before promising this."
+        )
+        return
+    tickets.request_reply(
+        request=fresh(),
+        by=steward,
+        body="Thanks! We are looking into this and will get back to you within a working day.",
+    )
+    tickets.request_log_time(request=fresh(), by=steward, minutes=45, note="Investigation")
+    if story == "planned":
+        tickets.request_link_issue(
+            request=fresh(), by=steward, url="https://github.com/example/infrastructure/issues/4521"
+        )
+        return
+    if story == "answered":
+        tickets.request_reply(
+            request=fresh(), by=rep, body="Thank you, that helps. One more question: quotas?"
+        )
+        return
+    resolution = CannedResponse.objects.filter(purpose="resolution").first()
+    body = tickets.canned_response_render(canned=resolution, request=fresh(), by=steward)
+    tickets.request_log_time(request=fresh(), by=steward, minutes=60, note="Fix and verify")
+    current = fresh()
+    tickets.request_resolve(
+        request=current, by=steward, body=body, expected_version=current.version
+    )
+    if story == "closed":
+        tickets.request_confirm(request=fresh(), by=rep)
