@@ -14,7 +14,7 @@ from pathlib import Path
 
 import django
 
-SECTIONS = ["worktime", "deadlines", "dataset"]
+SECTIONS = ["worktime", "deadlines", "dataset", "pages"]
 NEEDS_DATASET = {"dataset"}
 
 
