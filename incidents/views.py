@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -66,13 +67,11 @@ def _incident_or_404(request, pk: int) -> Incident:
 
 
 def _request_url(support_request: SupportRequest) -> str:
-    """The staff page of a request, if the tickets app has one yet."""
-    for name in ("tickets:request_detail", "tickets:detail"):
-        try:
-            return reverse(name, args=[support_request.pk])
-        except NoReverseMatch:
-            continue
-    return ""
+    """The staff page of a request."""
+    try:
+        return reverse("tickets:desk_request", args=[support_request.pk])
+    except NoReverseMatch:  # the tickets pages are optional for this app
+        return ""
 
 
 def _deadline(due, *, calendar, now) -> dict | None:
@@ -86,6 +85,14 @@ def _deadline(due, *, calendar, now) -> dict | None:
         "overdue": overdue,
         "soon": left is not None and left.total_seconds() <= SOON,
     }
+
+
+def _not_before(value, floor):
+    """A datetime-local input has minutes only: "now" typed in the minute an incident was
+    declared reads as before its impact start. Such a value means the start itself."""
+    if value is not None and floor is not None and floor.replace(second=0, microsecond=0) <= value:
+        return max(value, floor)
+    return value
 
 
 def _add_form_errors(form, exc: DomainError) -> None:
@@ -328,10 +335,14 @@ def _member_ids(user) -> set[int]:
     return member_community_ids(user)
 
 
-@login_required
 @require_GET
 def timeline(request, pk: int):
-    """The live timeline partial, polled by the war room (static/js/app.js)."""
+    """The live timeline partial, polled by the war room (static/js/app.js). A poll after the
+    session ended gets a 401 (the page keeps its last timeline) rather than the login page."""
+    if not request.user.is_authenticated:
+        if request.headers.get("X-Requested-With") == "fetch":
+            return HttpResponse(status=401)
+        return redirect_to_login(request.get_full_path())
     incident = _incident_or_404(request, pk)
     return render(
         request,
@@ -396,7 +407,8 @@ def add_sme(request, incident, data):
 
 @_incident_action()
 def remove_sme(request, incident, data):
-    user = get_object_or_404(User, pk=request.POST.get("user") or 0)
+    raw = request.POST.get("user", "")
+    user = get_object_or_404(User, pk=int(raw) if raw.isdigit() else 0)
     services.incident_remove_sme(incident=incident, user=user, by=request.user)
     return f"{user.display_name} is no longer a Subject Matter Expert."
 
@@ -421,7 +433,7 @@ def resolve(request, incident, data):
     services.incident_resolve(
         incident=incident,
         by=request.user,
-        impact_ended_at=data["impact_ended_at"],
+        impact_ended_at=_not_before(data["impact_ended_at"], incident.impact_started_at),
         verification_note=data["verification_note"],
         message=data["message"],
     )

@@ -1,0 +1,228 @@
+"""Forms of the incident pages. They parse input; the rules live in incidents/services.py."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import User
+from communities.models import Hub
+from incidents.models import Incident, IncidentReport, RoleAssignment, TimelineEntry
+from incidents.services import MANUAL_KINDS
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+def _datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.Field:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        help_text=help_text or "Time in UTC.",
+    )
+
+
+def staff_users():
+    return User.objects.filter(is_staff=True, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="Short, e.g. “Servers do not start”.")
+    hubs = forms.ModelMultipleChoiceField(
+        queryset=Hub.objects.filter(is_active=True).select_related("community"),
+        widget=forms.CheckboxSelectMultiple,
+        label="Affected hubs",
+    )
+    symptom = forms.ChoiceField(choices=Incident.Symptom.choices)
+    affected_users = forms.IntegerField(
+        min_value=0, label="Affected users", help_text="How many users are hit (best guess)."
+    )
+    detected_by = forms.ChoiceField(choices=Incident.Detection.choices, label="Detected by")
+    summary = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What we think it is related to",
+    )
+    impact_started_at = _datetime_field(
+        "Impact start",
+        required=False,
+        help_text="Best guess of when users were first hit (UTC). Empty means now.",
+    )
+    override_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Override reason",
+        help_text="Only when the definition (two or more users, one of the four symptoms) is "
+        "not met: why is this an incident anyway?",
+    )
+    request = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hubs"].label_from_instance = lambda h: f"{h.name} ({h.community.name})"
+
+
+class TimelineEntryForm(forms.Form):
+    prefix = "entry"
+
+    kind = forms.ChoiceField(
+        choices=[(k, TimelineEntry.Kind(k).label) for k in MANUAL_KINDS], label="Kind of entry"
+    )
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What happened",
+        help_text="Markdown. Paste commands as they were run.",
+    )
+    occurred_at = _datetime_field(
+        "When", help_text="UTC; change it to back-fill what happened earlier."
+    )
+    link_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Link",
+        help_text="Pull request (required for a fix), log, source.",
+    )
+    is_public = forms.BooleanField(
+        required=False,
+        label="Public",
+        help_text="Shown to the community and pre-filled into the report.",
+    )
+
+
+class HandoffForm(forms.Form):
+    prefix = "handoff"
+
+    role = forms.ChoiceField(
+        choices=[
+            (RoleAssignment.Role.COMMANDER, RoleAssignment.Role.COMMANDER.label),
+            (RoleAssignment.Role.LIAISON, RoleAssignment.Role.LIAISON.label),
+        ],
+        label="Role",
+    )
+    to_user = UserChoiceField(queryset=staff_users(), label="Hand to")
+    reason = forms.CharField(
+        max_length=300, label="Why", help_text="E.g. end of my day; better placed colleague."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = staff_users()
+
+
+class SMEForm(forms.Form):
+    prefix = "sme"
+
+    user = UserChoiceField(queryset=staff_users(), label="Subject matter expert")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = staff_users()
+
+
+class UpdateForm(forms.Form):
+    prefix = "update"
+
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10}),
+        label="Community update",
+        help_text="State, what was tried, next steps. {representative_name} is filled in for "
+        "each recipient.",
+    )
+
+
+class ResolveForm(forms.Form):
+    prefix = "resolve"
+
+    impact_ended_at = _datetime_field("Impact end", help_text="When users stopped being hit (UTC).")
+    verification_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="How was the fix verified?",
+        help_text="Public: it appears in the timeline.",
+    )
+    message = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        label="Message to the community",
+    )
+
+
+class ImpactStartForm(forms.Form):
+    prefix = "impact"
+
+    at = _datetime_field("Impact start", help_text="Best guess of when users were first hit (UTC).")
+
+
+def now_local_value() -> str:
+    return timezone.now().astimezone(timezone.get_current_timezone()).strftime(DATETIME_FORMAT)
+
+
+class ReportForm(forms.Form):
+    owner = UserChoiceField(queryset=staff_users(), label="Owner of the review", required=False)
+    impact_started_at = _datetime_field("Impact start", required=False)
+    impact_ended_at = _datetime_field("Impact end", required=False)
+    summary = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Markdown. Blameless: systems fail, people do not.",
+    )
+    impact = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Who was affected, and how.",
+    )
+    timeline_markdown = forms.CharField(
+        required=False,
+        label="Timeline",
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text="Markdown. Pre-filled from the public timeline entries; everything here is "
+        "published.",
+    )
+    analysis = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Markdown. Why it happened, and why the fixes are systemic.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, report: IncidentReport | None = None, **kwargs):
+        if report is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "owner": report.owner_id,
+                "impact_started_at": report.impact_started_at,
+                "impact_ended_at": report.impact_ended_at,
+                "summary": report.summary,
+                "impact": report.impact,
+                "timeline_markdown": report.timeline_markdown,
+                "analysis": report.analysis,
+                "version": report.version,
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+
+
+class ActionItemForm(forms.Form):
+    prefix = "item"
+
+    description = forms.CharField(max_length=500, label="Action item")
+    follow_up_url = forms.URLField(label="Follow-up issue URL", assume_scheme="https")
+    owner = UserChoiceField(queryset=staff_users(), label="Owner", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()

@@ -1,0 +1,71 @@
+"""Incidents built through the real services, in each state of the lifecycle."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import Incident, IncidentReport
+
+
+@pytest.fixture
+def declare(hub, steward):
+    """declare(**overrides) -> Incident: servers do not start on Alpha Hub, declared by Ann."""
+
+    def _declare(**overrides) -> Incident:
+        kwargs = {
+            "by": steward,
+            "hubs": [hub],
+            "title": "Servers do not start",
+            "symptom": Incident.Symptom.START_SERVERS,
+            "affected_users": 5,
+            "detected_by": Incident.Detection.COMMUNITY,
+            "summary": "a failing node pool",
+        }
+        kwargs.update(overrides)
+        return services.incident_declare(**kwargs)
+
+    return _declare
+
+
+def acknowledge(incident: Incident, by) -> Incident:
+    return services.incident_acknowledge(incident=incident, by=by)
+
+
+def resolve(incident: Incident, by) -> Incident:
+    return services.incident_resolve(
+        incident=incident,
+        by=by,
+        impact_ended_at=timezone.now(),
+        verification_note="Started a test server on the hub.",
+    )
+
+
+def write_report(incident: Incident, by, *, submit: bool = True) -> IncidentReport:
+    report = services.report_create(incident=incident, by=by)
+    report = services.report_update(
+        report=report,
+        by=by,
+        expected_version=report.version,
+        summary="The node pool ran out of capacity.",
+        analysis="Autoscaling had a hard upper limit nobody knew about.",
+    )
+    if submit:
+        report = services.report_submit_for_review(report=report, by=by)
+    return report
+
+
+def review_report(incident: Incident, by) -> IncidentReport:
+    report = write_report(incident, by)
+    return services.report_mark_reviewed(report=report, by=by)
+
+
+@pytest.fixture
+def acknowledged(declare, steward):
+    return acknowledge(declare(), steward)
+
+
+@pytest.fixture
+def resolved(acknowledged, steward):
+    return resolve(acknowledged, steward)
