@@ -62,7 +62,8 @@ def seed_history(*, stdout=None) -> str:
             )
         _play(r, story, steward=steward, rep=rep)
         made += 1
-    return f"{made} requests"
+    incidents = _seed_incidents(stewards=stewards, now=now)
+    return f"{made} requests, {incidents} incidents"
 
 
 def _play(r: SupportRequest, story: str, *, steward, rep) -> None:
@@ -105,3 +106,85 @@ def _play(r: SupportRequest, story: str, *, steward, rep) -> None:
     )
     if story == "closed":
         tickets.request_confirm(request=fresh(), by=rep)
+
+
+def _seed_incidents(*, stewards, now) -> int:
+    """One resolved incident with a reviewed, published report, and one open incident declared
+    from a community's request."""
+    from incidents import services as incidents
+    from incidents.models import Incident
+
+    commander, expert = stewards[0], stewards[1]
+    # A resolved outage, found by monitoring, with its blameless report.
+    hub = Hub.objects.get(slug="ucmerced")
+    started = now - dt.timedelta(days=8, hours=3)
+    past = incidents.incident_declare(
+        by=commander,
+        hubs=[hub],
+        title="Users could not start servers on UC Merced Hub",
+        symptom=Incident.Symptom.START_SERVERS,
+        affected_users=40,
+        detected_by=Incident.Detection.ALERT,
+        summary="Image pulls failing after a registry credential rotated.",
+        impact_started_at=started,
+    )
+    past = incidents.incident_acknowledge(incident=past, by=commander)
+    incidents.incident_add_sme(incident=past, user=expert, by=commander)
+    incidents.incident_add_timeline_entry(
+        incident=past,
+        by=expert,
+        kind="command",
+        body="`kubectl -n ucmerced get events | grep ErrImagePull`",
+    )
+    incidents.incident_add_timeline_entry(
+        incident=past,
+        by=expert,
+        kind="fix",
+        body="Rotated the pull secret and restarted the image puller.",
+        link_url="https://github.com/example/infrastructure/pull/4410",
+    )
+    incidents.incident_send_update(
+        incident=past,
+        by=commander,
+        body="We found the cause (an expired registry credential) and are rolling out a fix.",
+    )
+    past = incidents.incident_resolve(
+        incident=Incident.objects.get(pk=past.pk),
+        by=commander,
+        impact_ended_at=started + dt.timedelta(hours=2),
+        verification_note="Started 20 test servers; all pulled the image within 40 s.",
+        message="Servers start normally again.",
+    )
+    report = incidents.report_create(incident=past, by=commander)
+    report = incidents.report_update(
+        report=report,
+        by=commander,
+        expected_version=report.version,
+        summary="A rotated registry credential stopped new servers from pulling their image.",
+        analysis="The credential had no expiry alert. Systemic fix: alert 14 days ahead.",
+    )
+    incidents.action_item_add(
+        report=report,
+        by=commander,
+        description="Alert 14 days before registry credentials expire",
+        follow_up_url="https://github.com/example/infrastructure/issues/4411",
+        owner=expert,
+    )
+    report = incidents.report_submit_for_review(report=report, by=commander)
+    incidents.report_mark_reviewed(report=report, by=expert)
+
+    # An open incident, declared from a representative's request.
+    request = SupportRequest.objects.filter(likely_incident=True).first()
+    if request is not None:
+        open_incident = incidents.incident_declare(
+            by=stewards[2 % len(stewards)],
+            hubs=[request.hub],
+            title="Kernels die on Pangeo Hub when loading large Zarr stores",
+            symptom=Incident.Symptom.RUN_CODE,
+            affected_users=request.affected_users,
+            detected_by=Incident.Detection.COMMUNITY,
+            from_request=request,
+        )
+        incidents.incident_acknowledge(incident=open_incident, by=stewards[2 % len(stewards)])
+        return 2
+    return 1
