@@ -1,22 +1,319 @@
-"""Project-wide API pieces: one exception handler maps domain errors to JSON responses."""
+"""Project-wide API pieces.
+
+- `exception_handler`: the one place where errors become HTTP. Every error body has the same
+  shape, `{"detail": "<a sentence for a person>", "code": "<stable machine code>"}`, plus
+  `errors` (field -> messages) for invalid input and `wait` (seconds) when throttled:
+
+  | raised                                           | status | code                  |
+  | ------------------------------------------------ | ------ | --------------------- |
+  | serializer / filter ValidationError, DomainError | 400    | invalid               |
+  | malformed JSON                                   | 400    | parse_error           |
+  | no or bad credentials                            | 401    | not_authenticated ... |
+  | supportdesk.errors.PermissionDenied, 403s        | 403    | permission_denied     |
+  | Http404 (unknown, or outside the user's scope)   | 404    | not_found             |
+  | InvalidTransition / ConcurrentEdit               | 409    | invalid_transition /  |
+  |                                                  |        | concurrent_edit       |
+  | throttled                                        | 429    | throttled             |
+
+- The base view (`ApiView`): JSON in and out, page-number pagination (50, at most 200).
+- `error_responses(...)`: the documented error responses of an operation, for @extend_schema.
+- Schema extensions for the authentication classes and fields the generator cannot read.
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+import datetime
+import math
+from collections.abc import Mapping
 
-from supportdesk.errors import DomainError
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
+from drf_spectacular.plumbing import build_basic_type, build_bearer_security_scheme_object
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition
+from supportdesk.errors import PermissionDenied as DomainPermissionDenied
+
+# --- Errors ------------------------------------------------------------------------------------
+
+DOMAIN_CODES: list[tuple[type[DomainError], str]] = [
+    (ConcurrentEdit, "concurrent_edit"),
+    (InvalidTransition, "invalid_transition"),
+    (DomainPermissionDenied, "permission_denied"),
+    (DomainError, "invalid"),
+]
+
+
+def _flatten(errors, prefix: str = "") -> list[str]:
+    """Nested field errors as "field: message" lines, for the human-readable `detail`."""
+    if isinstance(errors, Mapping):
+        lines = []
+        for key, value in errors.items():
+            name = "" if key in ("non_field_errors", "detail") else str(key)
+            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            lines += _flatten(value, path)
+        return lines
+    if isinstance(errors, list | tuple):
+        lines = []
+        for index, value in enumerate(errors):
+            if isinstance(value, Mapping | list | tuple):
+                lines += _flatten(value, f"{prefix}[{index}]" if prefix else f"[{index}]")
+            else:
+                lines += _flatten(value, prefix)
+        return lines
+    return [f"{prefix}: {errors}" if prefix else str(errors)]
+
+
+def _invalid(errors) -> Response:
+    if not isinstance(errors, Mapping):
+        errors = {"non_field_errors": errors if isinstance(errors, list) else [errors]}
+    lines = _flatten(errors)
+    detail = "Invalid input: " + "; ".join(lines) if lines else "Invalid input."
+    return Response(
+        {"detail": detail, "code": "invalid", "errors": errors}, status=status.HTTP_400_BAD_REQUEST
+    )
 
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        body = {"detail": exc.message, "code": type(exc).__name__}
+        set_rollback()
+        code = next(code for cls, code in DOMAIN_CODES if isinstance(exc, cls))
+        body = {"detail": exc.message, "code": code}
         if exc.field:
-            body["field"] = exc.field
+            body["errors"] = {exc.field: [exc.message]}
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+        set_rollback()
+        return _invalid(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: Django's 500 handling (and logging) takes over
+    set_rollback()
+    if isinstance(exc, exceptions.ValidationError):
+        return _invalid(exc.detail)
+    headers = {}
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # DRF answers 403 when the first authentication class (the session) sends no
+        # challenge; a client without valid credentials is told 401 and how to authenticate.
+        exc.status_code = status.HTTP_401_UNAUTHORIZED
+        headers["WWW-Authenticate"] = getattr(exc, "auth_header", None) or 'Token realm="api"'
+    body = {"detail": str(exc.detail), "code": _code_of(exc)}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        body["wait"] = math.ceil(exc.wait)
+        headers["Retry-After"] = str(body["wait"])
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    return exc.default_code
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error response has this shape."""
+
+    detail = serializers.CharField(help_text="What went wrong, in a sentence for a person.")
+    code = serializers.CharField(
+        help_text="Stable machine code: invalid, parse_error, not_authenticated, "
+        "authentication_failed, permission_denied, not_found, invalid_transition, "
+        "concurrent_edit, throttled, ..."
+    )
+    errors = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="400 only: each invalid field with its messages.",
+    )
+    wait = serializers.IntegerField(
+        required=False, help_text="429 only: seconds until a new request is accepted."
+    )
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: `errors` maps each field to its messages, `detail` sums them up.",
+    401: "No credentials, or a wrong or revoked token.",
+    403: "Authenticated, but your role may not do this.",
+    404: "No such object, or it is outside what you may see.",
+    409: "The object's state does not allow this now (`invalid_transition`), or somebody else "
+    "changed it since you loaded it (`concurrent_edit`: reload and send the new `version`).",
+    429: "Too many requests: retry after `wait` seconds (also in the Retry-After header).",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """`responses={200: X, **error_responses(400, 401, 404, 429)}`."""
+    return {
+        code: OpenApiResponse(response=ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in codes
+    }
+
+
+# --- Views -------------------------------------------------------------------------------------
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param) or 1
+        if raw in self.last_page_strings:
+            return raw
+        try:
+            number = int(raw)
+        except (TypeError, ValueError):
+            number = 0
+        if number < 1:
+            raise exceptions.ValidationError({"page": ["A page number is a whole number from 1."]})
+        return number
+
+
+# JSON only, paginated lists. Views stay thin: load in scope, check the role, validate, call one
+# service, answer. (Comments, not a docstring: the schema would show it on every operation.)
+class ApiView(GenericAPIView):
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    pagination_class = Pagination
+    filter_backends: list = []
+
+    def paginated(self, queryset_or_list, serializer_class, **context) -> Response:
+        page = self.paginate_queryset(queryset_or_list)
+        data = serializer_class(
+            page, many=True, context={**self.get_serializer_context(), **context}
+        ).data
+        return self.get_paginated_response(data)
+
+
+def parse(serializer_class, data, **context) -> dict:
+    """Validated input, or a 400 with the field errors."""
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def forbid_unless(allowed: bool, message: str) -> None:
+    """The role check at the edge, after the object was found in scope (so out-of-scope ids
+    are 404, not 403). The services check the same thing again."""
+    if not allowed:
+        raise exceptions.PermissionDenied(message)
+
+
+# --- Fields ------------------------------------------------------------------------------------
+
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+LATEST = datetime.datetime(3000, 1, 1, tzinfo=datetime.UTC)
+
+
+class InstantField(serializers.DateTimeField):
+    """An ISO 8601 instant. Without an offset it is read as UTC. Instants before 2000 or from
+    3000 on are refused: nothing in the desk happens then, and the calendars cannot hold them."""
+
+    default_error_messages = {
+        "out_of_range": "Give an instant between 2000-01-01 and 2999-12-31.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", datetime.UTC)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        instant = super().to_internal_value(value)
+        if not EARLIEST <= instant < LATEST:
+            self.fail("out_of_range")
+        return instant
+
+
+VERSION_HELP = (
+    "The `version` you loaded. If somebody changed the object since, the action is refused "
+    "with 409 `concurrent_edit` instead of overwriting their change. Omit to skip the check."
+)
+
+
+def version_field(*, required: bool = False) -> serializers.IntegerField:
+    if required:
+        return serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text=VERSION_HELP)
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=VERSION_HELP,
+    )
+
+
+def path_id(what: str) -> OpenApiParameter:
+    """The `{id}` of a path, documented (the example gives the schema-driven fuzzer a real id of
+    the demo data to start from)."""
+    return OpenApiParameter(
+        "id",
+        int,
+        OpenApiParameter.PATH,
+        description=f"The {what}'s id.",
+        examples=[OpenApiExample("The first one", value=1)],
+    )
+
+
+# --- References to other objects, shared by every app's serializers ----------------------------
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="display_name", read_only=True)
+
+
+class CommunityRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    slug = serializers.SlugField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class HubRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    slug = serializers.SlugField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+# --- Schema extensions -------------------------------------------------------------------------
+# Imported with this module, which every app's api/views.py imports, so they are registered
+# before the schema is generated.
+
+
+class AlertIntegrationAuthenticationScheme(OpenApiAuthenticationExtension):
+    """availability's monitoring integrations: `Authorization: Bearer <integration token>`."""
+
+    target_class = "availability.api.authentication.AlertIntegrationAuthentication"
+    name = "integrationBearer"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization",
+            token_prefix="Bearer",  # noqa: S106 - the scheme name, not a secret
+        )
+
+
+class RFC3339FieldExtension(OpenApiSerializerFieldExtension):
+    """availability's Alertmanager timestamps."""
+
+    target_class = "availability.api.serializers.RFC3339Field"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return build_basic_type(OpenApiTypes.DATETIME)

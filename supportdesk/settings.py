@@ -133,7 +133,9 @@ SUPPORT_TIMEZONE = env.str("SUPPORT_TIMEZONE", default="UTC")
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+# Finders let runserver serve static files without collectstatic; the test client does not need
+# them, and scanning the static folders costs ~0.3 s per client.
+WHITENOISE_USE_FINDERS = DEBUG and not TESTING
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

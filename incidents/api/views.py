@@ -1,0 +1,412 @@
+"""Incidents over the API. Thin, like the war room's views: find the incident in the user's
+scope (404 otherwise), check the role the page checks (403: the war room is staff only), validate
+(400), call one service; its DomainErrors become 400/403/409 in supportdesk.api.
+
+Members of an affected community read the incident and its public timeline, read its published
+report, and (representatives) confirm that service is back."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from accounts.roles import is_staff_member, member_community_ids
+from incidents import selectors, services
+from incidents.api.serializers import (
+    DeclareSerializer,
+    HandoffSerializer,
+    IncidentReportSerializer,
+    IncidentResolveSerializer,
+    IncidentSerializer,
+    ReportReturnSerializer,
+    ReportUpdateSerializer,
+    RoleAssignmentSerializer,
+    TimelineEntryCreateSerializer,
+    TimelineEntrySerializer,
+    UpdateSerializer,
+)
+from incidents.models import Incident, IncidentReport, RoleAssignment
+from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
+
+TAGS = ["incidents"]
+STAFF_ONLY = "Only the support team can do this."
+INCIDENT_ID = path_id("incident")
+
+
+def _staff(request) -> bool:
+    return is_staff_member(request.user)
+
+
+def _with_roles(qs):
+    """Current role holders and the report, loaded with the incidents (no query per row)."""
+    current = RoleAssignment.objects.filter(ended_at__isnull=True).select_related("user")
+    return qs.select_related("declared_by", "report").prefetch_related(
+        Prefetch("roles", queryset=current, to_attr="current_role_list")
+    )
+
+
+def _get(request, pk: int) -> Incident:
+    try:
+        return (
+            _with_roles(selectors.incident_queryset_for(request.user))
+            .prefetch_related("hubs")
+            .get(pk=pk)
+        )
+    except (Incident.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such incident.") from None
+
+
+def _context(request) -> dict:
+    staff = _staff(request)
+    return {"staff": staff, "community_ids": set() if staff else member_community_ids(request.user)}
+
+
+def _incident_data(request, pk: int, *, code=status.HTTP_200_OK) -> Response:
+    """The incident as it is now (re-read after a service changed it)."""
+    incident = _get(request, pk)
+    return Response(IncidentSerializer(incident, context=_context(request)).data, status=code)
+
+
+class StateQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Incident.State.choices, required=False)
+
+
+class IncidentListView(ApiView):
+    serializer_class = IncidentSerializer
+
+    @extend_schema(
+        operation_id="incidents_list",
+        summary="Incidents you may see: open ones first, then newest first",
+        tags=TAGS,
+        parameters=[
+            OpenApiParameter("state", str, enum=Incident.State.values, description="Only these.")
+        ],
+        responses={200: IncidentSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+    )
+    def get(self, request):
+        forbid_unless(
+            selectors.can_view_incidents(request.user),
+            "Only the support team and members of a community see incidents.",
+        )
+        query = parse(StateQuerySerializer, request.query_params)
+        qs = _with_roles(selectors.incident_list(user=request.user, filters=query))
+        page = self.paginate_queryset(qs)
+        data = IncidentSerializer(page, many=True, context=_context(request)).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="incidents_declare",
+        summary="Declare an incident (staff); you become its commander and liaison",
+        tags=TAGS,
+        request=DeclareSerializer,
+        responses={201: IncidentSerializer, **error_responses(400, 401, 403, 429)},
+    )
+    def post(self, request):
+        forbid_unless(_staff(request), "Only the support team can declare incidents.")
+        data = parse(DeclareSerializer, request.data)
+        incident = services.incident_declare(
+            by=request.user,
+            hubs=data["hubs"],
+            title=data["title"],
+            symptom=data["symptom"],
+            affected_users=data["affected_users"],
+            detected_by=data["detected_by"],
+            summary=data["summary"],
+            from_request=data["request"],
+            override_reason=data["override_reason"],
+            impact_started_at=data["impact_started_at"],
+        )
+        return _incident_data(request, incident.pk, code=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[INCIDENT_ID])
+class IncidentDetailView(ApiView):
+    serializer_class = IncidentSerializer
+
+    @extend_schema(
+        operation_id="incidents_read",
+        summary="One incident",
+        tags=TAGS,
+        responses={200: IncidentSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, pk: int):
+        return _incident_data(request, pk)
+
+
+# POST /incidents/{id}/<command>/ for staff: 404 outside the scope, 403 for others.
+@extend_schema(parameters=[INCIDENT_ID])
+class StaffIncidentCommand(ApiView):
+    serializer_class = IncidentSerializer
+
+    def incident(self, request, pk: int) -> Incident:
+        incident = _get(request, pk)
+        forbid_unless(_staff(request), STAFF_ONLY)
+        return incident
+
+
+class IncidentTimelineView(StaffIncidentCommand):
+    serializer_class = TimelineEntrySerializer
+
+    @extend_schema(
+        operation_id="incidents_timeline_list",
+        summary="The live log, in order (community members: public entries only)",
+        tags=TAGS,
+        responses={
+            200: TimelineEntrySerializer(many=True),
+            **error_responses(400, 401, 404, 429),
+        },
+    )
+    def get(self, request, pk: int):
+        incident = _get(request, pk)
+        entries = selectors.timeline_for(incident=incident, user=request.user)
+        return self.paginated(entries, TimelineEntrySerializer)
+
+    @extend_schema(
+        operation_id="incidents_timeline_create",
+        summary="Add a note, command, action, fix or communication (staff)",
+        tags=TAGS,
+        request=TimelineEntryCreateSerializer,
+        responses={201: TimelineEntrySerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        incident = self.incident(request, pk)
+        data = parse(TimelineEntryCreateSerializer, request.data)
+        entry = services.incident_add_timeline_entry(incident=incident, by=request.user, **data)
+        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentUpdateView(StaffIncidentCommand):
+    serializer_class = TimelineEntrySerializer
+
+    @extend_schema(
+        operation_id="incidents_updates_create",
+        summary="Send a community update (the liaison or commander)",
+        description="E-mailed to the affected communities' representatives, posted on linked "
+        "requests, recorded as a public timeline entry; resets the update clock.",
+        tags=TAGS,
+        request=UpdateSerializer,
+        responses={201: TimelineEntrySerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        incident = self.incident(request, pk)
+        data = parse(UpdateSerializer, request.data)
+        entry = services.incident_send_update(incident=incident, by=request.user, body=data["body"])
+        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentHandoffView(StaffIncidentCommand):
+    serializer_class = RoleAssignmentSerializer
+
+    @extend_schema(
+        operation_id="incidents_handoff",
+        summary="Hand the commander or liaison role to a colleague",
+        tags=TAGS,
+        request=HandoffSerializer,
+        responses={
+            201: RoleAssignmentSerializer,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request, pk: int):
+        incident = self.incident(request, pk)
+        data = parse(HandoffSerializer, request.data)
+        assignment = services.incident_handoff(incident=incident, by=request.user, **data)
+        return Response(RoleAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentAcknowledgeView(StaffIncidentCommand):
+    @extend_schema(
+        operation_id="incidents_acknowledge",
+        summary="Acknowledge a triggered incident (staff); the communities are told",
+        tags=TAGS,
+        request=None,
+        responses={200: IncidentSerializer, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        incident = self.incident(request, pk)
+        services.incident_acknowledge(incident=incident, by=request.user)
+        return _incident_data(request, pk)
+
+
+class IncidentEscalateView(StaffIncidentCommand):
+    @extend_schema(
+        operation_id="incidents_escalate",
+        summary="Not fixed in 30 minutes: alert the engineers and the project manager (staff)",
+        tags=TAGS,
+        request=None,
+        responses={200: IncidentSerializer, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        incident = self.incident(request, pk)
+        services.incident_escalate(incident=incident, by=request.user)
+        return _incident_data(request, pk)
+
+
+class IncidentResolveView(StaffIncidentCommand):
+    @extend_schema(
+        operation_id="incidents_resolve",
+        summary="Service is back: record impact end and verification (staff)",
+        tags=TAGS,
+        request=IncidentResolveSerializer,
+        responses={200: IncidentSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        incident = self.incident(request, pk)
+        data = parse(IncidentResolveSerializer, request.data)
+        services.incident_resolve(incident=incident, by=request.user, **data)
+        return _incident_data(request, pk)
+
+
+@extend_schema(parameters=[INCIDENT_ID])
+class IncidentConfirmView(ApiView):
+    serializer_class = IncidentSerializer
+
+    @extend_schema(
+        operation_id="incidents_confirm",
+        summary="The community confirms service is back (its representative, or staff)",
+        tags=TAGS,
+        request=None,
+        responses={200: IncidentSerializer, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        incident = _get(request, pk)
+        services.incident_community_confirm(incident=incident, by=request.user)
+        return _incident_data(request, pk)
+
+
+class IncidentCloseView(StaffIncidentCommand):
+    @extend_schema(
+        operation_id="incidents_close",
+        summary="Close a resolved incident whose report is reviewed (staff)",
+        tags=TAGS,
+        request=None,
+        responses={200: IncidentSerializer, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        incident = self.incident(request, pk)
+        services.incident_close(incident=incident, by=request.user)
+        return _incident_data(request, pk)
+
+
+# --- The report --------------------------------------------------------------------------------
+
+
+def _report_queryset():
+    return IncidentReport.objects.select_related("owner", "reviewed_by").prefetch_related(
+        "action_items__owner"
+    )
+
+
+def _report_of(incident: Incident, *, staff: bool) -> IncidentReport:
+    """The incident's report: staff see drafts; everybody else only the published one."""
+    qs = _report_queryset().filter(incident=incident)
+    if not staff:
+        qs = qs.filter(review_state=IncidentReport.Review.REVIEWED, published_at__isnull=False)
+    report = qs.first()
+    if report is None:
+        raise Http404("This incident has no report yet." if staff else "No published report.")
+    return report
+
+
+def _report_data(report_pk: int, *, code=status.HTTP_200_OK) -> Response:
+    report = _report_queryset().get(pk=report_pk)
+    return Response(IncidentReportSerializer(report).data, status=code)
+
+
+class IncidentReportView(StaffIncidentCommand):
+    serializer_class = IncidentReportSerializer
+
+    @extend_schema(
+        operation_id="incidents_report_read",
+        summary="The incident report (community members: once published)",
+        tags=TAGS,
+        responses={200: IncidentReportSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, pk: int):
+        incident = _get(request, pk)
+        report = _report_of(incident, staff=_staff(request))
+        return Response(IncidentReportSerializer(report).data)
+
+    @extend_schema(
+        operation_id="incidents_report_create",
+        summary="Draft the report of a resolved incident, pre-filled from it (staff)",
+        tags=TAGS,
+        request=None,
+        responses={
+            201: IncidentReportSerializer,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request, pk: int):
+        incident = self.incident(request, pk)
+        report = services.report_create(incident=incident, by=request.user)
+        return _report_data(report.pk, code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="incidents_report_update",
+        summary="Edit the report's draft (staff); only the fields sent change",
+        tags=TAGS,
+        request=ReportUpdateSerializer,
+        responses={200: IncidentReportSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def patch(self, request, pk: int):
+        incident = self.incident(request, pk)
+        report = _report_of(incident, staff=True)
+        data = dict(parse(ReportUpdateSerializer, request.data))
+        expected = data.pop("version")
+        report = services.report_update(
+            report=report, by=request.user, expected_version=expected, **data
+        )
+        return _report_data(report.pk)
+
+
+class ReportSubmitView(StaffIncidentCommand):
+    serializer_class = IncidentReportSerializer
+
+    @extend_schema(
+        operation_id="incidents_report_submit",
+        summary="Submit the draft for review (staff)",
+        tags=TAGS,
+        request=None,
+        responses={200: IncidentReportSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        report = _report_of(self.incident(request, pk), staff=True)
+        services.report_submit_for_review(report=report, by=request.user)
+        return _report_data(report.pk)
+
+
+class ReportReturnView(StaffIncidentCommand):
+    serializer_class = IncidentReportSerializer
+
+    @extend_schema(
+        operation_id="incidents_report_return",
+        summary="Send a report in review back to draft (staff)",
+        tags=TAGS,
+        request=ReportReturnSerializer,
+        responses={200: IncidentReportSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        report = _report_of(self.incident(request, pk), staff=True)
+        data = parse(ReportReturnSerializer, request.data)
+        services.report_return_to_draft(report=report, by=request.user, reason=data["reason"])
+        return _report_data(report.pk)
+
+
+class ReportReviewView(StaffIncidentCommand):
+    serializer_class = IncidentReportSerializer
+
+    @extend_schema(
+        operation_id="incidents_report_review",
+        summary="Mark the report reviewed: published and sent to the representatives (staff)",
+        tags=TAGS,
+        request=None,
+        responses={200: IncidentReportSerializer, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        report = _report_of(self.incident(request, pk), staff=True)
+        services.report_mark_reviewed(report=report, by=request.user)
+        return _report_data(report.pk)

@@ -1,0 +1,333 @@
+"""Support requests over the API. Thin, like the web views: find the request in the user's
+scope (404 otherwise), check the role the web page would check (403), validate the input (400),
+call one service; its DomainErrors become 400/403/409 in supportdesk.api.exception_handler.
+
+Who may do what mirrors the pages: staff act on every request (the steward's desk); a
+representative lists and reads their community's requests, submits, replies, confirms; a hub
+administrator reads only; internal notes and the `internal` block are for staff only."""
+
+from __future__ import annotations
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from accounts.roles import is_staff_member, member_community_ids, representative_community
+from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
+from tickets import selectors, services
+from tickets.api.serializers import (
+    LinkIssueSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    PrioritySerializer,
+    RequestCreateSerializer,
+    ResolveSerializer,
+    SupportRequestSerializer,
+    TimeEntryCreateSerializer,
+    TimeEntrySerializer,
+    TriageSerializer,
+    VersionSerializer,
+)
+from tickets.filters import SupportRequestFilter
+from tickets.models import Message, SupportRequest
+
+TAGS = ["requests"]
+STAFF_ONLY = "Only the support team can do this."
+REQUEST_ID = path_id("request")
+
+
+def _staff(request) -> bool:
+    return is_staff_member(request.user)
+
+
+def _request_data(request, r: SupportRequest, *, code=status.HTTP_200_OK) -> Response:
+    """The request as the user may see it (with the clocks in words for staff)."""
+    staff = _staff(request)
+    if staff:
+        selectors.annotate_deadlines([r])
+    return Response(SupportRequestSerializer(r, context={"staff": staff}).data, status=code)
+
+
+def _get(request, pk: int) -> SupportRequest:
+    return selectors.request_get_for(user=request.user, pk=pk)
+
+
+class RequestListView(ApiView):
+    serializer_class = SupportRequestSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SupportRequestFilter
+
+    def get_queryset(self):
+        return selectors.request_scope_for(user=self.request.user).select_related(
+            "community", "hub", "requester", "assignee"
+        )
+
+    @extend_schema(
+        operation_id="requests_list",
+        summary="Requests you may see, filtered",
+        description="Staff: every request, nearest deadline first (the queue). Members of a "
+        "community: their community's requests, newest first. Without `state` every state is "
+        "listed; `state=open` is new, triaged and planned.",
+        tags=TAGS,
+        responses={
+            200: SupportRequestSerializer(many=True),
+            **error_responses(400, 401, 403, 404, 429),
+        },
+    )
+    def get(self, request):
+        staff = _staff(request)
+        forbid_unless(
+            staff or bool(member_community_ids(request.user)),
+            "Only the support team and members of a community have requests to list.",
+        )
+        qs = self.filter_queryset(self.get_queryset())
+        qs = selectors.queue_order(qs) if staff else qs.order_by("-received_at", "-pk")
+        page = self.paginate_queryset(qs)
+        if staff:
+            page = selectors.annotate_deadlines(page)
+        data = SupportRequestSerializer(page, many=True, context={"staff": staff}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="requests_create",
+        summary="Submit a request for your community (representatives)",
+        tags=TAGS,
+        request=RequestCreateSerializer,
+        responses={201: SupportRequestSerializer, **error_responses(400, 401, 403, 429)},
+    )
+    def post(self, request):
+        forbid_unless(
+            representative_community(request.user) is not None,
+            "Only a community representative can submit a support request.",
+        )
+        data = parse(RequestCreateSerializer, request.data, user=request.user)
+        r = services.request_submit(
+            requester=request.user, channel=SupportRequest.Channel.API, **data
+        )
+        return _request_data(request, _get(request, r.pk), code=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestDetailView(ApiView):
+    serializer_class = SupportRequestSerializer
+
+    @extend_schema(
+        operation_id="requests_read",
+        summary="One request",
+        tags=TAGS,
+        responses={200: SupportRequestSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, pk: int):
+        return _request_data(request, _get(request, pk))
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestMessagesView(ApiView):
+    serializer_class = MessageSerializer
+
+    @extend_schema(
+        operation_id="requests_messages_list",
+        summary="The conversation, oldest first (internal notes for staff only)",
+        tags=TAGS,
+        responses={200: MessageSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+    def get(self, request, pk: int):
+        r = _get(request, pk)
+        return self.paginated(
+            selectors.conversation_for(request=r, user=request.user), self.serializer_class
+        )
+
+    @extend_schema(
+        operation_id="requests_messages_create",
+        summary="Reply publicly, or (staff) add an internal note",
+        description="A public reply from the team answers the representative and is e-mailed to "
+        "them; a reply from the representative reopens a resolved request. Internal notes are "
+        "staff only and never shown to the community.",
+        tags=TAGS,
+        request=MessageCreateSerializer,
+        responses={201: MessageSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        data = parse(MessageCreateSerializer, request.data)
+        if data["visibility"] == Message.Visibility.INTERNAL:
+            message = services.request_add_note(request=r, by=request.user, body=data["body"])
+        else:
+            message = services.request_reply(
+                request=r,
+                by=request.user,
+                body=data["body"],
+                link_url=data["link_url"],
+                canned_response=data["canned_response"] if _staff(request) else None,
+                expected_version=data["version"],
+            )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestTriageView(ApiView):
+    serializer_class = SupportRequestSerializer
+
+    @extend_schema(
+        operation_id="requests_triage",
+        summary="Categorise (and optionally move hub or reassign) (staff)",
+        tags=TAGS,
+        request=TriageSerializer,
+        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        forbid_unless(_staff(request), STAFF_ONLY)
+        data = parse(TriageSerializer, request.data)
+        r = services.request_triage(
+            request=r,
+            by=request.user,
+            category=data["category"],
+            hub=data["hub"],
+            assignee=data["assignee"],
+            expected_version=data["version"],
+        )
+        return _request_data(request, r)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestTimeEntriesView(ApiView):
+    serializer_class = TimeEntrySerializer
+
+    @extend_schema(
+        operation_id="requests_time_entries_list",
+        summary="Time logged on the request, latest first (staff)",
+        tags=TAGS,
+        responses={
+            200: TimeEntrySerializer(many=True),
+            **error_responses(400, 401, 403, 404, 429),
+        },
+    )
+    def get(self, request, pk: int):
+        r = _get(request, pk)
+        forbid_unless(_staff(request), STAFF_ONLY)
+        return self.paginated(selectors.time_entries_for(request=r), self.serializer_class)
+
+    @extend_schema(
+        operation_id="requests_time_entries_create",
+        summary="Log time worked (staff); it draws on the budget unless it is an incident",
+        tags=TAGS,
+        request=TimeEntryCreateSerializer,
+        responses={201: TimeEntrySerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        forbid_unless(_staff(request), STAFF_ONLY)
+        data = parse(TimeEntryCreateSerializer, request.data)
+        entry = services.request_log_time(
+            request=r,
+            by=request.user,
+            minutes=data["minutes"],
+            note=data["note"],
+            worked_at=data["worked_at"],
+        )
+        return Response(TimeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestLinkIssueView(ApiView):
+    serializer_class = SupportRequestSerializer
+
+    @extend_schema(
+        operation_id="requests_link_issue",
+        summary="Link the engineering issue: the request enters work planning (staff)",
+        tags=TAGS,
+        request=LinkIssueSerializer,
+        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        forbid_unless(_staff(request), STAFF_ONLY)
+        data = parse(LinkIssueSerializer, request.data)
+        r = services.request_link_issue(
+            request=r,
+            by=request.user,
+            url=data["url"],
+            send_canned=data["send_canned"],
+            expected_version=data["version"],
+        )
+        return _request_data(request, r)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestPriorityView(ApiView):
+    serializer_class = SupportRequestSerializer
+
+    @extend_schema(
+        operation_id="requests_priority",
+        summary="Set the priority factors; the rank follows (staff)",
+        tags=TAGS,
+        request=PrioritySerializer,
+        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        forbid_unless(_staff(request), STAFF_ONLY)
+        data = dict(parse(PrioritySerializer, request.data))
+        r = services.request_set_priority(
+            request=r, by=request.user, expected_version=data.pop("version"), **data
+        )
+        return _request_data(request, r)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestResolveView(ApiView):
+    serializer_class = SupportRequestSerializer
+
+    @extend_schema(
+        operation_id="requests_resolve",
+        summary="Send the resolution message and mark resolved (staff)",
+        tags=TAGS,
+        request=ResolveSerializer,
+        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        forbid_unless(_staff(request), STAFF_ONLY)
+        data = parse(ResolveSerializer, request.data)
+        r = services.request_resolve(
+            request=r, by=request.user, body=data["body"], expected_version=data["version"]
+        )
+        return _request_data(request, r)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestConfirmView(ApiView):
+    serializer_class = SupportRequestSerializer
+
+    @extend_schema(
+        operation_id="requests_confirm",
+        summary="Confirm the resolution; the request closes (the community's representative)",
+        tags=TAGS,
+        request=None,
+        responses={200: SupportRequestSerializer, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        r = services.request_confirm(request=r, by=request.user)
+        return _request_data(request, r)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestCloseView(ApiView):
+    serializer_class = SupportRequestSerializer
+
+    @extend_schema(
+        operation_id="requests_close",
+        summary="Close an answered request (staff)",
+        tags=TAGS,
+        request=VersionSerializer,
+        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        forbid_unless(_staff(request), STAFF_ONLY)
+        data = parse(VersionSerializer, request.data)
+        r = services.request_close(request=r, by=request.user, expected_version=data["version"])
+        return _request_data(request, r)
