@@ -459,10 +459,7 @@ def request_reply(
     _record(r, Kind.REQUESTER_REPLIED, by, at, detail=body[:200], message=message.pk)
     if r.status == Status.RESOLVED:
         # DOMAIN.md step 8: "A reply to a resolved request reopens it."
-        r.status = Status.TRIAGED
-        r.resolved_at = None
-        fields += ["status", "resolved_at"]
-        _record(r, Kind.REOPENED, by, at, detail="Reopened by the representative's reply")
+        fields += _reopen(r, by=by, at=at, detail="Reopened by the representative's reply")
     fields += refresh_request_deadlines(r)
     fields += refresh_priority_rank(r)
     _save(r, fields)
@@ -478,6 +475,57 @@ def request_reply(
             request=r,
         )
     return message
+
+
+def _reopen(r: SupportRequest, *, by, at: datetime.datetime, detail: str) -> list[str]:
+    """Back from resolved to triaged: the auto-close clock stops (deadlines are refreshed by the
+    caller) and the resolution no longer stands."""
+    r.status = Status.TRIAGED
+    r.resolved_at = None
+    _record(r, Kind.REOPENED, by, at, detail=detail)
+    return ["status", "resolved_at"]
+
+
+@transaction.atomic
+def request_reopen(
+    *, request: SupportRequest, by, reason: str = "", expected_version: int | None = None
+) -> SupportRequest:
+    """Reopen a resolved request explicitly (the representative, or a steward). When the
+    representative reopens it they are waiting for an answer again, so the response clock
+    restarts; a closed request stays closed (a new request is the way back)."""
+    staff = is_staff_member(by)
+    if not staff and not _is_representative_of(by, request):
+        raise PermissionDenied(
+            "Only the support team and the community's representative can reopen."
+        )
+    reason = (reason or "").strip()[:500]
+    r = _lock(request, expected_version)
+    if r.status != Status.RESOLVED:
+        raise InvalidTransition(
+            f"Only a resolved request can be reopened; {r.reference} is "
+            f"{r.get_status_display().lower()}."
+        )
+    at = timezone.now()
+    detail = f"Reopened: {reason}" if reason else "Reopened"
+    fields = _reopen(r, by=by, at=at, detail=detail)
+    if not staff:
+        r.last_requester_reply_at = at
+        fields.append("last_requester_reply_at")
+    fields += refresh_request_deadlines(r)
+    fields += refresh_priority_rank(r)
+    _save(r, fields)
+    if r.assignee_id and r.assignee_id != getattr(by, "pk", None):
+        notify(
+            key=f"request:{r.pk}:reopened:{at.isoformat()}",
+            kind="request_reopened",
+            channel=Notification.Channel.IN_APP,
+            subject=_subject(r, f"Reopened by {by}: {r.subject}"),
+            body=reason or "The request was reopened.",
+            user=r.assignee,
+            url=_desk_url(r),
+            request=r,
+        )
+    return r
 
 
 @transaction.atomic

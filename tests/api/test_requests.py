@@ -386,3 +386,33 @@ def test_staff_close_an_answered_request(api, steward, answered):
     assert response.status_code == 200
     assert response.json()["state"] == "closed"
     assert api(steward).post(url(answered, "close"), {}, format="json").status_code == 409
+
+
+def test_the_representative_reopens_a_resolved_request(api, rep, resolved, clock):
+    clock.shift(datetime.timedelta(hours=2))
+    response = api(rep).post(url(resolved, "reopen"), {"reason": "Still broken"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "triaged"
+    resolved.refresh_from_db()
+    assert resolved.resolved_at is None
+    assert resolved.auto_close_due_at is None
+    # The representative is waiting for an answer again.
+    assert resolved.response_due_at is not None
+    assert resolved.events.filter(kind="reopened", detail="Reopened: Still broken").exists()
+
+
+def test_reopening_a_request_that_is_not_resolved_is_a_conflict(api, rep, triaged):
+    response = api(rep).post(url(triaged, "reopen"), {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+
+
+def test_another_communitys_representative_cannot_reopen(api, other_rep, resolved):
+    assert api(other_rep).post(url(resolved, "reopen"), {}, format="json").status_code == 404
+
+
+def test_reopen_with_a_stale_version_is_a_conflict(api, steward, resolved):
+    response = api(steward).post(
+        url(resolved, "reopen"), {"version": resolved.version - 1}, format="json"
+    )
+    assert response.status_code == 409

@@ -566,3 +566,30 @@ def test_rep_of_another_community_is_not_the_representative(submit, other_commun
     r = submit()
     with pytest.raises(PermissionDenied):
         services.request_confirm(request=r, by=outsider_rep)
+
+
+def test_staff_reopen_keeps_the_response_clock_stopped(steward, rep, hub, rotation, clock):
+    r = services.request_submit(requester=rep, hub=hub, subject="S", description="D")
+    r = services.request_triage(
+        request=r, by=steward, category="change", expected_version=r.version
+    )
+    services.request_reply(request=r, by=steward, body="On it.")
+    r.refresh_from_db()
+    r = services.request_resolve(request=r, by=steward, body="Done.", expected_version=r.version)
+    r = services.request_reopen(request=r, by=steward, reason="Found a regression")
+    assert r.status == "triaged"
+    assert r.resolved_at is None and r.auto_close_due_at is None
+    assert r.response_due_at is None  # the team reopened it: nobody is waiting on us
+
+
+def test_a_closed_request_cannot_be_reopened(steward, rep, hub, rotation, clock):
+    r = services.request_submit(requester=rep, hub=hub, subject="S", description="D")
+    r = services.request_triage(
+        request=r, by=steward, category="change", expected_version=r.version
+    )
+    services.request_reply(request=r, by=steward, body="On it.")
+    r.refresh_from_db()
+    r = services.request_resolve(request=r, by=steward, body="Done.", expected_version=r.version)
+    r = services.request_confirm(request=r, by=rep)
+    with pytest.raises(InvalidTransition):
+        services.request_reopen(request=r, by=rep)

@@ -279,3 +279,8 @@ class PrioritySerializer(serializers.Serializer):
 
 class VersionSerializer(serializers.Serializer):
     version = version_field()
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    version = version_field()

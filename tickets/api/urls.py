@@ -30,5 +30,6 @@ urlpatterns = [
     path(
         "requests/<int:pk>/confirm/", views.RequestConfirmView.as_view(), name="api-request-confirm"
     ),
+    path("requests/<int:pk>/reopen/", views.RequestReopenView.as_view(), name="api-request-reopen"),
     path("requests/<int:pk>/close/", views.RequestCloseView.as_view(), name="api-request-close"),
 ]

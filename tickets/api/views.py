@@ -21,6 +21,7 @@ from tickets.api.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
     PrioritySerializer,
+    ReopenSerializer,
     RequestCreateSerializer,
     ResolveSerializer,
     SupportRequestSerializer,
@@ -311,6 +312,26 @@ class RequestConfirmView(ApiView):
     def post(self, request, pk: int):
         r = _get(request, pk)
         r = services.request_confirm(request=r, by=request.user)
+        return _request_data(request, r)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestReopenView(ApiView):
+    serializer_class = SupportRequestSerializer
+
+    @extend_schema(
+        operation_id="requests_reopen",
+        summary="Reopen a resolved request (the community's representative or staff)",
+        tags=TAGS,
+        request=ReopenSerializer,
+        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        data = parse(ReopenSerializer, request.data)
+        r = services.request_reopen(
+            request=r, by=request.user, reason=data["reason"], expected_version=data["version"]
+        )
         return _request_data(request, r)
 
 
