@@ -239,8 +239,9 @@ class SupportBudgetAdmin(admin.ModelAdmin):
     def percent(self, obj):
         percent = round(obj.percent_used)
         return format_html(
-            '<meter min="0" max="100" low="{}" high="99" optimum="0" value="{}" '
-            'title="{}% used" style="width: 7rem; vertical-align: middle"></meter> {}%',
+            '<span style="white-space: nowrap"><meter min="0" max="100" low="{}" high="99" '
+            'optimum="0" value="{}" title="{}% used" style="width: 7rem; vertical-align: middle">'
+            "</meter> {}%</span>",
             NEARLY_EXHAUSTED_PERCENT,
             min(percent, 100),
             percent,

@@ -213,4 +213,16 @@ def explain(
 ) -> str:
     """Why a deadline is where it is, in words a representative can check."""
     policies = policies or load_policies()
-    return worktime.explain_deadline(started, policies.target(clock), calendar)
+    return worktime.explain_deadline(
+        started, policies.target(clock), calendar, started_by=CLOCK_STARTED_BY.get(clock, "from")
+    )
+
+
+# The event each clock counts from, as the explanation names it.
+CLOCK_STARTED_BY = {
+    Clock.TRIAGE: "received",
+    Clock.FIRST_RESPONSE: "received",
+    Clock.AUTO_CLOSE: "resolved",
+    Clock.TIMEBOX: "triaged",
+    Clock.INCIDENT_UPDATE: "last update",
+}

@@ -432,9 +432,15 @@ def describe_remaining(now: datetime, due: datetime, calendar: WorkCalendar | No
 
 
 def explain_deadline(
-    start: datetime, delta: timedelta, calendar: WorkCalendar | None = None
+    start: datetime,
+    delta: timedelta,
+    calendar: WorkCalendar | None = None,
+    *,
+    started_by: str = "received",
 ) -> str:
     """How ``add_working_time(start, delta)`` was reached, in words a steward can check.
+
+    ``started_by`` names the event that started the clock ("received", "resolved", ...).
 
     For example "received Fri 22 Dec 20:00 UTC; 4 working hours that day; weekend not counted;
     25–26 Dec closed; due Wed 27 Dec 04:00 UTC". Only closed dates and the two ends are walked;
@@ -447,7 +453,7 @@ def explain_deadline(
     due_utc = start_utc if delta == _ZERO else cal._advance(start_utc, delta)
     local_start, local_due = cal._to_local(start_utc), cal._to_local(due_utc)
     show_year = local_start.year != local_due.year
-    phrases = [f"received {_format_instant(local_start, show_year)}"]
+    phrases = [f"{started_by} {_format_instant(local_start, show_year)}"]
     if delta == _ZERO:
         phrases.append("no working time needed")
     else:

@@ -86,3 +86,18 @@ def login(page, username: str, password: str = "pw") -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+
+
+@pytest.fixture(autouse=True)
+def _canned_responses(live_server):
+    """The live server's transactional tests flush the tables after each test, including the
+    rows data migrations created; put the shipped canned responses back."""
+    import importlib
+
+    from tickets.models import CannedResponse
+
+    defaults = importlib.import_module("tickets.migrations.0002_default_canned_responses").DEFAULTS
+    for slug, purpose, title, body in defaults:
+        CannedResponse.objects.get_or_create(
+            slug=slug, defaults={"purpose": purpose, "title": title, "body": body}
+        )
