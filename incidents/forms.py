@@ -89,8 +89,12 @@ class TimelineEntryForm(forms.Form):
         label="What happened",
         help_text="Markdown. Paste commands as they were run.",
     )
+    # Empty means "now", to the second: a prefilled minute would sort a new entry before
+    # everything else logged earlier in that minute.
     occurred_at = _datetime_field(
-        "When", help_text="UTC; change it to back-fill what happened earlier."
+        "When",
+        required=False,
+        help_text="UTC. Empty means now; set it to back-fill what happened earlier.",
     )
     link_url = forms.URLField(
         required=False,

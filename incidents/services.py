@@ -182,7 +182,8 @@ def placeholder_values(incident: Incident, *, by=None, hubs=None, community=None
         "community": community.name if community else "",
         "steward_name": by.display_name if by else "The support team",
         "link": incident_url(incident),
-        "context": incident.summary.strip() or incident.get_symptom_display().lower(),
+        # The templates end the sentence themselves ("related to {context}.").
+        "context": incident.summary.strip().rstrip(".") or incident.get_symptom_display().lower(),
     }
 
 

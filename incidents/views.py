@@ -133,7 +133,7 @@ def _war_room_context(request, incident: Incident, **overrides) -> dict:
         "linked_requests": linked,
         "is_commander": roles.holds(user, RoleAssignment.Role.COMMANDER),
         "staff": True,
-        "entry_form": forms.TimelineEntryForm(initial={"occurred_at": now, "kind": "note"}),
+        "entry_form": forms.TimelineEntryForm(initial={"kind": "note"}),
         "handoff_form": forms.HandoffForm(),
         "sme_form": forms.SMEForm(),
         "update_form": forms.UpdateForm(
