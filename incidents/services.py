@@ -242,7 +242,9 @@ def _tell_representatives(
     return sent
 
 
-def _post_to_linked_requests(incident: Incident, *, by, body: str, canned=None) -> frozenset[int]:
+def _post_to_linked_requests(
+    incident: Incident, *, by, body: str, canned=None, exclude_requester_ids=frozenset()
+) -> frozenset[int]:
     """A public reply from the team on every open request linked to the incident, through
     tickets.services.request_reply (which stops the request's response clocks and e-mails the
     requester). Returns the requesters' ids, so they are not e-mailed a second time."""
@@ -254,6 +256,8 @@ def _post_to_linked_requests(incident: Incident, *, by, body: str, canned=None) 
         .order_by("pk")
     )
     for support_request in linked:
+        if support_request.requester_id in exclude_requester_ids:
+            continue
         tickets_services.request_reply(
             request=support_request,
             by=by,
@@ -262,6 +266,43 @@ def _post_to_linked_requests(incident: Incident, *, by, body: str, canned=None) 
         )
         told.add(support_request.requester_id)
     return frozenset(told)
+
+
+def _resolve_linked_requests(incident: Incident, *, by, body: str, canned=None) -> frozenset[int]:
+    """Service is back, so the requests that reported it are resolved too: the resolution
+    message goes out through tickets.services.request_resolve (one e-mail per requester, and
+    the request's own auto-close clock starts). Returns the requesters' ids."""
+    told = set()
+    linked = (
+        SupportRequest.objects.filter(incident=incident, status__in=SupportRequest.OPEN_STATUSES)
+        .exclude(status=SupportRequest.Status.NEW)
+        .select_related("requester")
+        .order_by("pk")
+    )
+    for support_request in linked:
+        tickets_services.request_resolve(
+            request=support_request,
+            by=by,
+            body=_personalise(body, _greeting_name(support_request.requester)),
+            expected_version=None,
+        )
+        told.add(support_request.requester_id)
+    # Anything else still linked and not closed (already resolved) hears it as a reply.
+    others = _post_to_linked_requests(
+        incident, by=by, body=body, canned=canned, exclude_requester_ids=told
+    )
+    return frozenset(told | others)
+
+
+def _close_linked_requests(incident: Incident, *, by) -> None:
+    """Closing the incident closes the requests that are resolved with it. Without a person
+    (automatic close), each request's own auto-close clock, started at the same moment, does."""
+    if not is_staff_member(by):
+        return
+    for support_request in SupportRequest.objects.filter(
+        incident=incident, status=SupportRequest.Status.RESOLVED
+    ).order_by("pk"):
+        tickets_services.request_close(request=support_request, by=by)
 
 
 # --- Declaring --------------------------------------------------------------------------------
@@ -492,7 +533,7 @@ def incident_resolve(
     if not text:
         canned, _ = canned_template(CannedResponse.Purpose.INCIDENT_RESOLVED)
         text = prefill_resolution_message(incident, by=by)
-    via_requests = _post_to_linked_requests(incident, by=by, body=text, canned=canned)
+    via_requests = _resolve_linked_requests(incident, by=by, body=text, canned=canned)
     _tell_representatives(
         incident,
         key=f"incident:{incident.pk}:resolved:user:{{uid}}",
@@ -590,6 +631,7 @@ def incident_close(*, incident: Incident, by) -> Incident:
     if blocker:
         raise InvalidTransition(blocker)
     _close(incident, by=by, now=now, automatically=False)
+    _close_linked_requests(incident, by=by)
     return incident
 
 

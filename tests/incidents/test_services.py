@@ -508,3 +508,32 @@ def test_metrics_give_time_to_acknowledge_and_resolve_and_detection_per_hub_and_
         ("Beta Hub", 3): (1, 0, 1, datetime.timedelta(minutes=10), datetime.timedelta(hours=2)),
         ("Alpha Hub", 4): (1, 0, 1, None, None),
     }
+
+
+def test_resolving_the_incident_resolves_its_linked_request_with_one_message(
+    declare, steward, community, hub, rep
+):
+    request = SupportRequestFactory(community=community, hub=hub, requester=rep)
+    incident = acknowledge(declare(from_request=request), steward)
+
+    resolve(incident, steward)
+
+    request.refresh_from_db()
+    assert request.status == SupportRequest.Status.RESOLVED
+    assert request.auto_close_due_at is not None
+    # One resolution e-mail to the requester, through their request; none from the incident.
+    kinds = sorted(Notification.objects.filter(recipient=rep).values_list("kind", flat=True))
+    assert kinds.count("request_resolved") == 1
+    assert "incident_resolved" not in kinds
+
+
+def test_closing_the_incident_closes_its_resolved_request(declare, steward, community, hub, rep):
+    request = SupportRequestFactory(community=community, hub=hub, requester=rep)
+    incident = resolve(acknowledge(declare(from_request=request), steward), steward)
+    review_report(incident, steward)
+    services.incident_community_confirm(incident=incident, by=rep)
+
+    services.incident_close(incident=Incident.objects.get(pk=incident.pk), by=steward)
+
+    request.refresh_from_db()
+    assert request.status == SupportRequest.Status.CLOSED
