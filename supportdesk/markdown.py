@@ -3,6 +3,8 @@ nothing a user types can inject script, styles, event handlers or javascript: li
 
 from __future__ import annotations
 
+import re
+
 import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -14,8 +16,24 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 
 
+# A bare http(s) address not already in a link, an autolink or inline code.
+_BARE_URL = re.compile(r"(?<![<(\[\"'=`])\bhttps?://[^\s<>()\[\]`]+[^\s<>()\[\]`.,;:!?'\"]")
+_FENCE = re.compile(r"(^```.*?^```[ \t]*$|`[^`\n]+`)", re.MULTILINE | re.DOTALL)
+
+
+def _autolink(text: str) -> str:
+    """Wrap bare addresses in <...> so Markdown links them; code spans and fences stay as typed."""
+    parts = _FENCE.split(text)
+    return "".join(
+        part if i % 2 else _BARE_URL.sub(lambda m: f"<{m.group(0)}>", part)
+        for i, part in enumerate(parts)
+    )
+
+
 def render_markdown(text: str) -> SafeString:
-    html = md.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists", "nl2br"])
+    html = md.markdown(
+        _autolink(text or ""), extensions=["fenced_code", "tables", "sane_lists", "nl2br"]
+    )
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
