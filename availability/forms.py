@@ -1,0 +1,73 @@
+"""Forms of the maintenance page. They parse input; the rules live in availability/services.py."""
+
+from __future__ import annotations
+
+from django import forms
+
+from communities.models import Hub
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+def _datetime_field(label: str) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        help_text="In UTC.",
+    )
+
+
+class HubChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.community.name})"
+
+
+class MaintenanceForm(forms.Form):
+    hubs = HubChoiceField(
+        queryset=Hub.objects.filter(is_active=True)
+        .select_related("community")
+        .order_by("community__name", "name"),
+        widget=forms.CheckboxSelectMultiple,
+        label="Affected hubs",
+    )
+    title = forms.CharField(
+        max_length=200, help_text="Shown publicly, e.g. “Kubernetes upgrade of the cluster”."
+    )
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What users will notice. Markdown; shown publicly and e-mailed.",
+    )
+    starts_at = _datetime_field("Starts")
+    ends_at = _datetime_field("Ends")
+    accept_warnings = forms.BooleanField(
+        required=False, label="Schedule it anyway: I have read the warnings above"
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("starts_at"), data.get("ends_at")
+        if start and end and end <= start:
+            self.add_error("ends_at", "The window must end after it starts.")
+        return data
+
+
+class StatusOverrideForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "No override: derive it"), *Hub.Status.choices],
+        required=False,
+        label="Shown status",
+    )
+    reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Reason (shown publicly)",
+    )

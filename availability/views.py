@@ -1,0 +1,275 @@
+"""Pages of the availability app. Thin: read through selectors, write through services.
+
+Public (no login): the status page, a hub's status and history, an incident's public page, and
+the Atom feed. They are served from the status cache (see status.py) and carry HTTP caching
+headers for anonymous readers. Staff: maintenance windows (with hub status overrides) and the
+reliability dashboard."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import quote_etag
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.roles import is_staff_member
+from availability import dashboard, selectors, services
+from availability import status as rules
+from availability.forms import MaintenanceForm, StatusOverrideForm
+from availability.models import MaintenanceWindow
+from communities.models import Hub
+from supportdesk.errors import DomainError
+
+
+def staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_staff_member(request.user):
+            raise HttpForbidden
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- public -----------------------------------------------------------------------------------
+
+
+def _cached_fragment(name: str, template: str, build) -> dict | None:
+    """Render `template` with `build()`'s context, cached under the status version. `build`
+    returns None when there is nothing to show (then: 404, not cached)."""
+
+    def render_fragment():
+        context = build()
+        if context is None:
+            return None
+        return {
+            "html": render_to_string(template, context),
+            "generated_at": timezone.now(),
+            "max_age": rules.cache_seconds(),
+            "title": context.get("page_title", ""),
+        }
+
+    return rules.cached(name, render_fragment)
+
+
+def _public_response(request, page: dict, template: str, **extra) -> HttpResponse:
+    anonymous = not request.user.is_authenticated
+    etag = quote_etag(hashlib.sha256(page["html"].encode()).hexdigest()[:32])
+    if anonymous:
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            return not_modified
+    response = render(
+        request,
+        template,
+        {
+            # The fragment was rendered by our own (autoescaping) template: it is safe HTML.
+            "body": mark_safe(page["html"]),  # noqa: S308
+            "generated_at": page["generated_at"],
+            "page_title": page["title"],
+            **extra,
+        },
+    )
+    if anonymous:
+        response["ETag"] = etag
+        patch_cache_control(response, public=True, max_age=page["max_age"])
+    else:
+        patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+@require_GET
+def status_page(request):
+    def build():
+        overview = selectors.status_overview()
+        return {"overview": overview, "page_title": "Service status"}
+
+    page = _cached_fragment("page", "availability/_status_body.html", build)
+    return _public_response(request, page, "availability/status.html")
+
+
+@require_GET
+def hub_status(request, slug: str):
+    def build():
+        detail = selectors.hub_detail(slug=slug)
+        if detail is None:
+            return None
+        return {"detail": detail, "row": detail.row, "page_title": f"{detail.row.hub.name} status"}
+
+    page = _cached_fragment(f"hub:{slug}", "availability/_hub_body.html", build)
+    if page is None:
+        raise Http404("No such hub.")
+    return _public_response(request, page, "availability/status.html")
+
+
+@require_GET
+def incident_page(request, pk: int):
+    def build():
+        incident = selectors.public_incident(pk=pk)
+        if incident is None:
+            return None
+        return {
+            "incident": incident,
+            "report": selectors.published_report(incident),
+            "page_title": incident.title,
+        }
+
+    page = _cached_fragment(f"incident:{pk}", "availability/_incident_body.html", build)
+    if page is None:
+        raise Http404("No such incident.")
+    return _public_response(request, page, "availability/status.html")
+
+
+# --- staff: maintenance -----------------------------------------------------------------------
+
+
+def _add_error(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def maintenance(request):
+    warnings: list[str] = []
+    form = MaintenanceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            window = services.maintenance_schedule(
+                by=request.user,
+                hubs=data["hubs"],
+                title=data["title"],
+                description=data["description"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                accept_warnings=data["accept_warnings"],
+            )
+        except services.MaintenanceNeedsConfirmation as exc:
+            warnings = exc.warnings
+        except DomainError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Maintenance “{window.title}” scheduled; the affected communities' "
+                "representatives are being e-mailed.",
+            )
+            return redirect("availability:maintenance")
+    context = {
+        "form": form,
+        "warnings": warnings,
+        "override_form": StatusOverrideForm(),
+        "hubs": selectors.hubs_for_override(user=request.user),
+        "now": timezone.now(),
+        **selectors.maintenance_list(user=request.user),
+    }
+    return render(request, "availability/maintenance.html", context, status=200)
+
+
+@staff_required
+@require_POST
+def maintenance_cancel(request, pk: int):
+    window = get_object_or_404(MaintenanceWindow, pk=pk)
+    try:
+        expected = int(request.POST.get("version", ""))
+    except ValueError:
+        expected = None
+    try:
+        services.maintenance_cancel(window=window, by=request.user, expected_version=expected)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Maintenance “{window.title}” cancelled.")
+    return redirect("availability:maintenance")
+
+
+@staff_required
+@require_POST
+def hub_override(request, slug: str):
+    hub = get_object_or_404(Hub, slug=slug)
+    form = StatusOverrideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a status.")
+        return redirect("availability:maintenance")
+    try:
+        if form.cleaned_data["status"]:
+            services.hub_status_override_set(
+                hub=hub,
+                by=request.user,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, f"{hub.name} now shows as overridden.")
+        else:
+            services.hub_status_override_clear(hub=hub, by=request.user)
+            messages.success(request, f"{hub.name} shows its derived status again.")
+    except DomainError as exc:
+        messages.error(request, f"{hub.name}: {exc.message}")
+    return redirect("availability:maintenance")
+
+
+# --- staff: reliability dashboard -------------------------------------------------------------
+
+
+def _int(value, default: int, lo: int, hi: int) -> int:
+    try:
+        return min(max(int(value), lo), hi)
+    except (TypeError, ValueError):
+        return default
+
+
+def _month(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.datetime.strptime(value or "", "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A cell a spreadsheet would read as a formula is defused.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@staff_required
+@require_GET
+def reliability(request):
+    months = _int(request.GET.get("months"), 12, 1, 36)
+    budget_month = _month(request.GET.get("month"))
+    chart_slug = request.GET.get("chart", "")
+    wants_csv = request.GET.get("format") == "csv"
+    if wants_csv and chart_slug not in dashboard.CHART_SLUGS:
+        raise Http404("No such chart.")
+    charts = dashboard.reliability_dashboard(months=months, budget_month=budget_month)
+    if wants_csv:
+        chart = next(c for c in charts if c.slug == chart_slug)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="reliability-{chart.slug}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(chart.columns)
+        for row in chart.rows:
+            writer.writerow([_csv_cell(v) for v in row])
+        return response
+    return render(
+        request,
+        "availability/reliability.html",
+        {
+            "charts": charts,
+            "months": months,
+            "budget_month": budget_month,
+            "month_choices": (3, 6, 12, 24, 36),
+        },
+    )
