@@ -72,7 +72,8 @@ class HubAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "community__name", "url")
     list_select_related = ("community",)
     autocomplete_fields = ("community",)
-    readonly_fields = ("status",)
+    # Overrides go through the maintenance page, which audits them and refreshes the status page.
+    readonly_fields = ("status", "status_override", "status_override_reason")
 
 
 @admin.register(Membership)

@@ -41,6 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import is_staff_member
+from availability.services import on_incident_changed
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment, TimelineEntry
 from incidents.selectors import (
     current_roles,
@@ -127,6 +128,8 @@ def _lock_report(report: IncidentReport) -> IncidentReport:
 def _save_incident(incident: Incident, *fields: str) -> None:
     incident.version += 1
     incident.save(update_fields=[*fields, "version", "updated_at"])
+    # Hub statuses and the public status page derive from incidents.
+    on_incident_changed(incident)
 
 
 def _entry(
@@ -139,7 +142,7 @@ def _entry(
     is_public: bool = False,
     link_url: str = "",
 ) -> TimelineEntry:
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry.objects.create(
         incident=incident,
         kind=kind,
         body=body,
@@ -148,6 +151,10 @@ def _entry(
         is_public=is_public,
         link_url=link_url,
     )
+    if is_public:
+        # Public entries show on the status page (declaration included: hubs are set by then).
+        on_incident_changed(incident)
+    return entry
 
 
 def _name(user) -> str:

@@ -4,8 +4,6 @@ from incidents import views
 
 app_name = "incidents"
 urlpatterns = [
-    # The public status page (a placeholder, replaced by the status-page work).
-    path("status/", views.status_page, name="status"),
     # Staff: list, declaring, the war room and its actions.
     path("incidents/", views.incident_list, name="list"),
     path("incidents/declare/", views.declare, name="declare"),

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
-from communities.models import Hub
 from incidents import forms, selectors, services
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment
 from incidents.report import (
@@ -39,12 +38,6 @@ from supportdesk.errors import DomainError
 from tickets.models import SupportRequest
 
 SOON = 30 * 60  # seconds of working time left under which a deadline shows as "soon"
-
-
-# --- The status page (placeholder owned by the status-page work; kept as it was) ------------
-def status_page(request):
-    hubs = Hub.objects.filter(is_active=True).select_related("community")
-    return render(request, "incidents/status.html", {"hubs": hubs})
 
 
 # --- Helpers ----------------------------------------------------------------------------------

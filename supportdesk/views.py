@@ -21,7 +21,7 @@ def home(request):
         return redirect("tickets:queue")
     if representative_community(request.user):
         return redirect("tickets:my_requests")
-    return redirect("incidents:status")
+    return redirect("availability:status")
 
 
 @require_GET
