@@ -18,4 +18,4 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("key", "subject", "recipient_email", "recipient__username")
     list_select_related = ("recipient",)
     raw_id_fields = ("recipient", "request", "incident")
-    readonly_fields = ("key", "created_at", "sent_at", "attempts", "last_error")
+    readonly_fields = ("key", "created_at", "sent_at", "attempts", "last_error", "next_attempt_at")

@@ -1,6 +1,6 @@
 """Every e-mail, webhook post and nudge the product sends is a Notification row first.
 
-The unique `key` names the reason for sending (e.g. "slo:triage:request:42:breach:user:7"):
+The unique `key` names the reason for sending (e.g. "slo:triage:request:42:<due>:breach:user:7"):
 claiming the row in the same transaction as the decision to send is what makes every sweep and
 task idempotent. Delivery happens afterwards and is retried; the row records how it went."""
 

@@ -106,8 +106,12 @@ def enqueue_delivery(notification_id: int) -> None:
     from notifications.tasks import deliver_notification
     from supportdesk.celery import app
 
-    eager = app.conf.task_always_eager
-    if not eager and time.monotonic() < _broker_down_until:
+    if app.conf.task_always_eager:
+        # In-process delivery (tests, single-process setups); what `.delay()` would do eagerly,
+        # without borrowing a broker producer that eager mode never uses.
+        deliver_notification.apply(args=[notification_id])
+        return
+    if time.monotonic() < _broker_down_until:
         logger.warning(
             "broker unavailable a moment ago; notification %s left for the pending sweep",
             notification_id,
@@ -115,7 +119,7 @@ def enqueue_delivery(notification_id: int) -> None:
         return
     try:
         deliver_notification.delay(notification_id)
-    except Exception:  # noqa: BLE001 - the broker being down must never fail the caller
+    except Exception:  # the broker being down must never fail the caller
         _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
         logger.exception(
             "could not enqueue notification %s; the pending sweep will deliver it",

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from notifications import views
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("nudges/", views.my_nudges, name="my_nudges"),
+    path("nudges/read/", views.mark_all_read, name="mark_all_read"),
+]

@@ -1,0 +1,451 @@
+"""The SLO sweep (beat, every minute): nudge people about deadlines that are near or past.
+
+Clocks swept (DOMAIN.md "Service level objectives"; the columns are set by slo/services.py):
+
+| clock in the key             | column                       | rows (partial index)            |
+| ---------------------------- | ---------------------------- | ------------------------------- |
+| triage                       | request.triage_due_at        | status new, not triaged         |
+| first_response / response    | request.response_due_at      | open (new, triaged, planned)    |
+| incident_update              | incident.next_update_due_at  | open (triggered, acknowledged)  |
+
+`response_due_at` is the answer the representative is waiting for: the first response while
+none was sent (so it equals first_response_due_at then), later the answer to their last reply.
+Sweeping it alone nudges the first response once and every later wait once, never twice for the
+same deadline.
+
+Thresholds: "near" once `nudge_at_percent` (default 75%) of the clock's working time is used,
+"breach" once the deadline has passed. Recipients: the assignee (requests) or the External
+Liaison and the Incident Commander (incidents); the stewards on duty when there is nobody; on a
+breach the project managers too. One Notification per (clock, object, deadline, threshold,
+recipient): its key is claimed in the transaction that decides to send, so a second tick or a
+second worker sends nothing, and a reset clock (new deadline) gives new keys. A sweep that finds
+a deadline already past sends the breach only, not a stale "near".
+
+Reading only what is due. The rows are read through the partial indexes with
+`due_at <= cutoff`, where cutoff = now + the near window converted to wall-clock time *with the
+working-time calendar itself*: `add_working_time(now, (100 - percent)% of the target)`. A row is
+near exactly when `working_time(now, due) <= (100 - percent)% of its span`, i.e. when
+`due <= add_working_time(now, that much)`; so the cutoff is exact for rows computed under the
+current policy, whatever weekends, closed dates or reduced-capacity weeks lie in between (a
+deadline on Monday 04:00 whose 75% point is Friday 22:00 is read on Friday 22:00; a plain
+`now + target` window would miss it). Calendars differ per community time zone and between the
+incident and non-incident clocks, so the cutoff is the latest over the calendars in use (one per
+distinct community time zone; the non-incident calendar closes a superset of the incident
+calendar's days, so its cutoff is the later one). Rows are then decided exactly with
+`nudge_instant(started, due)`. Caveat, by design: after an admin lowers a target, deadlines
+computed under the old, longer target get their "near" nudge when they enter the current
+window, which is later than 75% of their old span but still before the breach. The cost is the
+number of due rows (overdue ones stay due until the clock stops; their already-claimed keys are
+read in one query per batch), never the number of open requests.
+
+Concurrency: rows are read in keyset batches, each batch in its own transaction with
+`select_for_update(skip_locked=True, of=("self",))` on PostgreSQL, so two sweeps share the work
+instead of doubling it; the unique key is the final guard. On SQLite the IMMEDIATE transactions
+serialize the sweeps (skip_locked is ignored there). One broken row is logged and counted and
+the sweep carries on (each row's claims run in a savepoint).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import Notification
+from notifications.services import notify
+from slo.models import SLOPolicy
+from slo.services import Policies, calendar_for, load_policies, nudge_instant
+from supportdesk import worktime
+from supportdesk.worktime import WorkCalendar
+
+logger = logging.getLogger(__name__)
+
+Clock = SLOPolicy.Clock
+NEAR = "near"
+BREACH = "breach"
+BATCH_SIZE = 200
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did. `counts` keys: "<clock>:<threshold>" (notifications claimed),
+    "rows" (due rows examined), "errors" (rows that failed and were skipped)."""
+
+    counts: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(sorted(self.counts.items()))
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """One decided nudge for one row, before its keys are claimed."""
+
+    clock: str  # the key's clock label
+    threshold: str
+    obj_type: str
+    obj: object
+    due: datetime.datetime
+    calendar: WorkCalendar
+    recipients: tuple  # users
+
+    def key(self, suffix: str) -> str:
+        due = self.due.astimezone(datetime.UTC).isoformat()
+        return f"slo:{self.clock}:{self.obj_type}:{self.obj.pk}:{due}:{self.threshold}:{suffix}"
+
+
+class _Sweep:
+    """State shared by the clocks of one sweep: the instant, policies, and lazily loaded
+    calendars and people (so the query count does not depend on the number of rows)."""
+
+    def __init__(self, *, now: datetime.datetime, policies: Policies) -> None:
+        self.now = now
+        self.policies = policies
+        self._calendars: dict[tuple[str | None, bool], WorkCalendar] = {}
+        self._stewards: list | None = None
+        self._managers: list | None = None
+        self._timezones: list[str] | None = None
+
+    def calendar(self, *, timezone_name: str | None, incident: bool) -> WorkCalendar:
+        # The same choice as slo.services.request_calendar / incident_calendar, memoised.
+        key = (timezone_name, incident)
+        if key not in self._calendars:
+            self._calendars[key] = calendar_for(
+                timezone_name=timezone_name, incident=incident, around=self.now.date()
+            )
+        return self._calendars[key]
+
+    def community_timezones(self) -> list[str]:
+        if self._timezones is None:
+            from communities.models import Community
+
+            self._timezones = sorted(
+                set(Community.objects.order_by().values_list("timezone", flat=True).distinct())
+            )
+        return self._timezones
+
+    def stewards(self) -> list:
+        if self._stewards is None:
+            from rotation.services import current_stewards
+
+            self._stewards = [e.user for e in current_stewards(at=self.now) if e.user.is_active]
+        return self._stewards
+
+    def managers(self) -> list:
+        if self._managers is None:
+            from accounts.models import User
+
+            self._managers = list(
+                User.objects.filter(is_project_manager=True, is_active=True, is_staff=True)
+            )
+        return self._managers
+
+    def window(self, policy_clock: str) -> datetime.timedelta:
+        percent = self.policies.nudge_percent[policy_clock]
+        return self.policies.target(policy_clock) * max(100 - percent, 0) / 100
+
+    def cutoff(self, policy_clock: str, calendars: Iterable[WorkCalendar]) -> datetime.datetime:
+        """Every row whose near instant has come has its deadline at or before this."""
+        window = self.window(policy_clock)
+        if not window:
+            return self.now
+        return max(
+            [self.now] + [worktime.add_working_time(self.now, window, cal) for cal in calendars]
+        )
+
+    def threshold(self, *, started, due, policy_clock: str, calendar: WorkCalendar) -> str | None:
+        if due <= self.now:
+            return BREACH
+        percent = self.policies.nudge_percent[policy_clock]
+        if percent >= 100 or started is None or started >= due:
+            return None
+        if self.now >= nudge_instant(started=started, due=due, percent=percent, calendar=calendar):
+            return NEAR
+        return None
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """How one clock is read and routed."""
+
+    policy: str
+    obj_type: str
+    due_field: str
+    queryset: Callable[[], QuerySet]
+    label: Callable[[object], str]
+    started: Callable[[object], datetime.datetime | None]
+    calendars: Callable[[_Sweep], list[WorkCalendar]]
+    row_calendar: Callable[[_Sweep, object], WorkCalendar]
+    owners: Callable[[object], list]
+    prefetch: Callable[[list], None] = lambda rows: None
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+def _requests_open(where: Q) -> Callable[[], QuerySet]:
+    def queryset() -> QuerySet:
+        from tickets.models import SupportRequest
+
+        return SupportRequest.objects.filter(where).select_related("community", "assignee")
+
+    return queryset
+
+
+def _request_calendars(sweep: _Sweep) -> list[WorkCalendar]:
+    return [sweep.calendar(timezone_name=tz, incident=False) for tz in sweep.community_timezones()]
+
+
+def _request_row_calendar(sweep: _Sweep, r) -> WorkCalendar:
+    return sweep.calendar(timezone_name=r.community.timezone, incident=r.category == "incident")
+
+
+def _request_owners(r) -> list:
+    return [r.assignee] if r.assignee_id and r.assignee.is_active else []
+
+
+def _awaiting_since(r) -> datetime.datetime | None:
+    # Mirrors slo.services: the first response is awaited since receipt, a later answer since
+    # the representative's last reply.
+    if r.first_responded_at is None:
+        return r.received_at
+    return r.last_requester_reply_at or r.received_at
+
+
+TRIAGE = _Clock(
+    policy=Clock.TRIAGE,
+    obj_type="request",
+    due_field="triage_due_at",
+    queryset=_requests_open(Q(status="new", triaged_at__isnull=True)),
+    label=lambda r: "triage",
+    started=lambda r: r.received_at,
+    calendars=_request_calendars,
+    row_calendar=_request_row_calendar,
+    owners=_request_owners,
+)
+
+RESPONSE = _Clock(
+    policy=Clock.FIRST_RESPONSE,
+    obj_type="request",
+    due_field="response_due_at",
+    queryset=_requests_open(Q(status__in=["new", "triaged", "planned"])),
+    label=lambda r: "first_response" if r.first_responded_at is None else "response",
+    started=_awaiting_since,
+    calendars=_request_calendars,
+    row_calendar=_request_row_calendar,
+    owners=_request_owners,
+)
+
+
+# --- incidents -----------------------------------------------------------------------------------
+
+
+def _incidents_open() -> QuerySet:
+    from incidents.models import Incident
+
+    return Incident.objects.filter(state__in=["triggered", "acknowledged"])
+
+
+def _prefetch_incident_roles(rows: list) -> None:
+    from incidents.models import RoleAssignment
+
+    roles: dict[int, list] = {}
+    assignments = (
+        RoleAssignment.objects.filter(
+            incident__in=rows,
+            ended_at__isnull=True,
+            role__in=[RoleAssignment.Role.LIAISON, RoleAssignment.Role.COMMANDER],
+        )
+        .select_related("user")
+        .order_by("incident_id", "-role", "pk")  # liaison before commander
+    )
+    for a in assignments:
+        roles.setdefault(a.incident_id, []).append(a.user)
+    for incident in rows:
+        incident._sweep_owners = [u for u in roles.get(incident.pk, []) if u.is_active]
+
+
+INCIDENT_UPDATE = _Clock(
+    policy=Clock.INCIDENT_UPDATE,
+    obj_type="incident",
+    due_field="next_update_due_at",
+    queryset=_incidents_open,
+    label=lambda i: "incident_update",
+    started=lambda i: i.last_update_sent_at or i.declared_at,
+    calendars=lambda sweep: [sweep.calendar(timezone_name=None, incident=True)],
+    row_calendar=lambda sweep, i: sweep.calendar(timezone_name=None, incident=True),
+    owners=lambda i: i._sweep_owners,
+    prefetch=_prefetch_incident_roles,
+)
+
+CLOCKS = (TRIAGE, RESPONSE, INCIDENT_UPDATE)
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+
+def slo_sweep(*, now: datetime.datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepResult:
+    """Nudge about every near or past triage, response and incident-update deadline, once."""
+    now = now or timezone.now()
+    sweep = _Sweep(now=now, policies=load_policies())
+    result = SweepResult()
+    for clock in CLOCKS:
+        try:
+            _sweep_clock(clock, sweep, result, batch_size)
+        except Exception as exc:  # one clock failing must not stop the others
+            logger.exception("SLO sweep: the %s clock failed", clock.policy)
+            result.counts["errors"] += 1
+            result.errors.append(f"{clock.policy}: {type(exc).__name__}: {exc}")
+    if result.errors:
+        logger.error("SLO sweep finished with %s error(s): %s", len(result.errors), result.errors)
+    return result
+
+
+def _sweep_clock(clock: _Clock, sweep: _Sweep, result: SweepResult, batch_size: int) -> None:
+    due_field = clock.due_field
+    cutoff = sweep.cutoff(clock.policy, clock.calendars(sweep))
+    after: tuple[datetime.datetime, int] | None = None
+    while True:
+        with transaction.atomic():
+            rows_qs = clock.queryset().filter(**{f"{due_field}__lte": cutoff})
+            if after is not None:
+                rows_qs = rows_qs.filter(
+                    Q(**{f"{due_field}__gt": after[0]})
+                    | Q(**{due_field: after[0], "pk__gt": after[1]})
+                )
+            rows = list(
+                rows_qs.select_for_update(skip_locked=True, of=("self",)).order_by(due_field, "pk")[
+                    :batch_size
+                ]
+            )
+            if not rows:
+                return
+            result.counts["rows"] += len(rows)
+            clock.prefetch(rows)
+            _process_batch(clock, sweep, result, rows)
+        after = (getattr(rows[-1], due_field), rows[-1].pk)
+        if len(rows) < batch_size:
+            return
+
+
+def _process_batch(clock: _Clock, sweep: _Sweep, result: SweepResult, rows: list) -> None:
+    planned: list[tuple[Nudge, list[tuple[str, dict]]]] = []
+    for row in rows:
+        try:
+            nudge = _decide(clock, sweep, row)
+            if nudge is not None:
+                planned.append((nudge, _messages(nudge, sweep)))
+        except Exception as exc:  # noqa: BLE001 - one broken row must not stop the sweep
+            _row_failed(result, clock, row, exc)
+    keys = [key for _, messages in planned for key, _ in messages]
+    claimed = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+    for nudge, messages in planned:
+        todo = [(key, kwargs) for key, kwargs in messages if key not in claimed]
+        if not todo:
+            continue
+        try:
+            with transaction.atomic():
+                for key, kwargs in todo:
+                    if notify(key=key, **kwargs) is not None:
+                        result.counts[f"{nudge.clock}:{nudge.threshold}"] += 1
+        except Exception as exc:  # noqa: BLE001
+            _row_failed(result, clock, nudge.obj, exc)
+
+
+def _row_failed(result: SweepResult, clock: _Clock, row, exc: Exception) -> None:
+    logger.exception("SLO sweep: %s %s (%s) failed", clock.obj_type, row.pk, clock.policy)
+    result.counts["errors"] += 1
+    result.errors.append(f"{clock.policy}:{clock.obj_type}:{row.pk}: {type(exc).__name__}: {exc}")
+
+
+def _decide(clock: _Clock, sweep: _Sweep, row) -> Nudge | None:
+    due = getattr(row, clock.due_field)
+    calendar = clock.row_calendar(sweep, row)
+    threshold = sweep.threshold(
+        started=clock.started(row), due=due, policy_clock=clock.policy, calendar=calendar
+    )
+    if threshold is None:
+        return None
+    people = list(clock.owners(row)) or list(sweep.stewards())
+    if threshold == BREACH:
+        people += sweep.managers()
+    unique = list({u.pk: u for u in people}.values())
+    if not unique:
+        logger.warning(
+            "SLO sweep: nobody to nudge about %s %s (%s): no owner, nobody on duty",
+            clock.obj_type,
+            row.pk,
+            clock.policy,
+        )
+    return Nudge(
+        clock=clock.label(row),
+        threshold=threshold,
+        obj_type=clock.obj_type,
+        obj=row,
+        due=due,
+        calendar=calendar,
+        recipients=tuple(unique),
+    )
+
+
+CLOCK_NAMES = {
+    "triage": "Triage",
+    "first_response": "First response",
+    "response": "Response",
+    "incident_update": "Community update",
+}
+
+
+def _messages(nudge: Nudge, sweep: _Sweep) -> list[tuple[str, dict]]:
+    """(key, notify kwargs) for each recipient, plus one chat post when a webhook is set."""
+    obj = nudge.obj
+    is_request = nudge.obj_type == "request"
+    url = (
+        reverse("tickets:desk_request", args=[obj.pk])
+        if is_request
+        else reverse("incidents:detail", args=[obj.pk])
+    )
+    context = {
+        "nudge": nudge,
+        "obj": obj,
+        "is_request": is_request,
+        "clock_name": CLOCK_NAMES.get(nudge.clock, nudge.clock),
+        "breach": nudge.threshold == BREACH,
+        "due_local": timezone.localtime(nudge.due, nudge.calendar.zone),
+        "remaining": worktime.describe_remaining(sweep.now, nudge.due, nudge.calendar),
+        "recipients": nudge.recipients,
+    }
+    if nudge.threshold == BREACH:
+        subject = f"[{obj.reference}] {context['clock_name']} overdue: {_title(obj)}"
+    else:
+        subject = (
+            f"[{obj.reference}] {context['clock_name']} due soon "
+            f"({context['remaining']}): {_title(obj)}"
+        )
+    body = render_to_string("notifications/email/slo_nudge.txt", context).strip()
+    common = {
+        "kind": f"slo_{nudge.threshold}",
+        "subject": subject,
+        "body": body,
+        "url": url,
+        "request": obj if is_request else None,
+        "incident": None if is_request else obj,
+    }
+    messages = [(nudge.key(f"user:{u.pk}"), {**common, "user": u}) for u in nudge.recipients]
+    if settings.SLACK_WEBHOOK_URL:
+        messages.append((nudge.key("webhook"), {**common, "channel": Notification.Channel.WEBHOOK}))
+    return messages
+
+
+def _title(obj) -> str:
+    return getattr(obj, "subject", None) or getattr(obj, "title", "")
