@@ -152,7 +152,15 @@ REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # A dead Redis must fail a publish in milliseconds, not hold a web request for seconds;
+    # the notification stays pending and the beat sweep delivers it later.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -177,6 +185,11 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+if TESTING:
+    # Tests publish to an in-process broker; the ones that need a real one (Redis, the
+    # embedded filesystem transport, a dead port) point the Celery app at it themselves.
+    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if TESTING and not env.bool("TEST_REAL_CACHE", default=False):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -202,6 +215,9 @@ else:
     # Development default: every e-mail lands as a file under var/mail, easy to read.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# SMTP has no timeout by default: a hung mail server would hold a worker until the task limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # Optional Slack-compatible incoming webhook for nudges.
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 from django.apps import apps
 from django.contrib import admin
@@ -28,60 +28,52 @@ PROJECT_APPS = {
 }
 
 
-@pytest.fixture
-def embedded_broker(tmp_path):
-    """Point the Celery app at a filesystem broker in a temporary folder."""
+@contextlib.contextmanager
+def celery_broker(url: str, options: dict | None = None):
+    """Point the Celery app at another broker, then put everything back, pools included (a
+    closed pool left behind breaks every later publish in the session)."""
     from supportdesk.celery import app
 
-    folders = {key: tmp_path / key for key in ("data_folder_in", "control_folder")}
-    for folder in folders.values():
-        folder.mkdir()
-    old = (app.conf.broker_url, dict(app.conf.broker_transport_options))
-    app.conf.broker_url = "filesystem://"
-    app.conf.broker_transport_options = {
-        "data_folder_in": str(folders["data_folder_in"]),
-        "data_folder_out": str(folders["data_folder_in"]),
-        "control_folder": str(folders["control_folder"]),
+    def reset_pools():
+        app.pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    old = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}))
+    app.conf.broker_url, app.conf.broker_transport_options = url, options or {}
+    reset_pools()
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = old
+        reset_pools()
+
+
+def test_healthz_answers_200_when_database_and_broker_answer(client, db, tmp_path):
+    for folder in ("queue", "control"):
+        (tmp_path / folder).mkdir()
+    options = {
+        "data_folder_in": str(tmp_path / "queue"),
+        "data_folder_out": str(tmp_path / "queue"),
+        "control_folder": str(tmp_path / "control"),
     }
-    app.pool.force_close_all()
-    yield
-    app.conf.broker_url, app.conf.broker_transport_options = old
-    app.pool.force_close_all()
-
-
-def test_healthz_answers_200_when_database_and_broker_answer(client, db, embedded_broker):
-    response = client.get("/healthz")
+    with celery_broker("filesystem://", options):
+        response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
 
 
 def test_healthz_answers_503_when_the_broker_is_down(client, db):
-    from supportdesk.celery import app
-
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    app.pool.force_close_all()
-    try:
+    with celery_broker("redis://127.0.0.1:1/0"):  # nothing listens on port 1
         response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = old
-        app.pool.force_close_all()
     assert response.status_code == 503
     assert response.json()["broker"] == "error"
     assert response.json()["database"] == "ok"
 
 
 def test_healthz_with_real_redis(client, db, redis_url):
-    from supportdesk.celery import app
-
-    old = app.conf.broker_url
-    app.conf.broker_url = redis_url
-    app.pool.force_close_all()
-    try:
+    with celery_broker(redis_url):
         response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = old
-        app.pool.force_close_all()
     assert response.status_code == 200, response.content
 
 
