@@ -40,4 +40,8 @@ def member_community_ids(user) -> set[int]:
     """Communities a user may read: represented or hub-administered."""
     if not (user and user.is_authenticated):
         return set()
-    return set(Membership.objects.filter(user=user).values_list("community_id", flat=True))
+    return set(
+        Membership.objects.filter(user=user, community__is_active=True).values_list(
+            "community_id", flat=True
+        )
+    )

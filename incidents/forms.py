@@ -50,7 +50,10 @@ class DeclareForm(forms.Form):
     )
     symptom = forms.ChoiceField(choices=Incident.Symptom.choices)
     affected_users = forms.IntegerField(
-        min_value=0, label="Affected users", help_text="How many users are hit (best guess)."
+        min_value=0,
+        max_value=1_000_000,  # as the request form and the API
+        label="Affected users",
+        help_text="How many users are hit (best guess).",
     )
     detected_by = forms.ChoiceField(choices=Incident.Detection.choices, label="Detected by")
     summary = forms.CharField(

@@ -3,9 +3,10 @@
 What a published report contains, and nothing else: the incident's reference, title, hubs,
 symptom and detection source; the report's own written sections (summary, impact, impact start
 and end, timeline, analysis); its action items. The timeline section is the report's
-`timeline_markdown`, which `report_create` pre-fills from PUBLIC timeline entries only. Timeline
-entries themselves, the verification note and the definition-override reason are never read
-here, so an internal entry cannot reach the public archive, the Markdown or the PDF.
+`timeline_markdown`, which `report_create` pre-fills from PUBLIC timeline entries only (the
+public "Resolved" entry says how the fix was verified: that is meant for the community).
+Timeline entries themselves and the definition-override reason are never read here, so an
+internal entry cannot reach the public archive, the Markdown or the PDF.
 """
 
 from __future__ import annotations

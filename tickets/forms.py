@@ -117,6 +117,14 @@ class TimeForm(forms.Form):
         help_text="Blank means now.",
     )
 
+    def clean_worked_at(self):
+        worked_at = self.cleaned_data.get("worked_at")
+        # Far-off years overflow when converted to a community's time zone; the API has the
+        # same bounds.
+        if worked_at is not None and not 2000 <= worked_at.year <= 2999:
+            raise forms.ValidationError("Give a date between the years 2000 and 2999.")
+        return worked_at
+
 
 class IssueForm(VersionedForm):
     url = forms.URLField(

@@ -53,7 +53,6 @@ class IncidentInternalSerializer(serializers.Serializer):
     smes = serializers.SerializerMethodField()
     escalated_at = serializers.DateTimeField(allow_null=True)
     community_confirmed_at = serializers.DateTimeField(allow_null=True)
-    verification_note = serializers.CharField()
     last_update_sent_at = serializers.DateTimeField(allow_null=True)
     next_update_due_at = serializers.DateTimeField(allow_null=True)
     escalation_due_at = serializers.DateTimeField(allow_null=True)
@@ -112,6 +111,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "closed_at",
             "impact_started_at",
             "impact_ended_at",
+            "verification_note",
             "updated_at",
             "version",
             "internal",
@@ -134,7 +134,9 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    author = PersonSerializer(read_only=True, allow_null=True)
+    author = serializers.SerializerMethodField(
+        help_text="Who wrote it (staff only; null for community members, as on the pages)."
+    )
     link_url = serializers.CharField(
         read_only=True, help_text="Pull request, log, source of the report; or empty."
     )
@@ -143,6 +145,12 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         model = TimelineEntry
         fields = ["id", "kind", "body", "link_url", "occurred_at", "author", "is_public"]
         read_only_fields = fields
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_author(self, entry):
+        if not self.context.get("staff") or entry.author is None:
+            return None
+        return PersonSerializer(entry.author).data
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
@@ -255,7 +263,10 @@ class HandoffSerializer(serializers.Serializer):
 
 class IncidentResolveSerializer(serializers.Serializer):
     impact_ended_at = InstantField(help_text="When users stopped being hit.")
-    verification_note = serializers.CharField(max_length=MAX_TEXT)
+    verification_note = serializers.CharField(
+        max_length=MAX_TEXT,
+        help_text="How the fix was verified. Public: it appears in the timeline and status page.",
+    )
     message = serializers.CharField(
         max_length=MAX_TEXT,
         required=False,

@@ -162,7 +162,7 @@ class IncidentTimelineView(StaffIncidentCommand):
     def get(self, request, pk: int):
         incident = _get(request, pk)
         entries = selectors.timeline_for(incident=incident, user=request.user)
-        return self.paginated(entries, TimelineEntrySerializer)
+        return self.paginated(entries, TimelineEntrySerializer, staff=_staff(request))
 
     @extend_schema(
         operation_id="incidents_timeline_create",

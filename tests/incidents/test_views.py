@@ -458,3 +458,19 @@ def test_representatives_list_only_their_communities_incidents(
     page = client.get(reverse("incidents:list")).content.decode()
 
     assert ours.title in page and theirs.title not in page
+
+
+def test_a_huge_affected_user_count_is_a_form_error_not_a_500(client, steward, hub):
+    client.force_login(steward)
+    response = client.post(
+        "/incidents/declare/",
+        {
+            "title": "Servers do not start",
+            "hubs": [hub.pk],
+            "symptom": "start_servers",
+            "affected_users": "9" * 25,
+            "detected_by": "community",
+        },
+    )
+    assert response.status_code in (200, 400)
+    assert "less than or equal to 1000000" in response.content.decode()

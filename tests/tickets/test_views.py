@@ -348,3 +348,19 @@ def test_the_matrix_steward_is_on_duty_and_the_engineer_is_not(answered, steward
 
     on_duty = {e.user for e in current_stewards()}
     assert steward in on_duty and engineer not in on_duty
+
+
+def test_logging_time_in_a_far_off_year_is_a_form_error_not_a_500(client, steward, rotation):
+    from tests.factories import CommunityFactory, HubFactory, representative
+    from tickets import services
+
+    ny = CommunityFactory(name="NY", slug="ny", timezone="America/New_York")
+    hub = HubFactory(community=ny, slug="ny-hub")
+    r = services.request_submit(requester=representative(ny), hub=hub, subject="s", description="d")
+    client.force_login(steward)
+    response = client.post(
+        f"/desk/requests/{r.pk}/time/",
+        {"time-minutes": "30", "time-note": "", "time-worked_at": "0001-01-01T00:00"},
+    )
+    assert response.status_code == 400
+    assert "between the years 2000 and 2999" in response.content.decode()
