@@ -168,7 +168,8 @@ def test_a_request_is_accepted_while_the_broker_is_down_and_delivered_later(
     assert response.status_code == 302
     assert response.url == reverse("tickets:received", args=[r.pk])
     assert callbacks  # delivery was attempted after commit
-    assert elapsed < 4, f"submitting took {elapsed:.1f} s with the broker down"
+    # A hang guard, not a benchmark: kombu's default retries would block for minutes.
+    assert elapsed < 15, f"submitting took {elapsed:.1f} s with the broker down"
     ack = Notification.objects.get(key=f"request:{r.pk}:ack")
     assert ack.status == Notification.Status.PENDING and ack.attempts == 0
     assert "could not enqueue notification" in caplog.text
@@ -189,6 +190,7 @@ def test_after_one_failed_publish_the_process_stops_waiting_for_the_broker(
     with django_capture_on_commit_callbacks(execute=True):
         claim("test:b")
         claim("test:c")
-    assert time.monotonic() - started < 0.5
+    # Without the breaker each publish would wait for the 2 s connect timeout again.
+    assert time.monotonic() - started < 3
     assert "left for the pending sweep" in caplog.text
     assert Notification.objects.filter(status=Notification.Status.PENDING).count() == 3
