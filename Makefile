@@ -8,7 +8,7 @@ REQS_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -
 STAMP := $(VENV)/.installed-$(REQS_HASH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: help install system-deps run test lint format bench load fuzz-api migrate seed clean
 
