@@ -10,11 +10,8 @@ from __future__ import annotations
 import csv
 import datetime
 import hashlib
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -24,25 +21,13 @@ from django.utils.http import quote_etag
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.roles import is_staff_member
+from accounts.decorators import staff_required
 from availability import dashboard, selectors, services
 from availability import status as rules
 from availability.forms import MaintenanceForm, StatusOverrideForm
 from availability.models import MaintenanceWindow
 from communities.models import Hub
 from supportdesk.errors import DomainError
-
-
-def staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_staff_member(request.user):
-            raise HttpForbidden
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
 
 # --- public -----------------------------------------------------------------------------------
 

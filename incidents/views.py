@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import staff_required
 from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
 from incidents import forms, selectors, services
@@ -41,17 +42,6 @@ SOON = 30 * 60  # seconds of working time left under which a deadline shows as "
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-def staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_staff_member(request.user):
-            raise HttpForbidden
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _incident_or_404(request, pk: int) -> Incident:
     try:
         return selectors.incident_for_user(user=request.user, pk=pk)
