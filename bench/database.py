@@ -1,35 +1,108 @@
 """The bench runs on its own database, next to the one DATABASE_URL names (PostgreSQL: the same
-server, database `<name>_bench`) or var/bench/bench.sqlite3, so it never touches real data."""
+server, database `<name>_bench`) or var/bench/bench.sqlite3, so it never touches real data.
+
+It also keeps away from the development broker and cache: the bench's notifications are
+enqueued into var/bench/run/broker (nobody consumes it; a development worker must never be
+handed ids from another database), and its cache is var/bench/run/cache. REDIS_URL is ignored
+for the same reason."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+ROOT = Path(__file__).parents[1]
+
+
+# BENCH_VAR_DIR: set by configure(), so that a process started from a configured environment
+# (scripts/load.sh runs several) finds the same places.
+_VAR_DIR = Path(
+    os.environ.get("BENCH_VAR_DIR") or os.environ.get("SUPPORTDESK_VAR_DIR") or ROOT / "var"
+)
+
+
+def var_dir() -> Path:
+    """The project's var/ folder (results go there), as it was before configure() moved it."""
+    return _VAR_DIR
+
+
+def run_dir() -> Path:
+    """Broker folders and cache of bench processes (var/bench/run)."""
+    return var_dir() / "bench" / "run"
+
 
 def configure() -> str:
-    """Point DATABASE_URL at the bench database (creating it on PostgreSQL). Call before
-    django.setup()."""
+    """Point DATABASE_URL at the bench database (creating it on PostgreSQL), and the broker and
+    cache at var/bench/run. Call before django.setup(). Returns the bench DATABASE_URL."""
     url = os.environ.get("DATABASE_URL", "")
+    run = run_dir()
     if not url or url.startswith("sqlite"):
-        var_dir = Path(os.environ.get("SUPPORTDESK_VAR_DIR", Path(__file__).parents[1] / "var"))
-        path = var_dir / "bench" / "bench.sqlite3"
+        path = var_dir() / "bench" / "bench.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-        return os.environ["DATABASE_URL"]
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") or "supportdesk"
-    bench_name = name if name.endswith("_bench") else f"{name}_bench"
-    import psycopg2
-    from psycopg2 import sql
+        bench_url = f"sqlite:///{path}"
+    else:
+        parts = urlsplit(url)
+        name = parts.path.lstrip("/") or "supportdesk"
+        bench_name = name if name.endswith("_bench") else f"{name}_bench"
+        _create_pg_database(url, bench_name)
+        bench_url = urlunsplit(parts._replace(path=f"/{bench_name}"))
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["BENCH_VAR_DIR"] = str(var_dir())
+    os.environ["SUPPORTDESK_VAR_DIR"] = str(run)
+    os.environ.pop("REDIS_URL", None)
+    for folder in ("broker/queue", "broker/control", "broker/processed", "cache", "mail"):
+        (run / folder).mkdir(parents=True, exist_ok=True)
+    return bench_url
 
+
+def clear_broker() -> None:
+    """Drop the messages bench runs enqueued (nothing consumes them)."""
+    queue = run_dir() / "broker" / "queue"
+    if queue.exists():
+        shutil.rmtree(queue)
+    queue.mkdir(parents=True, exist_ok=True)
+
+
+def _admin_connection(url: str):
+    import psycopg2
+
+    parts = urlsplit(url)
     admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
     admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_name])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bench_name)))
-    admin.close()
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{bench_name}"))
-    return os.environ["DATABASE_URL"]
+    return admin
+
+
+def _create_pg_database(url: str, name: str, *, drop: bool = False) -> None:
+    from psycopg2 import sql
+
+    admin = _admin_connection(url)
+    try:
+        with admin.cursor() as cursor:
+            if drop:
+                cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        admin.close()
+
+
+def recreate() -> None:
+    """Start the bench database afresh (after django.setup(); migrates it again)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    url = os.environ["DATABASE_URL"]
+    connection.close()
+    if url.startswith("sqlite"):
+        path = var_dir() / "bench" / "bench.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        name = urlsplit(url).path.lstrip("/")
+        if not name.endswith("_bench"):  # never drop anything but a bench database
+            raise RuntimeError(f"refusing to drop {name!r}: not a bench database")
+        _create_pg_database(url, name, drop=True)
+    call_command("migrate", verbosity=0)

@@ -56,12 +56,15 @@ def load_policies() -> Policies:
     return Policies(targets=targets, nudge_percent=nudge)
 
 
-def reduced_capacity_dates(years: Iterable[int]) -> list[datetime.date]:
+def reduced_capacity_dates(
+    years: Iterable[int], *, config: CalendarSettings | None = None
+) -> list[datetime.date]:
     """Year edges and the days when at least the configured share of the roster has a public
-    holiday. The holiday computation is pure but not free, so it is cached per roster."""
+    holiday. The holiday computation is pure but not free, so it is cached per roster.
+    `config`: the CalendarSettings row when the caller has read it already."""
     from rotation.models import Engineer
 
-    config = CalendarSettings.load()
+    config = config or CalendarSettings.load()
     countries = sorted(Engineer.objects.filter(is_active=True).values_list("country", flat=True))
     years = sorted(set(years))
     share = config.holiday_overlap_percent
@@ -80,6 +83,17 @@ def calendar_for(
 ) -> WorkCalendar:
     """The working-time calendar for a clock. `around` bounds which years of reduced capacity are
     loaded (the year before it to two after: far more than any clock spans)."""
+    return calendar_pair(timezone_name=timezone_name, around=around, kinds=(incident,))[incident]
+
+
+def calendar_pair(
+    *,
+    timezone_name: str | None = None,
+    around: datetime.date | None = None,
+    kinds: Iterable[bool] = (False, True),
+) -> dict[bool, WorkCalendar]:
+    """calendar_for for several kinds at once, keyed by `incident`, from one read of the
+    settings and the closed dates (a page that shows incidents and other requests needs both)."""
     config = CalendarSettings.load()
     zone = timezone_name or config.reference_timezone
     around = around or timezone.now().date()
@@ -87,9 +101,17 @@ def calendar_for(
     closed = set(
         ClosedDate.objects.filter(date__range=(first, last)).values_list("date", flat=True)
     )
-    if not incident and config.pause_during_reduced_capacity:
-        closed.update(reduced_capacity_dates(range(first.year, last.year + 1)))
-    return WorkCalendar(timezone=zone, closed_dates=closed)
+    calendars = {}
+    reduced: set[datetime.date] | None = None
+    for incident in kinds:
+        dates = closed
+        if not incident and config.pause_during_reduced_capacity:
+            if reduced is None:
+                years = range(first.year, last.year + 1)
+                reduced = set(reduced_capacity_dates(years, config=config))
+            dates = closed | reduced
+        calendars[incident] = WorkCalendar(timezone=zone, closed_dates=dates)
+    return calendars
 
 
 def request_calendar(support_request) -> WorkCalendar:

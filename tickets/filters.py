@@ -4,17 +4,22 @@ and (later) the API. Pass `request=` (its user scopes the choices) or `user=`.""
 from __future__ import annotations
 
 import re
+from html import escape
 
 import django_filters
+from django import forms
 from django.db.models import Q
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django_filters.widgets import BooleanWidget
 
 from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
 from communities.models import Community
 from tickets.models import SupportRequest
-from tickets.selectors import soon_thresholds
+from tickets.selectors import Calendars, soon_thresholds
 
 Status = SupportRequest.Status
 Category = SupportRequest.Category
@@ -45,6 +50,26 @@ class AnyYesNo(BooleanWidget):
         self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
+class QuickSelect(forms.Select):
+    """A plain <select> whose options are written in Python. Django renders each <option>
+    through a template, which for the 500 communities of a large desk was about half of the
+    queue page's server time. Same markup; no option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = []
+        for key, label in self.choices:
+            key = str(key)
+            selected = " selected" if key in chosen else ""
+            label = escape(str(label))
+            options.append(f'<option value="{escape(key)}"{selected}>{label}</option>')
+        attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        # Every value and label above is escaped.
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, attrs, SafeString("".join(options))
+        )
+
+
 _REFERENCE = re.compile(r"^\s*(?:sd-?)?(\d{1,12})\s*$", re.IGNORECASE)
 
 
@@ -56,13 +81,14 @@ class SupportRequestFilter(django_filters.FilterSet):
         label="Category", choices=CATEGORY_CHOICES, method="filter_category", empty_label="Any"
     )
     community = django_filters.ModelChoiceFilter(
-        label="Community", queryset=Community.objects.none(), empty_label="Any"
+        label="Community", queryset=Community.objects.none(), empty_label="Any", widget=QuickSelect
     )
     assignee = django_filters.ModelChoiceFilter(
         label="Assignee",
         queryset=User.objects.none(),
         empty_label="Anyone",
         null_label="Unassigned",
+        widget=QuickSelect,
     )
     due = django_filters.ChoiceFilter(
         label="Due", choices=DUE_CHOICES, method="filter_due", empty_label="Any time"
@@ -74,15 +100,23 @@ class SupportRequestFilter(django_filters.FilterSet):
         model = SupportRequest
         fields = ["state", "category", "community", "assignee", "due", "likely_incident", "q"]
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+    def __init__(
+        self, data=None, queryset=None, *, request=None, prefix=None, user=None, calendars=None
+    ):
         super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
+        # The page's calendars (tickets.selectors.Calendars), when it shows deadlines too: the
+        # "due soon" filter then reads the settings and closed dates only once per page.
+        self.calendars = calendars or Calendars()
         user = user if user is not None else getattr(request, "user", None)
-        communities = Community.objects.order_by("name")
+        # Only what the option labels show: a desk lists every community and staff member.
+        communities = Community.objects.only("pk", "name").order_by("name")
         if is_staff_member(user):
             self.filters["community"].queryset = communities
-            self.filters["assignee"].queryset = User.objects.filter(
-                is_staff=True, is_active=True
-            ).order_by("first_name", "last_name", "username")
+            self.filters["assignee"].queryset = (
+                User.objects.filter(is_staff=True, is_active=True)
+                .only("pk", "username", "first_name", "last_name")
+                .order_by("first_name", "last_name", "username")
+            )
         else:
             self.filters["community"].queryset = communities.filter(
                 pk__in=member_community_ids(user)
@@ -109,7 +143,8 @@ class SupportRequestFilter(django_filters.FilterSet):
         # "Within 4 working hours" depends on the community's zone and on the clock's calendar.
         zones = Community.objects.values_list("timezone", flat=True).distinct()
         within = Q(pk__in=[])
-        for (zone, incident), threshold in soon_thresholds(zones, now=now).items():
+        thresholds = soon_thresholds(zones, now=now, calendars=self.calendars)
+        for (zone, incident), threshold in thresholds.items():
             kind = Q(category=Category.INCIDENT) if incident else ~Q(category=Category.INCIDENT)
             within |= Q(community__timezone=zone, next_due_at__lte=threshold) & kind
         return queryset.filter(within, next_due_at__gt=now)

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import is_staff_member, member_community_ids
-from slo.services import calendar_for, load_policies
+from slo.services import Policies, calendar_pair, load_policies
 from supportdesk.worktime import WorkCalendar, add_working_time, describe_remaining
 from tickets.models import Message, RequestEvent, SupportRequest
 
@@ -93,22 +93,22 @@ def requests_with_public_messages(qs: QuerySet[SupportRequest]) -> QuerySet[Supp
 class Calendars:
     """Working-time calendars for one page, built once.
 
-    slo.services.calendar_for reads the closed dates (a few queries); they are whole dates,
-    the same for every zone, so one calendar per kind (incident clocks ignore reduced capacity)
-    is loaded and re-zoned per community time zone in memory. A page costs the same queries
-    whatever its size and however many zones it shows."""
+    slo.services reads the settings and closed dates (a few queries); they are whole dates, the
+    same for every zone, so both kinds of calendar (incident clocks ignore reduced capacity) are
+    loaded together on first use and re-zoned per community time zone in memory. A page costs
+    the same queries whatever its size, however many zones and kinds it shows."""
 
     def __init__(self) -> None:
-        self._base: dict[bool, WorkCalendar] = {}
+        self._base: dict[bool, WorkCalendar] | None = None
         self._zoned: dict[tuple[str, bool], WorkCalendar] = {}
 
     def get(self, *, timezone_name: str, incident: bool = False) -> WorkCalendar:
         key = (timezone_name, incident)
         calendar = self._zoned.get(key)
         if calendar is None:
-            base = self._base.get(incident)
-            if base is None:
-                base = self._base[incident] = calendar_for(incident=incident)
+            if self._base is None:
+                self._base = calendar_pair()
+            base = self._base[incident]
             calendar = WorkCalendar(timezone=timezone_name, closed_dates=base.closed_dates)
             self._zoned[key] = calendar
         return calendar
@@ -157,12 +157,15 @@ def annotate_deadlines(
 
 
 def soon_thresholds(
-    zones: Iterable[str], *, now: datetime.datetime | None = None
+    zones: Iterable[str],
+    *,
+    now: datetime.datetime | None = None,
+    calendars: Calendars | None = None,
 ) -> dict[tuple[str, bool], datetime.datetime]:
     """For the "due within 4 working hours" filter: per (zone, incident), the latest deadline
     that is still within 4 working hours of now."""
     now = now or timezone.now()
-    calendars = Calendars()
+    calendars = calendars or Calendars()
     return {
         (zone, incident): add_working_time(
             now, SOON, calendars.get(timezone_name=zone, incident=incident)
@@ -192,11 +195,11 @@ def format_instant(instant: datetime.datetime, zone: str) -> str:
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone})"
 
 
-def what_happens_next(r: SupportRequest) -> list[str]:
+def what_happens_next(r: SupportRequest, *, policies: Policies | None = None) -> list[str]:
     """The lifecycle in plain words, with this request's own deadlines (DOMAIN.md)."""
     from slo.models import SLOPolicy
 
-    policies = load_policies()
+    policies = policies or load_policies()
     clock = SLOPolicy.Clock
     zone = r.community.timezone
     steps = []

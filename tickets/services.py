@@ -26,7 +26,7 @@ from accounts.roles import is_staff_member, representative_community
 from communities.services import month_of
 from notifications.models import Notification
 from notifications.services import absolute_url, notify
-from slo.services import refresh_request_deadlines
+from slo.services import load_policies, refresh_request_deadlines
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
 from tickets.canned import fill_placeholders
 from tickets.models import CannedResponse, Message, RequestEvent, SupportRequest, TimeEntry
@@ -111,10 +111,10 @@ def _save(r: SupportRequest, fields: list[str]) -> None:
     r.save(update_fields=sorted({*fields, "version", "updated_at"}))
 
 
-def _record(
+def _event(
     r: SupportRequest, kind: str, by, at: datetime.datetime, detail: str = "", **data
 ) -> RequestEvent:
-    return RequestEvent.objects.create(
+    return RequestEvent(
         request=r,
         kind=kind,
         actor=by if by is not None and by.is_authenticated else None,
@@ -122,6 +122,14 @@ def _record(
         data=data,
         created_at=at,
     )
+
+
+def _record(
+    r: SupportRequest, kind: str, by, at: datetime.datetime, detail: str = "", **data
+) -> RequestEvent:
+    event = _event(r, kind, by, at, detail, **data)
+    event.save(force_insert=True)
+    return event
 
 
 def _clean_text(value: str, *, field: str, what: str) -> str:
@@ -285,22 +293,34 @@ def request_submit(
         received_at=at,
         **symptoms,
     )
-    refresh_request_deadlines(r)
+    policies = load_policies()
+    refresh_request_deadlines(r, policies=policies)
     refresh_priority_rank(r)
     r.save()
-    _record(
-        r,
-        Kind.RECEIVED,
-        requester,
-        at,
-        detail=f"Received by {r.get_channel_display().lower()}"
-        + (" (likely incident)" if r.likely_incident else ""),
-        likely_incident=r.likely_incident,
-    )
-    if r.assignee_id:
-        _record(
-            r, Kind.ASSIGNED, None, at, detail=f"Assigned to {r.assignee}", assignee=r.assignee_id
+    events = [
+        _event(
+            r,
+            Kind.RECEIVED,
+            requester,
+            at,
+            detail=f"Received by {r.get_channel_display().lower()}"
+            + (" (likely incident)" if r.likely_incident else ""),
+            likely_incident=r.likely_incident,
         )
+    ]
+    if r.assignee_id:
+        events.append(
+            _event(
+                r,
+                Kind.ASSIGNED,
+                None,
+                at,
+                detail=f"Assigned to {r.assignee}",
+                assignee=r.assignee_id,
+            )
+        )
+    RequestEvent.objects.bulk_create(events)  # one INSERT for both
+    if r.assignee_id:
         notify(
             key=f"request:{r.pk}:assigned:{r.assignee_id}:v{r.version}",
             kind="request_assigned",
@@ -311,7 +331,7 @@ def request_submit(
             url=_desk_url(r),
             request=r,
         )
-    steps = "\n".join(f"- {step}" for step in what_happens_next(r))
+    steps = "\n".join(f"- {step}" for step in what_happens_next(r, policies=policies))
     notify(
         key=f"request:{r.pk}:ack",
         kind="request_ack",

@@ -250,13 +250,17 @@ def queue(request):
     scope = selectors.request_scope_for(user=request.user).select_related(
         "community", "hub", "assignee"
     )
+    calendars = selectors.Calendars()  # shared by the "due soon" filter and the rows
     filterset = SupportRequestFilter(
-        data=_filter_data(request, default_state="open"), queryset=scope, user=request.user
+        data=_filter_data(request, default_state="open"),
+        queryset=scope,
+        user=request.user,
+        calendars=calendars,
     )
     page = Paginator(selectors.queue_order(filterset.qs), _page_size(request)).get_page(
         request.GET.get("page")
     )
-    rows = selectors.annotate_deadlines(page.object_list)
+    rows = selectors.annotate_deadlines(page.object_list, calendars=calendars)
     for r in rows:
         r.rank_label = RANK_LABELS.get(r.priority_rank, "")
     return render(

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# `make load`: gunicorn (2 workers, production settings) on a free loopback port, serving the
+# bench database (PostgreSQL `<name>_bench` when DATABASE_URL is set, else
+# var/bench/bench.sqlite3; seeded with 100,000 requests on first use), and locust, headless,
+# with 50 users (stewards on the queue and request pages, representatives on their list and
+# submitting) for 60 seconds, from 10 s after the last of them has logged in (bench/locustfile.py).
+# Prints requests/s, p50/p95/p99 and the errors; exits 1 on any error. LOAD_USERS, LOAD_SECONDS
+# and LOAD_WAIT ("min,max" think time in s) change the mix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+USERS="${LOAD_USERS:-50}"
+export LOAD_SECONDS="${LOAD_SECONDS:-60}"
+OUT=var/bench/load
+mkdir -p var/bench
+
+# The server's settings: production-like, on plain HTTP over loopback.
+export DEBUG=0 SECURE_SSL_REDIRECT=false SECURE_HSTS_SECONDS=0 ALLOWED_HOSTS=127.0.0.1
+export API_THROTTLE_USER=1000000/min
+SECRET_KEY="$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+export SECRET_KEY
+unset REDIS_URL  # never the development broker or cache (bench/database.py)
+
+echo "load: preparing the bench database (seeded once, reused afterwards)..."
+exports="$($BIN/python -m bench.loadtest prepare)"
+eval "$exports"
+PORT="$($BIN/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+HOST="http://127.0.0.1:$PORT"
+
+server=""
+cleanup() {
+  trap - INT TERM EXIT
+  if [[ -n "$server" ]]; then
+    kill -TERM "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  $BIN/python -m bench.loadtest cleanup || true
+}
+trap cleanup INT TERM EXIT
+
+$BIN/gunicorn supportdesk.wsgi:application --workers 2 --bind "127.0.0.1:$PORT" \
+  --timeout 60 --access-logfile /dev/null --error-logfile "$OUT-gunicorn.log" &
+server=$!
+
+healthy=""
+for _ in $(seq 1 60); do
+  if $BIN/python -c "import urllib.request as u; u.urlopen('$HOST/healthz', timeout=2)" 2>/dev/null; then
+    healthy=1
+    break
+  fi
+  kill -0 "$server" 2>/dev/null || break
+  sleep 1
+done
+if [[ -z "$healthy" ]]; then
+  echo "load: the server did not become healthy; see $OUT-gunicorn.log" >&2
+  exit 1
+fi
+
+echo "load: $USERS users for ${LOAD_SECONDS}s after logging in, against $HOST (gunicorn, 2 workers, DEBUG=0; database ${DATABASE_URL%%:*})"
+rm -f "$OUT"_*.csv "$OUT"_logins.json
+# --run-time is only a safety net: the locustfile stops the run LOAD_SECONDS after the logins.
+$BIN/locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate 10 \
+  --run-time "$((LOAD_SECONDS + 300))s" --host "$HOST" --only-summary --csv "$OUT" \
+  --loglevel WARNING >/dev/null 2>"$OUT-locust.log" || true
+$BIN/python -m bench.loadtest report "$OUT"

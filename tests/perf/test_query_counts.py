@@ -1,0 +1,238 @@
+"""The main pages and endpoints ask the same number of queries for 3 requests as for 30 (an N+1
+fails here), and at most 15 (the issue's target), except where noted in OVER_BUDGET.
+
+Each test measures the page on a small desk, grows the desk tenfold, and asserts the very same
+count with django_assert_num_queries. Speed itself is measured by `make bench`, never asserted."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.factories import CommunityFactory, SupportBudgetFactory
+from tests.perf.conftest import QUERY_BUDGET
+from tickets import services
+
+pytestmark = pytest.mark.django_db
+
+# Pages above the target, pinned at their count so that they cannot grow further. What the
+# remaining queries are, and where they could go, is in the report of the performance issue.
+OVER_BUDGET = {
+    # session, user, the request; its conversation, history and time entries; the calendar
+    # (settings, closed dates, roster countries); policies; the budget (row, default, usage); the
+    # stewards on duty in the header (3, supportdesk.context_processors); the choices of the
+    # triage and canned-response forms (3, tickets/forms.py).
+    "request page (staff)": 19,
+    # session, user, representative, hub; the transaction (2); the steward to assign (4,
+    # rotation.services); policies; the calendar (3); the budget (row, default, usage); the
+    # request and its events; two notifications, each claimed in a savepoint (6,
+    # notifications.services.notify).
+    "request submission": 25,
+}
+
+
+def budget(page: str) -> int:
+    return OVER_BUDGET.get(page, QUERY_BUDGET)
+
+
+def same_queries_at_3_and_30(grow, count_queries, django_assert_num_queries, call):
+    grow(3)
+    few, response = count_queries(call)
+    grow(27)
+    with django_assert_num_queries(few):
+        response = call()
+    return few, response
+
+
+@pytest.fixture
+def staff_client(client, steward):
+    client.force_login(steward)
+    return client
+
+
+@pytest.fixture
+def rep_client(client, rep):
+    client.force_login(rep)
+    return client
+
+
+# --- the steward's queue -----------------------------------------------------------------------
+
+QUEUE_VIEWS = {
+    "queue, first page": {},
+    "queue, by community": {"community": "alpha"},
+    "queue, every state, 50 a page": {"state": "all", "per_page": 50},
+    "queue, due soon": {"due": "soon"},
+    "queue, incidents": {"category": "incident"},
+    "queue, search": {"q": "xarray"},
+}
+
+
+@pytest.mark.parametrize("page", QUEUE_VIEWS)
+def test_the_queue_asks_the_same_queries_for_3_or_30_requests(
+    page, grow, clock, community, staff_client, count_queries, django_assert_num_queries
+):
+    params = dict(QUEUE_VIEWS[page])
+    if params.get("community") == "alpha":
+        params["community"] = community.pk
+
+    def grow_and_wait(n: int) -> None:
+        grow(n)
+        # Five hours on, the triage of what was just received is due within four.
+        clock.shift(datetime.timedelta(hours=5))
+
+    queue = reverse("tickets:queue")
+    few, response = same_queries_at_3_and_30(
+        grow_and_wait,
+        count_queries,
+        django_assert_num_queries,
+        lambda: staff_client.get(queue, params),
+    )
+    assert response.status_code == 200
+    assert response.context["rows"], "the page under test lists requests"
+    assert few <= budget(page)
+
+
+# --- one request -------------------------------------------------------------------------------
+
+
+def test_the_request_page_asks_the_same_queries_for_3_or_30_messages(
+    conversation, staff_client, count_queries, django_assert_num_queries
+):
+    url = reverse("tickets:desk_request", args=[conversation.request.pk])
+    conversation(1)
+    few, response = count_queries(lambda: staff_client.get(url))
+    conversation(10)
+    with django_assert_num_queries(few):
+        response = staff_client.get(url)
+    assert response.status_code == 200
+    assert len(response.context["entries"]) == 11
+    assert few <= budget("request page (staff)")
+
+
+def test_the_representative_request_page_asks_the_same_queries_for_3_or_30_messages(
+    conversation, rep_client, count_queries, django_assert_num_queries
+):
+    url = reverse("tickets:detail", args=[conversation.request.pk])
+    conversation(1)
+    few, _ = count_queries(lambda: rep_client.get(url))
+    conversation(10)
+    with django_assert_num_queries(few):
+        response = rep_client.get(url)
+    assert response.status_code == 200
+    assert few <= budget("request page (representative)")
+
+
+# --- the representative ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [{}, {"state": "open"}, {"q": "xarray"}])
+def test_the_representative_list_asks_the_same_queries_for_3_or_30_requests(
+    params, grow, rep_client, count_queries, django_assert_num_queries
+):
+    url = reverse("tickets:my_requests")
+    few, response = same_queries_at_3_and_30(
+        grow, count_queries, django_assert_num_queries, lambda: rep_client.get(url, params)
+    )
+    assert response.status_code == 200
+    assert few <= budget("representative's list")
+
+
+def test_a_submission_asks_the_same_queries_with_3_or_30_requests_open(
+    grow, hub, rep_client, count_queries, django_assert_num_queries
+):
+    url = reverse("tickets:new")
+
+    def submit():
+        response = rep_client.post(
+            url, {"hub": hub.pk, "subject": "Slow", "description": "Very.", "affected_users": 0}
+        )
+        assert response.status_code == 302
+        return response
+
+    few, _ = same_queries_at_3_and_30(grow, count_queries, django_assert_num_queries, submit)
+    assert few <= budget("request submission")
+
+
+# --- admin -------------------------------------------------------------------------------------
+
+
+def test_the_budgets_changelist_asks_the_same_queries_for_3_or_30_communities(
+    client, admin_user, grow, steward, count_queries, django_assert_num_queries
+):
+    """Usage is annotated in SQL: more communities and more logged time, the same queries."""
+    client.force_login(admin_user)
+    made = []
+
+    def more_budgets(n: int) -> None:
+        grow(n)  # requests with logged time in the two fixture communities
+        for _ in range(n):
+            made.append(SupportBudgetFactory(community=CommunityFactory(), hours=Decimal("5")))
+
+    url = "/admin/communities/supportbudget/"
+    few, response = same_queries_at_3_and_30(
+        more_budgets, count_queries, django_assert_num_queries, lambda: client.get(url)
+    )
+    assert response.status_code == 200
+    assert len(made) == 30
+    assert few <= budget("budgets changelist (admin)")
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [
+        ("steward", {}),
+        ("steward", {"state": "open", "page_size": 100}),
+        ("rep", {}),
+    ],
+)
+def test_the_api_request_list_asks_the_same_queries_for_3_or_30_requests(
+    who, params, grow, steward, rep, count_queries, django_assert_num_queries
+):
+    api = APIClient()
+    api.force_authenticate({"steward": steward, "rep": rep}[who])
+    few, response = same_queries_at_3_and_30(
+        grow,
+        count_queries,
+        django_assert_num_queries,
+        lambda: api.get("/api/v1/requests/", params),
+    )
+    assert response.status_code == 200
+    assert response.json()["count"] > 3
+    assert few <= budget("GET /api/v1/requests/")
+
+
+def test_the_api_conversation_asks_the_same_queries_for_3_or_30_messages(
+    conversation, steward, count_queries, django_assert_num_queries
+):
+    api = APIClient()
+    api.force_authenticate(steward)
+    url = f"/api/v1/requests/{conversation.request.pk}/messages/"
+    conversation(1)
+    few, _ = count_queries(lambda: api.get(url))
+    conversation(10)
+    with django_assert_num_queries(few):
+        response = api.get(url)
+    assert response.status_code == 200
+    assert few <= budget("GET /api/v1/requests/{id}/messages/")
+
+
+def test_the_over_budget_pages_are_the_known_ones():
+    """A page leaves OVER_BUDGET once it is back under the target; nothing joins it quietly."""
+    assert set(OVER_BUDGET) <= {"request page (staff)", "request submission"}
+    assert all(count > QUERY_BUDGET for count in OVER_BUDGET.values())
+
+
+def test_a_submitted_request_is_in_the_queue_of_a_grown_desk(grow, staff_client, rep, hub):
+    """The dataset the counts are measured on is the one the pages show."""
+    grow(6)
+    r = services.request_submit(requester=rep, hub=hub, subject="Last one", description="x")
+    response = staff_client.get(reverse("tickets:queue"), {"per_page": 50})
+    assert r.pk in [row.pk for row in response.context["rows"]]
