@@ -726,17 +726,29 @@ def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str)
             ),
         )
     _save_incident(incident)
-    if to_user.pk != by.pk:
-        notify(
-            key=f"incident:{incident.pk}:role:{new_assignment.pk}:user:{to_user.pk}",
-            kind="incident_role",
-            subject=f"[{incident.reference}] You are now {Role(role).label}",
-            body=f"{by.display_name} handed you the role on {incident}: {reason}",
-            user=to_user,
-            url=reverse("incidents:detail", args=[incident.pk]),
-            incident=incident,
-        )
+    _tell_role_holder(
+        new_assignment,
+        by=by,
+        subject=f"You are now {Role(role).label}",
+        body=f"{by.display_name} handed you the role on {incident}: {reason}",
+    )
     return new_assignment
+
+
+def _tell_role_holder(assignment: RoleAssignment, *, by, subject: str, body: str) -> None:
+    """Tell whoever was given a role (not when people give it to themselves)."""
+    incident, user = assignment.incident, assignment.user
+    if user.pk == by.pk:
+        return
+    notify(
+        key=f"incident:{incident.pk}:role:{assignment.pk}:user:{user.pk}",
+        kind="incident_role",
+        subject=f"[{incident.reference}] {subject}",
+        body=body,
+        user=user,
+        url=reverse("incidents:detail", args=[incident.pk]),
+        incident=incident,
+    )
 
 
 @transaction.atomic
@@ -761,16 +773,12 @@ def incident_add_sme(*, incident: Incident, user, by) -> RoleAssignment:
         body=f"{user.display_name} joined as Subject Matter Expert (by {_name(by)}).",
     )
     _save_incident(incident)
-    if user.pk != by.pk:
-        notify(
-            key=f"incident:{incident.pk}:role:{assignment.pk}:user:{user.pk}",
-            kind="incident_role",
-            subject=f"[{incident.reference}] You are a Subject Matter Expert",
-            body=f"{by.display_name} pulled you into {incident}.",
-            user=user,
-            url=reverse("incidents:detail", args=[incident.pk]),
-            incident=incident,
-        )
+    _tell_role_holder(
+        assignment,
+        by=by,
+        subject="You are a Subject Matter Expert",
+        body=f"{by.display_name} pulled you into {incident}.",
+    )
     return assignment
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import staff_required
 from accounts.roles import is_staff_member, member_community_ids, representative_community
 from communities.selectors import budget_notice_for
 from communities.services import budget_status
@@ -30,17 +31,6 @@ from tickets.priority import RANK_LABELS
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
-
-
-def staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_staff_member(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def representative_required(view):
