@@ -38,6 +38,7 @@ EXTRA_SUBJECT_PREFIXES = ("Bench submission", "Load submission")
 def seed(*, requests: int = REQUESTS, communities: int = COMMUNITIES) -> dict:
     from bench import database
     from communities.models import Community
+    from supportdesk import refdata
     from tickets.models import SupportRequest
 
     removed = remove_extras()
@@ -51,6 +52,8 @@ def seed(*, requests: int = REQUESTS, communities: int = COMMUNITIES) -> dict:
     began = time.perf_counter()
     counts = _seed(requests=requests, communities=communities)
     elapsed = time.perf_counter() - began
+    # Engineers and users were bulk-inserted (no signals): drop cached rosters and calendars.
+    refdata.invalidate()
     print(
         f"dataset: seeded {counts['requests']:,} requests, {counts['messages']:,} messages, "
         f"{counts['time_entries']:,} time entries in {elapsed:.1f} s"

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from communities.models import BudgetSettings, Community, SupportBudget
+from supportdesk import refdata
 from supportdesk.errors import DomainError
 
 # "Above 80%": the admin filter and the representative's notice agree on this line.
@@ -78,7 +79,10 @@ def _require_first_day(month: datetime.date) -> None:
 
 
 def default_budget_hours() -> Decimal:
-    return BudgetSettings.load().default_monthly_hours
+    """Hours of a month without a SupportBudget row (cached: see supportdesk.refdata)."""
+    return refdata.cached(
+        "communities:default_budget_hours", lambda: BudgetSettings.load().default_monthly_hours
+    )
 
 
 def budget_hours(*, community: Community, month: datetime.date) -> Decimal:
@@ -136,12 +140,34 @@ def used_hours(*, community: Community, month: datetime.date) -> Decimal:
 
 
 def budget_status(*, community: Community, month: datetime.date | None = None) -> BudgetStatus:
+    """The community's budget for `month` (default: its current month) and its usage, in one
+    query (the budget row and the usage are subqueries; the default hours are cached)."""
     month = month or month_of(timezone.now(), community=community)
+    hours, minutes = (
+        Community.objects.filter(pk=community.pk)
+        .annotate(
+            budget=Subquery(
+                SupportBudget.objects.filter(community_id=OuterRef("pk"), month=month).values(
+                    "hours"
+                )[:1]
+            ),
+            minutes=Subquery(
+                counted_time_entries()
+                .filter(community_id=OuterRef("pk"), budget_month=month)
+                .order_by()
+                .values("community")
+                .annotate(total=Sum("minutes"))
+                .values("total")
+            ),
+        )
+        .values_list("budget", "minutes")
+        .get()
+    )
     return BudgetStatus(
         community_id=community.pk,
         month=month,
-        hours=budget_hours(community=community, month=month),
-        used=used_hours(community=community, month=month),
+        hours=default_budget_hours() if hours is None else hours,
+        used=minutes_to_hours(minutes or 0),
     )
 
 

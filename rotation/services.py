@@ -33,12 +33,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
 from rotation import schedule
 from rotation.models import Engineer, RotationOverride, RotationSettings
+from supportdesk import refdata
 
 ONE_DAY = datetime.timedelta(days=1)
 DEFAULT_SCHEDULE_WEEKS = 12
@@ -263,7 +264,12 @@ def rotation_today(*, at: datetime.datetime | None = None) -> datetime.date:
 
 def stewards_on(day: datetime.date) -> list[Engineer]:
     """The stewards serving on `day`, most senior first, overrides applied ([] before the
-    rotation starts or while the roster is smaller than the team)."""
+    rotation starts or while the roster is smaller than the team). Every staff page shows
+    today's, so they are cached per day (supportdesk.refdata drops them on any change)."""
+    return refdata.cached(f"rotation:stewards:{day.isoformat()}", lambda: _stewards_on(day))
+
+
+def _stewards_on(day: datetime.date) -> list[Engineer]:
     return list(load_rotation(first_day=day, last_day=day).duty(day).team)
 
 
@@ -274,21 +280,20 @@ def current_stewards(*, at: datetime.datetime | None = None) -> list[Engineer]:
 def assignee_for_new_request(*, at: datetime.datetime | None = None):
     """The on-duty steward with fewer open requests; on a tie the more junior one (who joined
     the rotation last and is learning). None when nobody is on duty."""
-    from accounts.models import User
     from tickets.models import SupportRequest
 
     stewards = current_stewards(at=at)
     if not stewards:
         return None
     load = dict(
-        User.objects.filter(pk__in=[s.user_id for s in stewards])
-        .annotate(
-            open_count=Count(
-                "assigned_requests",
-                filter=Q(assigned_requests__status__in=SupportRequest.OPEN_STATUSES),
-            )
+        SupportRequest.objects.filter(
+            assignee_id__in=[s.user_id for s in stewards],
+            status__in=SupportRequest.OPEN_STATUSES,
         )
-        .values_list("pk", "open_count")
+        .order_by()
+        .values("assignee_id")
+        .annotate(open_count=Count("id"))
+        .values_list("assignee_id", "open_count")
     )
     # stewards is most senior first, so reversed() puts the junior first for equal loads.
     junior_first = list(reversed(stewards))

@@ -29,7 +29,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from slo.models import CalendarSettings, ClosedDate, SLOPolicy
-from supportdesk import capacity, worktime
+from supportdesk import capacity, refdata, worktime
 from supportdesk.worktime import WorkCalendar
 
 Clock = SLOPolicy.Clock
@@ -48,6 +48,11 @@ class Policies:
 
 
 def load_policies() -> Policies:
+    """The objectives now (cached: see supportdesk.refdata)."""
+    return refdata.cached("slo:policies", _load_policies)
+
+
+def _load_policies() -> Policies:
     targets = {c: datetime.timedelta(minutes=m) for c, m in SLOPolicy.DEFAULT_MINUTES.items()}
     nudge = dict.fromkeys(targets, 75)
     for policy in SLOPolicy.objects.all():
@@ -94,24 +99,46 @@ def calendar_pair(
 ) -> dict[bool, WorkCalendar]:
     """calendar_for for several kinds at once, keyed by `incident`, from one read of the
     settings and the closed dates (a page that shows incidents and other requests needs both)."""
-    config = CalendarSettings.load()
-    zone = timezone_name or config.reference_timezone
-    around = around or timezone.now().date()
-    first, last = around - datetime.timedelta(days=400), around + datetime.timedelta(days=800)
-    closed = set(
-        ClosedDate.objects.filter(date__range=(first, last)).values_list("date", flat=True)
-    )
+    basis = calendar_basis(around=around or timezone.now().date())
+    zone = timezone_name or basis.reference_timezone
     calendars = {}
-    reduced: set[datetime.date] | None = None
     for incident in kinds:
-        dates = closed
-        if not incident and config.pause_during_reduced_capacity:
-            if reduced is None:
-                years = range(first.year, last.year + 1)
-                reduced = set(reduced_capacity_dates(years, config=config))
-            dates = closed | reduced
+        dates = basis.closed
+        if not incident and basis.reduced is not None:
+            dates = basis.closed | basis.reduced
         calendars[incident] = WorkCalendar(timezone=zone, closed_dates=dates)
     return calendars
+
+
+@dataclass(frozen=True)
+class CalendarBasis:
+    """What every calendar near one day is made of: whole dates, the same in every zone."""
+
+    reference_timezone: str
+    closed: frozenset[datetime.date]
+    # Reduced-capacity days, when non-incident clocks pause during them (else None).
+    reduced: frozenset[datetime.date] | None
+
+
+def calendar_basis(*, around: datetime.date) -> CalendarBasis:
+    """The settings, closed dates and reduced-capacity days from the year before `around` to two
+    after (far more than any clock spans). Cached per day: see supportdesk.refdata."""
+
+    def build() -> CalendarBasis:
+        config = CalendarSettings.load()
+        first, last = around - datetime.timedelta(days=400), around + datetime.timedelta(days=800)
+        closed = ClosedDate.objects.filter(date__range=(first, last)).values_list("date", flat=True)
+        reduced = None
+        if config.pause_during_reduced_capacity:
+            years = range(first.year, last.year + 1)
+            reduced = frozenset(reduced_capacity_dates(years, config=config))
+        return CalendarBasis(
+            reference_timezone=config.reference_timezone,
+            closed=frozenset(closed),
+            reduced=reduced,
+        )
+
+    return refdata.cached(f"slo:calendar:{around.isoformat()}", build)
 
 
 def request_calendar(support_request) -> WorkCalendar:

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from rotation.models import RotationSettings
+from supportdesk import refdata
 from tests.factories import (
     CommunityFactory,
     EngineerFactory,
@@ -56,6 +57,13 @@ def redis_url():
 @pytest.fixture(autouse=True)
 def _email_backend(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_data():
+    """No test is served reference data (stewards, calendars, policies) cached by an earlier
+    one: its rows were rolled back, and SQLite hands their primary keys out again."""
+    refdata.reset_for_tests()
 
 
 @pytest.fixture
