@@ -24,6 +24,7 @@ from communities.services import budget_status
 from slo.models import SLOPolicy
 from slo.services import explain, is_overdue, load_policies, remaining_text
 from supportdesk.errors import ConcurrentEdit, DomainError
+from supportdesk.pagination import CappedPaginator
 from tickets import forms, selectors, services
 from tickets.filters import SupportRequestFilter
 from tickets.models import SupportRequest
@@ -247,7 +248,7 @@ def queue(request):
         user=request.user,
         calendars=calendars,
     )
-    page = Paginator(selectors.queue_order(filterset.qs), _page_size(request)).get_page(
+    page = CappedPaginator(selectors.queue_order(filterset.qs), _page_size(request)).get_page(
         request.GET.get("page")
     )
     rows = selectors.annotate_deadlines(page.object_list, calendars=calendars)

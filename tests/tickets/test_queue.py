@@ -195,3 +195,37 @@ def test_queue_query_count_does_not_grow_with_the_page(
     assert len(pks(response)) == 30
     with django_assert_num_queries(len(small_filtered.captured_queries)):
         desk.get(QUEUE, due_soon)
+
+
+def test_a_very_long_queue_is_counted_only_up_to_the_cap(submit, desk, clock, monkeypatch):
+    """Counting every open request is the one cost that grows with the desk: past the cap the
+    queue says "more than" and counts through a LIMIT."""
+    from supportdesk import pagination
+
+    for i in range(4):
+        clock.move_to(at(12, 10 + i))
+        submit(subject=f"Request {i}")
+    monkeypatch.setattr(pagination, "DEFAULT_CAP", 3)
+    with CaptureQueriesContext(connection) as ctx:
+        response = desk.get(QUEUE, {"per_page": 10})
+    assert "More than 3 requests" in response.content.decode()
+    assert len(pks(response)) == 4, "every row of the page is still shown"
+    count_sql = next(q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"])
+    assert "LIMIT 4" in count_sql
+
+    monkeypatch.setattr(pagination, "DEFAULT_CAP", 10)
+    response = desk.get(QUEUE, {"per_page": 10})
+    assert "4 requests," in response.content.decode()
+
+
+def test_the_capped_paginator_pages_up_to_the_cap(db, community):
+    from supportdesk.pagination import CappedPaginator
+
+    HubFactory.create_batch(7, community=community)
+    paginator = CappedPaginator(community.hubs.order_by("pk"), 2, cap=5)
+    assert paginator.count == 6
+    assert paginator.capped
+    assert paginator.num_pages == 3
+    assert len(paginator.page(3).object_list) == 2
+    exact = CappedPaginator(community.hubs.order_by("pk"), 2, cap=10)
+    assert (exact.count, exact.capped) == (7, False)
