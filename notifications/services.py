@@ -1,10 +1,15 @@
-"""Sending anything to anybody goes through `notify`.
+"""Sending anything to anybody goes through `notify` (one message) or `notify_many` (a batch).
 
 `notify` claims a Notification row whose unique key names the reason for sending. It runs in
 the caller's transaction, so the claim commits or rolls back with the decision to send; a second
 call with the same key (a second beat tick, a second worker, a retried task) finds the row and
 sends nothing. Delivery is enqueued after commit; if the broker is down that is logged, the row
 stays pending, and `notifications_deliver_pending` (beat) delivers it later.
+
+`notify_many` claims a batch with one INSERT in one savepoint, so a sweep or a request that
+sends many notifications costs a constant number of queries. The unique key stays the guard:
+when the INSERT hits a key claimed meanwhile (another worker), the batch is claimed again one
+key at a time, as `notify` does, and the keys already taken come back as None.
 
 Delivery (`deliver`) takes a short lease on the row (`next_attempt_at`) in one transaction and
 sends outside it, so a slow mail server never holds a database lock (on SQLite that would be the
@@ -19,11 +24,13 @@ import json
 import logging
 import time
 import urllib.request
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -66,6 +73,75 @@ def notify(
     incident=None,
 ) -> Notification | None:
     """Claim and enqueue one notification. Returns None when `key` was already claimed."""
+    message = {
+        "key": key,
+        "kind": kind,
+        "subject": subject,
+        "body": body,
+        "user": user,
+        "email": email,
+        "channel": channel,
+        "url": url,
+        "request": request,
+        "incident": incident,
+    }
+    return notify_many(messages=[message])[0]
+
+
+def notify_many(*, messages: Iterable[Mapping[str, Any]]) -> list[Notification | None]:
+    """Claim and enqueue many notifications at once. Each message holds `notify`'s keyword
+    arguments. Returns, per message and in order, the claimed Notification, or None when its key
+    was already claimed (before, or by an earlier message of the same call).
+
+    All or nothing: if this raises, nothing was claimed and nothing will be enqueued. A key
+    conflict is not an error (the conflicting messages get None); any other database error
+    (a value too long, say) is raised, so the caller can retry the messages in smaller groups."""
+    now = timezone.now()
+    rows = [_notification_fields(now=now, **message) for message in messages]
+    results: list[Notification | None] = [None] * len(rows)
+    first: dict[str, int] = {}  # a key repeated within the call is claimed by its first message
+    for index, fields in enumerate(rows):
+        first.setdefault(fields["key"], index)
+    todo = list(first.values())
+    if not todo:
+        return results
+    claimed: list[Notification | None]
+    if connection.features.can_return_rows_from_bulk_insert:
+        batch = [Notification(**rows[i]) for i in todo]
+        try:
+            with transaction.atomic():
+                # One INSERT ... RETURNING id (on SQLite Django splits it every 999 parameters,
+                # i.e. every 58 notifications).
+                Notification.objects.bulk_create(batch)
+            claimed = batch
+        except IntegrityError:
+            # A key is taken. With one message that is the answer; with more, find out which.
+            claimed = [None] if len(todo) == 1 else _claim_one_by_one([rows[i] for i in todo])
+    else:  # without ids back from a bulk INSERT there is nothing to enqueue; claim one by one
+        claimed = _claim_one_by_one([rows[i] for i in todo])
+    for index, notification in zip(todo, claimed, strict=True):
+        results[index] = notification
+    pending = [n.pk for n in claimed if n is not None and n.channel != Notification.Channel.IN_APP]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_all(pending))
+    return results
+
+
+def _notification_fields(
+    *,
+    now: datetime.datetime,
+    key: str,
+    kind: str,
+    subject: str,
+    body: str,
+    user=None,
+    email: str = "",
+    channel: str = Notification.Channel.EMAIL,
+    url: str = "",
+    request=None,
+    incident=None,
+) -> dict[str, Any]:
+    """The row `notify` claims for one message: who gets it on which channel, and its state."""
     if user is None and not email and channel != Notification.Channel.WEBHOOK:
         raise ValueError("notify() needs a user or an e-mail address")
     if channel == Notification.Channel.EMAIL and not email and user is not None:
@@ -73,30 +149,41 @@ def notify(
         if not email:
             # A user without an address still sees the nudge in the app.
             channel = Notification.Channel.IN_APP
-    now = timezone.now()
     in_app = channel == Notification.Channel.IN_APP
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                key=key[:255],
-                kind=kind,
-                channel=channel,
-                recipient=user,
-                recipient_email=email,
-                subject=subject[:255],
-                body=body,
-                url=url,
-                request=request,
-                incident=incident,
-                created_at=now,
-                status=Notification.Status.SENT if in_app else Notification.Status.PENDING,
-                sent_at=now if in_app else None,
-            )
-    except IntegrityError:
-        return None
-    if not in_app:
-        transaction.on_commit(lambda: enqueue_delivery(notification.pk))
-    return notification
+    return {
+        "key": key[:255],
+        "kind": kind,
+        "channel": channel,
+        "recipient": user,
+        "recipient_email": email,
+        "subject": subject[:255],
+        "body": body,
+        "url": url,
+        "request": request,
+        "incident": incident,
+        "created_at": now,
+        "status": Notification.Status.SENT if in_app else Notification.Status.PENDING,
+        "sent_at": now if in_app else None,
+    }
+
+
+def _claim_one_by_one(rows: list[dict[str, Any]]) -> list[Notification | None]:
+    """One savepoint per key, so a taken key only loses its own row; inside one more savepoint,
+    so an error other than a conflict undoes the rows claimed before it (all or nothing)."""
+    claimed: list[Notification | None] = []
+    with transaction.atomic():
+        for fields in rows:
+            try:
+                with transaction.atomic():
+                    claimed.append(Notification.objects.create(**fields))
+            except IntegrityError:
+                claimed.append(None)
+    return claimed
+
+
+def _enqueue_all(notification_ids: list[int]) -> None:
+    for notification_id in notification_ids:
+        enqueue_delivery(notification_id)
 
 
 def enqueue_delivery(notification_id: int) -> None:

@@ -41,8 +41,13 @@ read in one query per batch), never the number of open requests.
 Concurrency: rows are read in keyset batches, each batch in its own transaction with
 `select_for_update(skip_locked=True, of=("self",))` on PostgreSQL, so two sweeps share the work
 instead of doubling it; the unique key is the final guard. On SQLite the IMMEDIATE transactions
-serialize the sweeps (skip_locked is ignored there). One broken row is logged and counted and
-the sweep carries on (each row's claims run in a savepoint).
+serialize the sweeps (skip_locked is ignored there). A batch costs the same few queries however
+many rows it holds: the rows, their people, the keys already claimed, and one `notify_many`
+(one bulk INSERT in one savepoint) for the rest. If that INSERT meets a key claimed meanwhile
+(another worker), notify_many claims key by key and skips the taken ones, so each key is still
+claimed once. One broken row is logged and counted and the sweep carries on: a row whose
+decision or message fails is skipped before the claim, and if the batch claim fails for any
+other reason than a taken key, each row's messages are claimed in a savepoint of their own.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notify_many
 from slo.models import SLOPolicy
 from slo.services import Policies, calendar_for, load_policies, nudge_instant
 from supportdesk import worktime
@@ -339,7 +344,9 @@ def _sweep_clock(clock: _Clock, sweep: _Sweep, result: SweepResult, batch_size: 
 
 
 def _process_batch(clock: _Clock, sweep: _Sweep, result: SweepResult, rows: list) -> None:
-    planned: list[tuple[Nudge, list[tuple[str, dict]]]] = []
+    """Decide each row, then claim the whole batch's messages at once (the caller's transaction
+    holds the rows' locks, so the claims commit with the decisions)."""
+    planned: list[tuple[Nudge, list[dict]]] = []
     for row in rows:
         try:
             nudge = _decide(clock, sweep, row)
@@ -347,19 +354,41 @@ def _process_batch(clock: _Clock, sweep: _Sweep, result: SweepResult, rows: list
                 planned.append((nudge, _messages(nudge, sweep)))
         except Exception as exc:  # noqa: BLE001 - one broken row must not stop the sweep
             _row_failed(result, clock, row, exc)
-    keys = [key for _, messages in planned for key, _ in messages]
+    keys = [message["key"] for _, messages in planned for message in messages]
     claimed = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
-    for nudge, messages in planned:
-        todo = [(key, kwargs) for key, kwargs in messages if key not in claimed]
-        if not todo:
-            continue
-        try:
-            with transaction.atomic():
-                for key, kwargs in todo:
-                    if notify(key=key, **kwargs) is not None:
-                        result.counts[f"{nudge.clock}:{nudge.threshold}"] += 1
-        except Exception as exc:  # noqa: BLE001
-            _row_failed(result, clock, nudge.obj, exc)
+    todo = [
+        (nudge, unclaimed)
+        for nudge, messages in planned
+        if (unclaimed := [m for m in messages if m["key"] not in claimed])
+    ]
+    if not todo:
+        return
+    try:
+        outcomes = notify_many(messages=[m for _, messages in todo for m in messages])
+    except Exception:  # find the row at fault; the others are claimed
+        logger.warning(
+            "SLO sweep: claiming a batch of %s %s rows (%s) failed; claiming row by row",
+            len(todo),
+            clock.obj_type,
+            clock.policy,
+            exc_info=True,
+        )
+        for nudge, messages in todo:
+            try:
+                with transaction.atomic():
+                    _count(result, nudge, notify_many(messages=messages))
+            except Exception as exc:  # noqa: BLE001
+                _row_failed(result, clock, nudge.obj, exc)
+        return
+    position = 0
+    for nudge, messages in todo:
+        _count(result, nudge, outcomes[position : position + len(messages)])
+        position += len(messages)
+
+
+def _count(result: SweepResult, nudge: Nudge, outcomes: list) -> None:
+    """Count the notifications actually claimed (None: the key was taken meanwhile)."""
+    result.counts[f"{nudge.clock}:{nudge.threshold}"] += sum(n is not None for n in outcomes)
 
 
 def _row_failed(result: SweepResult, clock: _Clock, row, exc: Exception) -> None:
@@ -406,8 +435,8 @@ CLOCK_NAMES = {
 }
 
 
-def _messages(nudge: Nudge, sweep: _Sweep) -> list[tuple[str, dict]]:
-    """(key, notify kwargs) for each recipient, plus one chat post when a webhook is set."""
+def _messages(nudge: Nudge, sweep: _Sweep) -> list[dict]:
+    """notify() keyword arguments for each recipient, plus one chat post when a webhook is set."""
     obj = nudge.obj
     is_request = nudge.obj_type == "request"
     url = (
@@ -441,9 +470,11 @@ def _messages(nudge: Nudge, sweep: _Sweep) -> list[tuple[str, dict]]:
         "request": obj if is_request else None,
         "incident": None if is_request else obj,
     }
-    messages = [(nudge.key(f"user:{u.pk}"), {**common, "user": u}) for u in nudge.recipients]
+    messages = [{**common, "key": nudge.key(f"user:{u.pk}"), "user": u} for u in nudge.recipients]
     if settings.SLACK_WEBHOOK_URL:
-        messages.append((nudge.key("webhook"), {**common, "channel": Notification.Channel.WEBHOOK}))
+        messages.append(
+            {**common, "key": nudge.key("webhook"), "channel": Notification.Channel.WEBHOOK}
+        )
     return messages
 
 

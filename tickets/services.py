@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.roles import is_staff_member, representative_community
 from communities.services import month_of
 from notifications.models import Notification
-from notifications.services import absolute_url, notify
+from notifications.services import absolute_url, notify, notify_many
 from slo.services import load_policies, refresh_request_deadlines
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
 from tickets.canned import fill_placeholders
@@ -320,32 +320,39 @@ def request_submit(
             )
         )
     RequestEvent.objects.bulk_create(events)  # one INSERT for both
+    messages = []
     if r.assignee_id:
-        notify(
-            key=f"request:{r.pk}:assigned:{r.assignee_id}:v{r.version}",
-            kind="request_assigned",
-            channel=Notification.Channel.IN_APP,
-            subject=_subject(r, f"Assigned to you: {r.subject}"),
-            body=f"{community}: {r.subject}",
-            user=r.assignee,
-            url=_desk_url(r),
-            request=r,
+        messages.append(
+            {
+                "key": f"request:{r.pk}:assigned:{r.assignee_id}:v{r.version}",
+                "kind": "request_assigned",
+                "channel": Notification.Channel.IN_APP,
+                "subject": _subject(r, f"Assigned to you: {r.subject}"),
+                "body": f"{community}: {r.subject}",
+                "user": r.assignee,
+                "url": _desk_url(r),
+                "request": r,
+            }
         )
     steps = "\n".join(f"- {step}" for step in what_happens_next(r, policies=policies))
-    notify(
-        key=f"request:{r.pk}:ack",
-        kind="request_ack",
-        subject=_subject(r, f"We received your request: {r.subject}"),
-        body=(
-            f"Hi {requester.first_name or requester.display_name},\n\n"
-            f"Thank you: we received your request {r.reference} ({r.subject}) for {community}.\n\n"
-            f"What happens next:\n{steps}\n\n"
-            "Follow it, reply or add a link on its page:"
-        ),
-        user=requester,
-        url=_rep_url(r),
-        request=r,
+    messages.append(
+        {
+            "key": f"request:{r.pk}:ack",
+            "kind": "request_ack",
+            "subject": _subject(r, f"We received your request: {r.subject}"),
+            "body": (
+                f"Hi {requester.first_name or requester.display_name},\n\n"
+                f"Thank you: we received your request {r.reference} ({r.subject}) "
+                f"for {community}.\n\n"
+                f"What happens next:\n{steps}\n\n"
+                "Follow it, reply or add a link on its page:"
+            ),
+            "user": requester,
+            "url": _rep_url(r),
+            "request": r,
+        }
     )
+    notify_many(messages=messages)  # one INSERT for both
     return r
 
 
