@@ -22,7 +22,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         """The number of rows, or cap + 1 when there are more than `cap`."""
-        return self.object_list[: self.cap + 1].count()
+        # Without the ORDER BY: counting needs no order, and sorting 10,001 rows costs more.
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
