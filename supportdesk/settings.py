@@ -172,7 +172,8 @@ if REDIS_URL:
 else:
     # Embedded mode: kombu's filesystem transport needs no server, and a file cache is shared
     # by every process on the machine (web, worker, beat) so invalidation reaches them all.
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu ignores the host of the filesystem transport, but warns at every connection without one.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
