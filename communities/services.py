@@ -147,9 +147,9 @@ def budget_status(*, community: Community, month: datetime.date | None = None) -
         Community.objects.filter(pk=community.pk)
         .annotate(
             budget=Subquery(
-                SupportBudget.objects.filter(community_id=OuterRef("pk"), month=month).values(
-                    "hours"
-                )[:1]
+                SupportBudget.objects.filter(community_id=OuterRef("pk"), month=month)
+                .order_by()
+                .values("hours")[:1]
             ),
             minutes=Subquery(
                 counted_time_entries()
