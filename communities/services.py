@@ -166,7 +166,8 @@ def budget_status(*, community: Community, month: datetime.date | None = None) -
     return BudgetStatus(
         community_id=community.pk,
         month=month,
-        hours=default_budget_hours() if hours is None else hours,
+        # A subquery's decimal is not rounded to the field's places by every backend (SQLite).
+        hours=(default_budget_hours() if hours is None else hours).quantize(HUNDREDTH),
         used=minutes_to_hours(minutes or 0),
     )
 

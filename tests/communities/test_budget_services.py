@@ -118,6 +118,15 @@ def test_status_adds_up(community, ten_hour_default):
     assert status.overrun == 0
 
 
+def test_the_status_shows_hours_to_the_hundredth_as_stored(community, ten_hour_default):
+    """Hours are shown as "12.30 h" and "10.00 h" on every database, never "12.3000000000000"."""
+    SupportBudgetFactory(community=community, month=JANUARY, hours=Decimal("12.3"))
+    assert str(budget_status(community=community, month=JANUARY).hours) == "12.30"
+    february = date(2026, 2, 1)  # no row: the default
+    assert str(budget_status(community=community, month=february).hours) == "10.00"
+    assert str(budget_status(community=community, month=february).used) == "0.00"
+
+
 def test_a_budget_used_past_its_hours_is_exhausted_with_an_overrun(community, ten_hour_default):
     log_time(open_request(community), 11 * 60)
     status = budget_status(community=community, month=JANUARY)
