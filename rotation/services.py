@@ -231,7 +231,11 @@ class Rotation:
 
 def roster() -> list[Engineer]:
     """Active engineers in rotation order: alphabetical by name (DOMAIN.md)."""
-    engineers = Engineer.objects.filter(is_active=True, user__is_active=True).select_related("user")
+    engineers = (
+        Engineer.objects.filter(is_active=True, user__is_active=True)
+        .select_related("user")
+        .defer("user__password")  # today's stewards are cached (supportdesk.refdata)
+    )
     return sorted(engineers, key=lambda e: (e.roster_name.casefold(), e.pk))
 
 

@@ -5,19 +5,26 @@ Nearly every staff page and every submission reads them (the stewards in the hea
 deadlines, the budget default), and they change a few times a month, from admin or a service.
 Reading them from the database cost a page 7 to 10 of its queries.
 
-Invalidation is by one version token for all of it. Saving or deleting any watched model
-(WATCHED, connected in supportdesk.apps) replaces the token at once and again when the
-transaction commits, so nothing built from the old state is served after the commit. A
-transaction that has changed reference data and not yet committed neither reads nor writes the
-cache: it sees its own changes, and other processes never get a copy of what may still roll
-back. Writes that bypass signals (`QuerySet.update()`, `bulk_create()`, raw SQL) must call
-`invalidate()` themselves; the cached values also expire after `TIMEOUT` as a safety net.
+Invalidation is by one version token for all of it. Saving or deleting a watched model (WATCHED,
+connected in supportdesk.apps; users only when they are engineers) replaces the token at once
+and again when the transaction commits, so nothing built from the old state is served after the
+commit. A transaction that has changed reference data and not yet committed neither reads nor
+writes the cache: it sees its own changes, and other processes never get a copy of what may
+still roll back. (It knows by its own on-commit hook, which Django drops when the change is
+rolled back.) Writes that bypass signals (`QuerySet.update()`, `bulk_create()`, raw SQL,
+historical models in data migrations) must call `invalidate()`; every `migrate` does, so a
+deploy starts afresh, and SCHEMA is part of every key for values whose shape changes. The
+values also expire after TIMEOUT.
+
+The cache is an optimisation, never a dependency: when it fails (Redis down) values are built
+from the database and the failure is logged.
 
 Values are keyed by what they depend on besides the database (a day, a date window), so a new
 day needs no invalidation."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -25,9 +32,13 @@ from typing import TypeVar
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
 
 VERSION_KEY = "refdata:version"
+# Raise when a cached value changes shape (a field of Policies, CalendarBasis, ...).
+SCHEMA = 1
 TIMEOUT = 60 * 60
 
 # app_label.ModelName: every model a cached value is built from.
@@ -41,9 +52,6 @@ WATCHED = (
     "slo.ClosedDate",
     "slo.SLOPolicy",
 )
-
-# Set on a connection whose open transaction changed reference data (see module docstring).
-_DIRTY = "_supportdesk_refdata_dirty"
 
 
 def version() -> str:
@@ -60,72 +68,100 @@ def _bump() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def _dirty(connection) -> bool:
-    if not getattr(connection, _DIRTY, False):
-        return False
-    if connection.in_atomic_block:
-        return True
-    # Outside any transaction: what made it dirty was committed (and bumped) or rolled back.
-    setattr(connection, _DIRTY, False)
-    return False
+def _bump_after_commit() -> None:
+    """The on-commit hook of a transaction that changed reference data (and its marker)."""
+    _bump()
+
+
+def _changing(connection) -> bool:
+    """Whether the connection's open transaction has changed reference data."""
+    return connection.in_atomic_block and any(
+        func is _bump_after_commit for _, func, _ in connection.run_on_commit
+    )
 
 
 def invalidate(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Drop every cached value: now, and again when the current transaction commits."""
-    _bump()
     connection = connections[using]
-    if connection.in_atomic_block:
-        setattr(connection, _DIRTY, True)
-
-        def committed() -> None:
-            setattr(connection, _DIRTY, False)
-            _bump()
-
-        transaction.on_commit(committed, using=using)
+    if connection.in_atomic_block and not _changing(connection):
+        # robust: the data is committed by then; a cache that fails must not turn it into a 500.
+        transaction.on_commit(_bump_after_commit, using=using, robust=True)
+    try:
+        _bump()
+    except Exception:
+        # Values cached now may outlive the change by up to TIMEOUT: say so loudly.
+        logger.exception("reference data changed but the cache could not be invalidated")
 
 
 def cached(name: str, build: Callable[[], T], *, using: str = DEFAULT_DB_ALIAS) -> T:
     """The value cached as `name` for the current reference data, built by `build()` on a miss.
     `name` must say everything else the value depends on (e.g. the day)."""
-    if _dirty(connections[using]):
+    if _changing(connections[using]):
         return build()
-    # The token is read before the database: a value built after a commit's bump is fresh.
-    key = f"refdata:{version()}:{name}"
-    value = cache.get(key)
+    try:
+        # The token is read before the database: a value built after a commit's bump is fresh.
+        key = f"refdata:{SCHEMA}:{version()}:{name}"
+        value = cache.get(key)
+    except Exception:  # whatever the backend raises, the database still answers
+        logger.warning(
+            "reference data cache unavailable; reading %s from the database", name, exc_info=True
+        )
+        return build()
     if value is None:
         value = build()
         if value is not None:
-            cache.set(key, value, TIMEOUT)
+            try:
+                cache.set(key, value, TIMEOUT)
+            except Exception:  # noqa: BLE001
+                logger.warning("reference data cache unavailable; %s not cached", name)
     return value
 
 
 def mark_committed(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Tests only: treat this connection's reference-data changes as committed, as they would be
-    by the time the next request comes in production (a test runs in one transaction)."""
-    setattr(connections[using], _DIRTY, False)
-    _bump()
+    by the time the next request comes in production (a test runs in one transaction). Only the
+    marker goes; the token is not bumped, so a change whose signal is missing still shows."""
+    connection = connections[using]
+    connection.run_on_commit = [
+        hook for hook in connection.run_on_commit if hook[1] is not _bump_after_commit
+    ]
 
 
 def reset_for_tests() -> None:
-    """Tests only: forget every cached value and any changes of an earlier test."""
-    for connection in connections.all(initialized_only=True):
-        setattr(connection, _DIRTY, False)
+    """Tests only: forget every cached value."""
     cache.delete(VERSION_KEY)
+
+
+# --- signals (connected by supportdesk.apps) --------------------------------------------------
 
 
 def model_changed(sender, instance=None, update_fields=None, using=DEFAULT_DB_ALIAS, **kwargs):
     """post_save / post_delete receiver for WATCHED models."""
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
-        return  # a login: nothing cached depends on it
+    if sender._meta.label == "accounts.User":
+        if update_fields is not None and set(update_fields) <= {"last_login"}:
+            return  # a login
+        from rotation.models import Engineer
+
+        # Users matter as the engineers on the roster (names, addresses, active or not); a new
+        # representative or a password change leaves the cache alone.
+        if not Engineer.objects.using(using).filter(user_id=instance.pk).exists():
+            return
+    invalidate(using=using)
+
+
+def migrated(sender=None, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """post_migrate: data migrations write without signals, and a deploy may change code."""
     invalidate(using=using)
 
 
 def connect() -> None:
     from django.apps import apps
-    from django.db.models.signals import post_delete, post_save
+    from django.db.models.signals import post_delete, post_migrate, post_save
 
     for label in WATCHED:
         model = apps.get_model(label)
         uid = f"supportdesk.refdata:{label}"
         post_save.connect(model_changed, sender=model, dispatch_uid=f"{uid}:save")
         post_delete.connect(model_changed, sender=model, dispatch_uid=f"{uid}:delete")
+    # Sent once per app with models (supportdesk has none): a few cheap bumps per migrate.
+    post_migrate.connect(migrated, dispatch_uid="supportdesk.refdata:migrate")

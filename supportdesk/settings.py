@@ -185,6 +185,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            # The default 300 entries would cull (a random third) every few status-page and
+            # reference-data versions.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
 if TESTING:

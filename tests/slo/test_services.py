@@ -10,6 +10,7 @@ import time_machine
 
 from slo import services
 from slo.models import CalendarSettings, ClosedDate, SLOPolicy
+from supportdesk import refdata
 from tests.factories import CommunityFactory, IncidentFactory, SupportRequestFactory
 
 UTC = dt.UTC
@@ -71,7 +72,11 @@ def test_community_time_zone_moves_the_working_week(db):
 
 
 def test_edited_policy_changes_new_deadlines(db):
-    SLOPolicy.objects.filter(clock="triage").update(target_minutes=4 * 60)
+    services.load_policies()  # cached before the edit
+    policy = SLOPolicy.objects.get(clock="triage")
+    policy.target_minutes = 4 * 60
+    policy.save()
+    refdata.mark_committed()
     request = fresh_request(at(2026, 11, 23, 9, 0))
     assert request.triage_due_at == at(2026, 11, 23, 13, 0)
 

@@ -5,15 +5,19 @@ that rolls back leaves nothing behind."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from communities.models import BudgetSettings
+from communities.services import default_budget_hours
 from rotation.models import RotationOverride
-from rotation.services import current_stewards
+from rotation.services import _stewards_on, current_stewards
 from slo.models import ClosedDate, SLOPolicy
 from slo.services import calendar_for, load_policies
 from supportdesk import refdata
@@ -164,3 +168,93 @@ def test_the_cache_is_per_day(rotation, clock):
     assert names(current_stewards()) == ["Ann", "Ben"]
     clock.move_to(datetime.datetime(2026, 2, 2, 10, 0, tzinfo=datetime.UTC))  # a later shift
     assert names(current_stewards()) == ["Cat", "Dan"]
+
+
+def test_a_rolled_back_savepoint_leaves_the_transaction_free_to_use_the_cache(rotation):
+    ann = rotation[0]
+    refdata.mark_committed()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        RotationOverride.objects.create(
+            kind="away", engineer=ann, starts_on=NOW.date(), ends_on=NOW.date()
+        )
+        raise RuntimeError("undone")
+    assert names(current_stewards()) == ["Ann", "Ben"]
+    assert queries(current_stewards)[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_built_by_another_process_before_the_commit_is_not_served_after_it(rotation):
+    """Between the change and its commit another process may cache the old state under the new
+    token; the bump on commit makes sure nobody is served it afterwards."""
+    ann = rotation[0]
+    day_key = "rotation:stewards:2026-01-07"
+    stale = _stewards_on(NOW.date())  # what another process reads until the commit
+    with transaction.atomic():
+        RotationOverride.objects.create(
+            kind="away", engineer=ann, starts_on=NOW.date(), ends_on=NOW.date()
+        )
+        refdata.cache.set(f"refdata:{refdata.SCHEMA}:{refdata.version()}:{day_key}", stale)
+    assert names(current_stewards()) == ["Cat", "Ben"]
+
+
+def test_deactivating_an_engineer_changes_the_cached_stewards(rotation):
+    refdata.mark_committed()
+    assert names(current_stewards()) == ["Ann", "Ben"]
+    ann = rotation[0]
+    ann.is_active = False
+    ann.save()
+    refdata.mark_committed()
+    assert "Ann" not in names(current_stewards())
+
+
+def test_a_new_default_budget_changes_the_cached_default():
+    settings_row = BudgetSettings.load()
+    refdata.mark_committed()
+    before = default_budget_hours()
+    settings_row.communities_per_engineer *= 2
+    settings_row.save()
+    refdata.mark_committed()
+    assert default_budget_hours() == (before / 2).quantize(Decimal("0.01"))
+
+
+def test_users_other_than_engineers_leave_the_cache_alone(rotation, rep):
+    refdata.mark_committed()
+    token = refdata.version()
+    rep.first_name = "Renamed"
+    rep.save()
+    assert refdata.version() == token
+
+
+def test_every_migrate_drops_the_cache():
+    token = refdata.version()
+    emit_post_migrate_signal(0, False, "default")
+    assert refdata.version() != token
+
+
+def test_a_cache_that_fails_falls_back_to_the_database(rotation, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    refdata.mark_committed()
+    monkeypatch.setattr(refdata.cache, "get", down)
+    monkeypatch.setattr(refdata.cache, "set", down)
+    assert names(current_stewards()) == ["Ann", "Ben"]
+    # A change is saved even though the cache cannot be told.
+    RotationOverride.objects.create(
+        kind="away", engineer=rotation[0], starts_on=NOW.date(), ends_on=NOW.date()
+    )
+    assert names(current_stewards()) == ["Cat", "Ben"]
+    assert "could not be invalidated" in caplog.text
+
+
+def test_the_day_is_the_rotations_local_day(rotation, clock, settings):
+    """In Auckland the shift that starts on Monday 19 January starts at Sunday 11:00 UTC."""
+    settings.SUPPORT_TIMEZONE = "Pacific/Auckland"
+    refdata.mark_committed()
+    clock.move_to(datetime.datetime(2026, 1, 18, 10, 30, tzinfo=datetime.UTC))  # Sun 23:30 NZ
+    sunday = names(current_stewards())
+    clock.move_to(datetime.datetime(2026, 1, 18, 11, 30, tzinfo=datetime.UTC))  # Mon 00:30 NZ
+    monday = names(current_stewards())
+    assert sunday == names(_stewards_on(datetime.date(2026, 1, 18)))
+    assert monday == names(_stewards_on(datetime.date(2026, 1, 19)))
+    assert sunday != monday
