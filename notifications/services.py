@@ -102,7 +102,8 @@ def notify_many(*, messages: Iterable[Mapping[str, Any]]) -> list[Notification |
     first: dict[str, int] = {}  # a key repeated within the call is claimed by its first message
     for index, fields in enumerate(rows):
         first.setdefault(fields["key"], index)
-    todo = list(first.values())
+    # In key order: two batches that share keys then wait for each other instead of deadlocking.
+    todo = sorted(first.values(), key=lambda i: rows[i]["key"])
     if not todo:
         return results
     claimed: list[Notification | None]
