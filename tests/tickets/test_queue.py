@@ -209,7 +209,7 @@ def test_a_very_long_queue_is_counted_only_up_to_the_cap(submit, desk, clock, mo
     with CaptureQueriesContext(connection) as ctx:
         response = desk.get(QUEUE, {"per_page": 10})
     assert "More than 3 requests" in response.content.decode()
-    assert len(pks(response)) == 4, "every row of the page is still shown"
+    assert len(pks(response)) == 3, "the pages reach the first 3"
     count_sql = next(q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"])
     assert "LIMIT 4" in count_sql
 
@@ -223,9 +223,27 @@ def test_the_capped_paginator_pages_up_to_the_cap(db, community):
 
     HubFactory.create_batch(7, community=community)
     paginator = CappedPaginator(community.hubs.order_by("pk"), 2, cap=5)
-    assert paginator.count == 6
-    assert paginator.capped
-    assert paginator.num_pages == 3
-    assert len(paginator.page(3).object_list) == 2
+    assert (paginator.count, paginator.capped, paginator.num_pages) == (5, True, 3)
+    last = paginator.page(3)
+    assert len(last.object_list) == 1 and not last.has_next()
     exact = CappedPaginator(community.hubs.order_by("pk"), 2, cap=10)
     assert (exact.count, exact.capped) == (7, False)
+
+
+def test_the_last_page_of_a_capped_queue_says_to_narrow_the_filters(
+    submit, desk, clock, monkeypatch
+):
+    from supportdesk import pagination
+
+    for i in range(12):
+        clock.move_to(at(12, 8) + datetime.timedelta(minutes=10 * i))
+        submit(subject=f"Request {i}")
+    monkeypatch.setattr(pagination, "DEFAULT_CAP", 11)
+    first = desk.get(QUEUE, {"per_page": 10}).content.decode()
+    assert "More than 11 requests" in first
+    assert "Page 1 of 2 or more" in first
+    assert "narrow the filters" not in first
+    last = desk.get(QUEUE, {"per_page": 10, "page": 2})
+    assert len(pks(last)) == 1
+    assert "Page 2 of 2 or more" in last.content.decode()
+    assert "The pages stop here: narrow the filters to see the rest." in last.content.decode()
