@@ -245,9 +245,10 @@ def test_on_postgresql_an_error_other_than_a_taken_key_claims_nothing(postgres, 
     with transaction.atomic():
         with pytest.raises(DataError), CaptureQueriesContext(connection) as ctx:
             notify_many(
-                messages=[email("many:1"), email("many:taken"), email("many:2", url=too_long)]
+                messages=[email("many:1"), email("many:taken"), email("many:x", url=too_long)]
             )
-        # The bulk INSERT failed on the taken key; claiming key by key then failed on the url.
+        # The bulk INSERT (in key order) failed on the taken key; claiming key by key then failed
+        # on the url.
         assert len(notification_inserts(ctx.captured_queries)) == 1 + 3
         # The caller's transaction is still usable, and nothing of the failed call remains.
         assert sorted(Notification.objects.values_list("key", flat=True)) == ["many:taken"]
