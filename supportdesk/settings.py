@@ -17,12 +17,19 @@ env = environ.Env()
 # pytest imports this module through pytest-django; tests need a key but no production secret.
 TESTING = "pytest" in sys.modules
 
+# Management commands that read only code and never sign anything: they run anywhere, with no
+# secret at hand (e.g. `manage.py makemigrations --check` in a linter). Django still refuses to
+# use an empty SECRET_KEY if one of them ever needed it.
+CODE_ONLY_COMMANDS = {"makemigrations"}
+COMMAND = sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" else ""
+
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if DEBUG or TESTING:
+        SECRET_KEY = "dev-only-insecure-key-never-used-in-production-3c9f1e0b7a"  # noqa: S105
+    elif COMMAND not in CODE_ONLY_COMMANDS:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-never-used-in-production-3c9f1e0b7a"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -114,6 +114,15 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_the_migration_check_needs_no_secret(tmp_path):
+    """Checking that models and migrations agree reads only code: it runs with no environment."""
+    result = run_manage(
+        "makemigrations", "--check", "--dry-run", env={"SUPPORTDESK_VAR_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
 def test_every_model_is_in_the_admin():
     models = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
     assert len(models) >= 20
