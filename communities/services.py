@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from communities.models import BudgetSettings, Community, SupportBudget
@@ -140,36 +140,9 @@ def used_hours(*, community: Community, month: datetime.date) -> Decimal:
 
 
 def budget_status(*, community: Community, month: datetime.date | None = None) -> BudgetStatus:
-    """The community's budget for `month` (default: its current month) and its usage, in one
-    query (the budget row and the usage are subqueries; the default hours are cached)."""
-    month = month or month_of(timezone.now(), community=community)
-    hours, minutes = (
-        Community.objects.filter(pk=community.pk)
-        .annotate(
-            budget=Subquery(
-                SupportBudget.objects.filter(community_id=OuterRef("pk"), month=month)
-                .order_by()
-                .values("hours")[:1]
-            ),
-            minutes=Subquery(
-                counted_time_entries()
-                .filter(community_id=OuterRef("pk"), budget_month=month)
-                .order_by()
-                .values("community")
-                .annotate(total=Sum("minutes"))
-                .values("total")
-            ),
-        )
-        .values_list("budget", "minutes")
-        .get()
-    )
-    return BudgetStatus(
-        community_id=community.pk,
-        month=month,
-        # A subquery's decimal is not rounded to the field's places by every backend (SQLite).
-        hours=(default_budget_hours() if hours is None else hours).quantize(HUNDREDTH),
-        used=minutes_to_hours(minutes or 0),
-    )
+    """The community's budget for `month` (default: its current month, in its time zone) and its
+    usage: `budget_statuses` for one community (two queries; the default hours are cached)."""
+    return budget_statuses(communities=[community], month=month)[community.pk]
 
 
 def budget_statuses_for_months(
