@@ -17,7 +17,6 @@ services' back (the Django admin, a shell)."""
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from communities.models import Hub
+from supportdesk import cachetoken
 
 Status = Hub.Status
 
@@ -132,17 +132,11 @@ VERSION_KEY = "availability:status:version"
 
 
 def version() -> str:
-    token = cache.get(VERSION_KEY)
-    if token is None:
-        token = uuid.uuid4().hex
-        # add(), not set(): two processes starting at once agree on one token.
-        if not cache.add(VERSION_KEY, token, timeout=None):
-            token = cache.get(VERSION_KEY) or token
-    return token
+    return cachetoken.current(VERSION_KEY)
 
 
 def _bump() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    cachetoken.replace(VERSION_KEY)
 
 
 def invalidate() -> None:

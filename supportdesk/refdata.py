@@ -25,12 +25,13 @@ day needs no invalidation."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from supportdesk import cachetoken
 
 logger = logging.getLogger(__name__)
 
@@ -55,17 +56,11 @@ WATCHED = (
 
 
 def version() -> str:
-    token = cache.get(VERSION_KEY)
-    if token is None:
-        token = uuid.uuid4().hex
-        # add(), not set(): processes starting at once agree on one token.
-        if not cache.add(VERSION_KEY, token, timeout=None):
-            token = cache.get(VERSION_KEY) or token
-    return token
+    return cachetoken.current(VERSION_KEY)
 
 
 def _bump() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    cachetoken.replace(VERSION_KEY)
 
 
 def _bump_after_commit() -> None:
