@@ -40,6 +40,7 @@ from availability.models import (
 from availability.selectors import hub_statuses_compute
 from communities.models import Hub, Membership
 from incidents.models import Incident, TimelineEntry
+from integrations import events as integration_events
 from notifications.services import notify
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
 
@@ -392,6 +393,7 @@ def maintenance_schedule(
     )
     hub_statuses_refresh(hub_ids=[h.pk for h in hubs])
     rules.invalidate()
+    integration_events.maintenance_scheduled(window=window, hubs=hubs)
     return window
 
 

@@ -49,6 +49,7 @@ from incidents.selectors import (
     user_represents_affected_community,
 )
 from incidents.selectors import incident_metrics as incident_metrics  # re-exported for callers
+from integrations import events as integration_events
 from notifications.services import notify
 from slo.services import refresh_incident_deadlines
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
@@ -420,6 +421,7 @@ def incident_declare(
     _entry(incident, kind=Kind.NOTE, author=by, at=at, body="\n\n".join(internal))
     if from_request is not None:
         tickets_services.request_link_incident(request=from_request, incident=incident, by=by)
+    integration_events.incident_declared(incident=incident)
     return incident
 
 
@@ -560,6 +562,7 @@ def incident_resolve(
             f"How it was verified: {verification_note}"
         ),
     )
+    integration_events.incident_resolved(incident=incident)
     return incident
 
 
@@ -955,6 +958,7 @@ def incident_send_update(*, incident: Incident, by, body: str) -> TimelineEntry:
         body_for=lambda m: _personalise(body, _greeting_name(m.user)),
         skip_user_ids=via_requests,
     )
+    integration_events.incident_updated(incident=incident, entry=entry)
     return entry
 
 
@@ -1124,6 +1128,7 @@ def report_mark_reviewed(*, report: IncidentReport, by) -> IncidentReport:
         at=now,
         body=f"Report reviewed by {_name(by)} and published.",
     )
+    integration_events.report_published(report=report, url=link)
     return report
 
 

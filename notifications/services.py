@@ -225,6 +225,20 @@ class DeliveryError(Exception):
     pass
 
 
+class PermanentDeliveryError(DeliveryError):
+    """This notification can never be delivered (its endpoint was disabled, say): marked failed
+    at once instead of being retried."""
+
+
+# Kinds with a transport of their own (outgoing webhooks, Slack posts): registered by their app
+# at start-up, called by `deliver` with the claimed row; they raise to have the attempt retried.
+_SENDERS: dict[str, Any] = {}
+
+
+def register_sender(*, kind: str, send) -> None:
+    _SENDERS[kind] = send
+
+
 def _backoff(attempts: int) -> datetime.timedelta:
     return min(RETRY_BACKOFF * 2 ** max(attempts - 1, 0), RETRY_BACKOFF_MAX)
 
@@ -251,7 +265,7 @@ def deliver(*, notification_id: int) -> bool:
         _send(notification)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, then retried
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        final = notification.attempts >= MAX_ATTEMPTS
+        final = notification.attempts >= MAX_ATTEMPTS or isinstance(exc, PermanentDeliveryError)
         Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
             last_error=error,
             status=Notification.Status.FAILED if final else Notification.Status.PENDING,
@@ -318,7 +332,10 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
 
 
 def _send(notification: Notification) -> None:
-    if notification.channel == Notification.Channel.EMAIL:
+    sender = _SENDERS.get(notification.kind)
+    if sender is not None:
+        sender(notification)
+    elif notification.channel == Notification.Channel.EMAIL:
         body = notification.body
         if notification.url:
             body = f"{body}\n\n{absolute_url(notification.url)}"

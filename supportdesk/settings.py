@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "incidents",
     "availability",
     "notifications",
+    "integrations",
     # Project-wide template tags (supportdesk/templatetags).
     "supportdesk",
 ]
@@ -234,6 +235,12 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Optional Slack-compatible incoming webhook for nudges.
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 
+# --- Integrations (README "Integrations") ---------------------------------------------------
+# Outgoing webhooks: per-attempt timeout; an endpoint is disabled (admins told) after this many
+# failed attempts in a row.
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -264,6 +271,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The bodies of outgoing webhooks, published as `x-webhooks` (the OpenAPI 3.0 convention).
+    "WEBHOOKS": [
+        "integrations.schema.REQUEST_CREATED",
+        "integrations.schema.REQUEST_RESOLVED",
+        "integrations.schema.INCIDENT_DECLARED",
+        "integrations.schema.INCIDENT_UPDATED",
+        "integrations.schema.INCIDENT_RESOLVED",
+        "integrations.schema.REPORT_PUBLISHED",
+        "integrations.schema.MAINTENANCE_SCHEDULED",
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.schema.webhooks_as_extension",
+    ],
 }
 
 # --- Security -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.roles import is_staff_member, representative_community
 from communities.services import month_of
+from integrations import events as integration_events
 from notifications.models import Notification
 from notifications.services import absolute_url, notify, notify_many
 from slo.services import load_policies, refresh_request_deadlines
@@ -353,6 +354,7 @@ def request_submit(
         }
     )
     notify_many(messages=messages)  # one INSERT for both
+    integration_events.request_created(request=r)
     return r
 
 
@@ -758,6 +760,7 @@ def request_resolve(
         url=_rep_url(r),
         request=r,
     )
+    integration_events.request_resolved(request=r)
     return r
 
 

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "integrations"
+    verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        # Outgoing webhooks (and Slack posts) are notifications with a transport of their own:
+        # claimed once by key, retried with back-off by the notification machinery.
+        from integrations import webhooks
+        from notifications.services import register_sender
+
+        register_sender(kind=webhooks.NOTIFICATION_KIND, send=webhooks.webhook_send)

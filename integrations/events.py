@@ -1,0 +1,98 @@
+"""The one place the domain tells the outside world that something happened.
+
+The services of tickets, incidents and availability call these functions inside the transaction
+that made the event happen; each fans the event out to every integration that wants it
+(outgoing webhooks now; Slack and status-page subscribers build on the same calls). Everything
+they send is claimed by a unique key in that transaction, so a rolled-back change sends nothing
+and a repeated event sends nothing twice.
+
+Event ids are derived from the event itself (an incident is declared once; a request may be
+resolved several times, so its resolution time is part of the id)."""
+
+from __future__ import annotations
+
+from integrations import payloads, webhooks
+from integrations.models import Event
+
+
+def request_created(*, request) -> None:
+    webhooks.webhook_deliveries_create(
+        event=Event.REQUEST_CREATED,
+        event_id=f"request.created:{request.pk}",
+        data=payloads.request_data(request),
+        occurred_at=request.received_at,
+    )
+
+
+def request_resolved(*, request) -> None:
+    webhooks.webhook_deliveries_create(
+        event=Event.REQUEST_RESOLVED,
+        event_id=f"request.resolved:{request.pk}:{request.resolved_at.timestamp():.0f}",
+        data=payloads.request_data(request),
+        occurred_at=request.resolved_at,
+    )
+
+
+def _incident_hubs(incident) -> list:
+    return list(incident.hubs.all())
+
+
+def incident_declared(*, incident) -> None:
+    hubs = _incident_hubs(incident)
+    webhooks.webhook_deliveries_create(
+        event=Event.INCIDENT_DECLARED,
+        event_id=f"incident.declared:{incident.pk}",
+        data=payloads.incident_data(incident, hubs=hubs),
+        hub_ids=[h.pk for h in hubs],
+        occurred_at=incident.declared_at,
+    )
+
+
+def incident_updated(*, incident, entry) -> None:
+    """A community update was sent (`entry` is its public timeline entry)."""
+    hubs = _incident_hubs(incident)
+    data = payloads.incident_data(incident, hubs=hubs)
+    data["update"] = {"body": entry.body, "sent_at": entry.occurred_at}
+    webhooks.webhook_deliveries_create(
+        event=Event.INCIDENT_UPDATED,
+        event_id=f"incident.updated:{incident.pk}:{entry.pk}",
+        data=data,
+        hub_ids=[h.pk for h in hubs],
+        occurred_at=entry.occurred_at,
+    )
+
+
+def incident_resolved(*, incident) -> None:
+    hubs = _incident_hubs(incident)
+    webhooks.webhook_deliveries_create(
+        event=Event.INCIDENT_RESOLVED,
+        event_id=f"incident.resolved:{incident.pk}",
+        data=payloads.incident_data(incident, hubs=hubs),
+        hub_ids=[h.pk for h in hubs],
+        occurred_at=incident.resolved_at,
+    )
+
+
+def report_published(*, report, url: str) -> None:
+    incident = report.incident
+    hubs = _incident_hubs(incident)
+    data = payloads.incident_data(incident, hubs=hubs)
+    data["report"] = {"url": url, "published_at": report.published_at}
+    webhooks.webhook_deliveries_create(
+        event=Event.REPORT_PUBLISHED,
+        event_id=f"report.published:{report.pk}",
+        data=data,
+        hub_ids=[h.pk for h in hubs],
+        occurred_at=report.published_at,
+    )
+
+
+def maintenance_scheduled(*, window, hubs) -> None:
+    hubs = list(hubs)
+    webhooks.webhook_deliveries_create(
+        event=Event.MAINTENANCE_SCHEDULED,
+        event_id=f"maintenance.scheduled:{window.pk}",
+        data=payloads.maintenance_data(window, hubs=hubs),
+        hub_ids=[h.pk for h in hubs],
+        occurred_at=window.created_at,
+    )

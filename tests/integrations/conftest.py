@@ -1,0 +1,1 @@
+from tests.notifications.helpers import eager_delivery  # noqa: F401
