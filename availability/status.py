@@ -20,11 +20,10 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db import transaction
 
 from communities.models import Hub
-from supportdesk import cachetoken
+from supportdesk import cachetoken, safecache
 
 Status = Hub.Status
 
@@ -136,7 +135,7 @@ def version() -> str:
 
 
 def _bump() -> None:
-    cachetoken.replace(VERSION_KEY)
+    safecache.bump(VERSION_KEY)  # never raises: a cache outage must not fail the change
 
 
 def invalidate() -> None:
@@ -154,11 +153,11 @@ def cache_seconds() -> int:
 
 
 def cached(name: str, build: Callable[[], object], *, timeout: int | None = None) -> object:
-    """The value cached under `name` for the current version, built by `build()` on a miss."""
-    key = f"availability:status:{version()}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        if value is not None:  # "nothing there" is not cached: it may appear any moment
-            cache.set(key, value, timeout if timeout is not None else cache_seconds())
-    return value
+    """The value cached under `name` for the current version, built by `build()` on a miss.
+    "Nothing there" (None) is not cached: it may appear any moment. Without a cache (Redis
+    down) the page is built from the database every time."""
+    return safecache.cached(
+        lambda: f"availability:status:{version()}:{name}",
+        build,
+        timeout=timeout if timeout is not None else cache_seconds,
+    )

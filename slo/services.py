@@ -25,11 +25,10 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.utils import timezone
 
 from slo.models import CalendarSettings, ClosedDate, SLOPolicy
-from supportdesk import capacity, refdata, worktime
+from supportdesk import capacity, refdata, safecache, worktime
 from supportdesk.worktime import WorkCalendar
 
 Clock = SLOPolicy.Clock
@@ -74,13 +73,11 @@ def reduced_capacity_dates(
     years = sorted(set(years))
     share = config.holiday_overlap_percent
     key = f"slo:reduced:{','.join(map(str, years))}:{','.join(countries)}:{share}"
-    dates = cache.get(key)
-    if dates is None:
-        dates = capacity.reduced_capacity_dates(
-            years, countries, share=config.holiday_overlap_percent / 100
-        )
-        cache.set(key, dates, 24 * 3600)
-    return dates
+    return safecache.cached(
+        key,
+        lambda: capacity.reduced_capacity_dates(years, countries, share=share / 100),
+        timeout=24 * 3600,
+    )
 
 
 def calendar_for(

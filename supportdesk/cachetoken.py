@@ -2,7 +2,8 @@
 
 A family of cached values is keyed by a token; replacing the token drops them all at once,
 without enumerating keys (the old entries simply expire). Used by the status page and by the
-reference-data cache."""
+reference-data cache. These raise when the cache is down: call them through supportdesk.safecache
+(`versioned`, `bump`), which never does."""
 
 from __future__ import annotations
 

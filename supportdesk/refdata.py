@@ -16,8 +16,8 @@ historical models in data migrations) must call `invalidate()`; every `migrate` 
 deploy starts afresh, and SCHEMA is part of every key for values whose shape changes. The
 values also expire after TIMEOUT.
 
-The cache is an optimisation, never a dependency: when it fails (Redis down) values are built
-from the database and the failure is logged.
+The cache is an optimisation, never a dependency (supportdesk.safecache): when it fails (Redis
+down) values are built from the database and the failure is logged.
 
 Values are keyed by what they depend on besides the database (a day, a date window), so a new
 day needs no invalidation."""
@@ -31,7 +31,7 @@ from typing import TypeVar
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from supportdesk import cachetoken
+from supportdesk import cachetoken, safecache
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +59,9 @@ def version() -> str:
     return cachetoken.current(VERSION_KEY)
 
 
-def _bump() -> None:
-    cachetoken.replace(VERSION_KEY)
+def _bump() -> bool:
+    """Never raises (supportdesk.safecache): False when the cache did not answer."""
+    return safecache.bump(VERSION_KEY)
 
 
 def _bump_after_commit() -> None:
@@ -79,13 +80,11 @@ def invalidate(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Drop every cached value: now, and again when the current transaction commits."""
     connection = connections[using]
     if connection.in_atomic_block and not _changing(connection):
-        # robust: the data is committed by then; a cache that fails must not turn it into a 500.
-        transaction.on_commit(_bump_after_commit, using=using, robust=True)
-    try:
-        _bump()
-    except Exception:
+        # The data is committed by then; the bump never raises, so it cannot turn it into a 500.
+        transaction.on_commit(_bump_after_commit, using=using)
+    if not _bump():
         # Values cached now may outlive the change by up to TIMEOUT: say so loudly.
-        logger.exception("reference data changed but the cache could not be invalidated")
+        logger.error("reference data changed but the cache could not be invalidated")
 
 
 def cached(name: str, build: Callable[[], T], *, using: str = DEFAULT_DB_ALIAS) -> T:
@@ -93,23 +92,8 @@ def cached(name: str, build: Callable[[], T], *, using: str = DEFAULT_DB_ALIAS) 
     `name` must say everything else the value depends on (e.g. the day)."""
     if _changing(connections[using]):
         return build()
-    try:
-        # The token is read before the database: a value built after a commit's bump is fresh.
-        key = f"refdata:{SCHEMA}:{version()}:{name}"
-        value = cache.get(key)
-    except Exception:  # whatever the backend raises, the database still answers
-        logger.warning(
-            "reference data cache unavailable; reading %s from the database", name, exc_info=True
-        )
-        return build()
-    if value is None:
-        value = build()
-        if value is not None:
-            try:
-                cache.set(key, value, TIMEOUT)
-            except Exception:  # noqa: BLE001
-                logger.warning("reference data cache unavailable; %s not cached", name)
-    return value
+    # The token is read before the database: a value built after a commit's bump is fresh.
+    return safecache.cached(lambda: f"refdata:{SCHEMA}:{version()}:{name}", build, timeout=TIMEOUT)
 
 
 def mark_committed(*, using: str = DEFAULT_DB_ALIAS) -> None:

@@ -158,23 +158,28 @@ STORAGES = {
 
 # --- Broker and cache -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A dead Redis must fail a publish in milliseconds, not hold a web request for seconds;
+# the notification stays pending and the beat sweep delivers it later.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# A dead or unreachable Redis costs a request at most half a second once; then
+# supportdesk.safecache works without the cache for a few seconds.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # A dead Redis must fail a publish in milliseconds, not hold a web request for seconds;
-    # the notification stays pending and the beat sweep delivers it later.
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
-        "visibility_timeout": 3600,
-        "max_retries": 1,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.5,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "supportdesk",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -253,8 +258,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "supportdesk.throttling.AnonRateThrottle",
+        "supportdesk.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from rotation.models import RotationSettings
-from supportdesk import refdata
+from supportdesk import refdata, safecache
 from tests.factories import (
     CommunityFactory,
     EngineerFactory,
@@ -64,6 +64,7 @@ def _fresh_reference_data():
     """No test is served reference data (stewards, calendars, policies) cached by an earlier
     one: its rows were rolled back, and SQLite hands their primary keys out again."""
     refdata.reset_for_tests()
+    safecache.reset()
 
 
 @pytest.fixture
@@ -142,3 +143,85 @@ def admin_user(db):
 def outsider(db):
     """Logged in, but neither staff nor a member of any community."""
     return UserFactory(username="outsider")
+
+
+# --- services that tests stop and start (fault injection) ------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FaultRedis:
+    """A redis-server of the test's own on a free port, to stop and start mid-test. It keeps an
+    append-only file, as a production Redis would, so what was queued survives a restart."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+        import time
+
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=(self.folder / "redis.log").open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    pytest.fail(f"redis-server did not start on port {self.port}")
+                time.sleep(0.05)  # polling a real process
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def fault_redis(tmp_path):
+    """A second Redis (not the shared one) that the test may stop: `fault_redis.stop()`,
+    `fault_redis.start()`, `fault_redis.url`. Always stopped at the end, by its own PID."""
+    import shutil
+
+    if not shutil.which("redis-server"):
+        service_missing("needs redis-server on PATH to start a Redis of the test's own")
+    folder = tmp_path / "fault-redis"
+    folder.mkdir()
+    server = FaultRedis(folder)
+    server.start()
+    yield server
+    server.stop()

@@ -12,7 +12,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.authentication import ApiTokenAuthentication
 from availability import services
@@ -25,6 +24,7 @@ from availability.api.serializers import AlertmanagerPayloadSerializer, HubEvent
 from availability.models import AlertIntegration
 from communities.models import Hub
 from supportdesk.api import ApiView, error_responses, parse
+from supportdesk.throttling import SimpleRateThrottle
 
 
 class IntegrationThrottle(SimpleRateThrottle):
