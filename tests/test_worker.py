@@ -123,7 +123,8 @@ def test_an_overdue_request_produces_exactly_one_nudge_email(
     try:
         wait_for(
             lambda: any(n.status == "sent" for n in nudges()),
-            timeout=30,
+            # A hang guard: on a loaded machine the worker alone takes 30 s to start.
+            timeout=120,
             what=f"the nudge to be sent; worker log:\n{log_path.read_text()[-3000:]}",
         )
         ticks = sweeps_done()
