@@ -24,7 +24,14 @@ class Community(models.Model):
         max_length=64,
         default="UTC",
         validators=[validate_timezone],
-        help_text="Reference time zone for this community's working-time clocks and budget months.",
+        help_text="Times are shown to this community in this zone, and its budget months follow "
+        "it. Its deadlines use the team's reference zone unless it has its own calendar.",
+    )
+    own_calendar = models.BooleanField(
+        default=False,
+        help_text="Run this community's clocks on a working week (Monday 00:00 to Saturday 00:00) "
+        "in its own time zone instead of the team's reference zone. Off by default: one "
+        "reference clock for every community (DOMAIN.md, working time).",
     )
     is_active = models.BooleanField(default=True)
     members = models.ManyToManyField(

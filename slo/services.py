@@ -138,9 +138,16 @@ def calendar_basis(*, around: datetime.date) -> CalendarBasis:
     return refdata.cached(f"slo:calendar:{around.isoformat()}", build)
 
 
+def clock_timezone(community) -> str | None:
+    """The zone a community's clocks run in: the team's reference zone (None) for everyone,
+    unless an admin explicitly gave the community a calendar of its own (DOMAIN.md: its own
+    zone only formats the times shown to it)."""
+    return community.timezone if community.own_calendar else None
+
+
 def request_calendar(support_request) -> WorkCalendar:
     incident = support_request.category == "incident"
-    return calendar_for(timezone_name=support_request.community.timezone, incident=incident)
+    return calendar_for(timezone_name=clock_timezone(support_request.community), incident=incident)
 
 
 def incident_calendar() -> WorkCalendar:

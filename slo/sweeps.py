@@ -68,7 +68,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from notifications.services import notify_many
 from slo.models import SLOPolicy
-from slo.services import Policies, calendar_for, load_policies, nudge_instant
+from slo.services import Policies, calendar_for, clock_timezone, load_policies, nudge_instant
 from supportdesk import worktime
 from supportdesk.worktime import WorkCalendar
 
@@ -119,7 +119,7 @@ class _Sweep:
         self._calendars: dict[tuple[str | None, bool], WorkCalendar] = {}
         self._stewards: list | None = None
         self._managers: list | None = None
-        self._timezones: list[str] | None = None
+        self._timezones: list[str | None] | None = None
 
     def calendar(self, *, timezone_name: str | None, incident: bool) -> WorkCalendar:
         # The same choice as slo.services.request_calendar / incident_calendar, memoised.
@@ -130,13 +130,19 @@ class _Sweep:
             )
         return self._calendars[key]
 
-    def community_timezones(self) -> list[str]:
+    def community_timezones(self) -> list[str | None]:
+        """The zones request clocks run in: the reference zone (None), and the own zone of any
+        community an admin gave a calendar of its own."""
         if self._timezones is None:
             from communities.models import Community
 
-            self._timezones = sorted(
-                set(Community.objects.order_by().values_list("timezone", flat=True).distinct())
+            own = (
+                Community.objects.filter(own_calendar=True)
+                .order_by()
+                .values_list("timezone", flat=True)
+                .distinct()
             )
+            self._timezones = [None, *sorted(set(own))]
         return self._timezones
 
     def stewards(self) -> list:
@@ -212,7 +218,9 @@ def _request_calendars(sweep: _Sweep) -> list[WorkCalendar]:
 
 
 def _request_row_calendar(sweep: _Sweep, r) -> WorkCalendar:
-    return sweep.calendar(timezone_name=r.community.timezone, incident=r.category == "incident")
+    return sweep.calendar(
+        timezone_name=clock_timezone(r.community), incident=r.category == "incident"
+    )
 
 
 def _request_owners(r) -> list:

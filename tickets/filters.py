@@ -140,13 +140,20 @@ class SupportRequestFilter(django_filters.FilterSet):
         now = timezone.now()
         if value == "overdue":
             return queryset.filter(next_due_at__lte=now)
-        # "Within 4 working hours" depends on the community's zone and on the clock's calendar.
-        zones = Community.objects.values_list("timezone", flat=True).distinct()
+        # "Within 4 working hours" depends on the clock's calendar: the reference zone for
+        # every community but those an admin gave a calendar of their own.
+        own_zones = Community.objects.filter(own_calendar=True).values_list("timezone", flat=True)
+        zones = [None, *own_zones.distinct()]
         within = Q(pk__in=[])
         thresholds = soon_thresholds(zones, now=now, calendars=self.calendars)
         for (zone, incident), threshold in thresholds.items():
             kind = Q(category=Category.INCIDENT) if incident else ~Q(category=Category.INCIDENT)
-            within |= Q(community__timezone=zone, next_due_at__lte=threshold) & kind
+            community = (
+                Q(community__own_calendar=False)
+                if zone is None
+                else Q(community__own_calendar=True, community__timezone=zone)
+            )
+            within |= community & Q(next_due_at__lte=threshold) & kind
         return queryset.filter(within, next_due_at__gt=now)
 
     def filter_search(self, queryset, name, value):

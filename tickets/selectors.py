@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import is_staff_member, member_community_ids
-from slo.services import Policies, calendar_pair, load_policies
+from slo.services import Policies, calendar_pair, clock_timezone, load_policies
 from supportdesk.worktime import WorkCalendar, add_working_time, describe_remaining
 from tickets.models import Message, RequestEvent, SupportRequest
 
@@ -95,26 +95,32 @@ class Calendars:
 
     slo.services reads the settings and closed dates (a few queries); they are whole dates, the
     same for every zone, so both kinds of calendar (incident clocks ignore reduced capacity) are
-    loaded together on first use and re-zoned per community time zone in memory. A page costs
+    loaded together on first use. Every community's clocks run in the team's reference zone;
+    only a community an admin gave its own calendar gets one re-zoned in memory. A page costs
     the same queries whatever its size, however many zones and kinds it shows."""
 
     def __init__(self) -> None:
         self._base: dict[bool, WorkCalendar] | None = None
         self._zoned: dict[tuple[str, bool], WorkCalendar] = {}
 
-    def get(self, *, timezone_name: str, incident: bool = False) -> WorkCalendar:
+    def get(self, *, timezone_name: str | None, incident: bool = False) -> WorkCalendar:
+        """`timezone_name` None is the team's reference zone."""
+        if self._base is None:
+            self._base = calendar_pair()
+        base = self._base[incident]
+        if timezone_name is None or timezone_name == base.timezone:
+            return base
         key = (timezone_name, incident)
         calendar = self._zoned.get(key)
         if calendar is None:
-            if self._base is None:
-                self._base = calendar_pair()
-            base = self._base[incident]
             calendar = WorkCalendar(timezone=timezone_name, closed_dates=base.closed_dates)
             self._zoned[key] = calendar
         return calendar
 
     def for_request(self, r: SupportRequest) -> WorkCalendar:
-        return self.get(timezone_name=r.community.timezone, incident=r.category == "incident")
+        return self.get(
+            timezone_name=clock_timezone(r.community), incident=r.category == "incident"
+        )
 
 
 def next_deadline_label(r: SupportRequest) -> str:
@@ -157,7 +163,7 @@ def annotate_deadlines(
 
 
 def soon_thresholds(
-    zones: Iterable[str],
+    zones: Iterable[str | None],
     *,
     now: datetime.datetime | None = None,
     calendars: Calendars | None = None,
@@ -230,8 +236,9 @@ def what_happens_next(r: SupportRequest, *, policies: Policies | None = None) ->
         "something is still not right (a reply reopens the request). Without a reply we close "
         f"it after {_working_time_words(policies.target(clock.AUTO_CLOSE))}."
     )
+    clock_zone = clock_timezone(r.community) or calendar_pair(kinds=(False,))[False].timezone
     steps.append(
-        f"Working time runs from Monday 00:00 to Saturday 00:00 ({zone}); weekends and the "
-        "team's holidays do not count."
+        f"Working time runs from Monday 00:00 to Saturday 00:00 ({clock_zone}), the same for "
+        "every community; weekends and the team's holidays do not count."
     )
     return steps

@@ -63,9 +63,16 @@ def test_admin_closed_date_is_not_counted(db):
     assert request.triage_due_at == at(2026, 11, 24, 4, 0)
 
 
-def test_community_time_zone_moves_the_working_week(db):
-    # Friday 20:00 in Los Angeles is Saturday 04:00 UTC: still 4 working hours left locally.
+def test_community_time_zone_does_not_move_the_working_week(db):
+    # DOMAIN.md (2026-12-01): one reference clock; Saturday 04:00 UTC is weekend for everyone.
     community = CommunityFactory(timezone="America/Los_Angeles")
+    request = fresh_request(at(2026, 11, 21, 4, 0), community=community)
+    assert request.triage_due_at == at(2026, 11, 23, 8, 0)
+
+
+def test_own_calendar_moves_the_working_week_to_the_community_zone(db):
+    # Friday 20:00 in Los Angeles is Saturday 04:00 UTC: still 4 working hours left locally.
+    community = CommunityFactory(timezone="America/Los_Angeles", own_calendar=True)
     request = fresh_request(at(2026, 11, 21, 4, 0), community=community)
     # Due Monday 04:00 Los Angeles time = 12:00 UTC.
     assert request.triage_due_at == at(2026, 11, 23, 12, 0)
