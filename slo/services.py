@@ -8,7 +8,7 @@ Clocks (DOMAIN.md "Service level objectives"):
 | ----------------------------- | --------------------------------- | -------------------------- |
 | request.triage_due_at         | received (8 wh)                   | triaged                    |
 | request.first_response_due_at | received (24 wh)                  | first public reply         |
-| request.response_due_at       | received; representative replies  | public reply from the team |
+| request.response_due_at       | received; earliest unanswered rep message | public team reply  |
 | request.timebox_due_at        | triaged (30 working minutes)      | issue linked, resolved     |
 | request.auto_close_due_at     | resolved (48 wh)                  | reply (reopens), closed    |
 | incident.next_update_due_at   | declared; each update sent (3 wh) | resolved                   |
@@ -207,13 +207,11 @@ def refresh_request_deadlines(
 
 
 def _awaiting_response_since(r) -> datetime.datetime | None:
-    """When the representative started waiting for an answer, or None if they are not."""
+    """When the representative started waiting for an answer, or None if they are not: the
+    request itself until the first response, then their earliest unanswered message."""
     if r.first_responded_at is None:
         return r.received_at
-    last_reply = r.last_staff_reply_at or r.first_responded_at
-    if r.last_requester_reply_at and r.last_requester_reply_at > last_reply:
-        return r.last_requester_reply_at
-    return None
+    return r.unanswered_since
 
 
 def refresh_incident_deadlines(

@@ -229,10 +229,10 @@ def _request_owners(r) -> list:
 
 def _awaiting_since(r) -> datetime.datetime | None:
     # Mirrors slo.services: the first response is awaited since receipt, a later answer since
-    # the representative's last reply.
+    # the representative's earliest unanswered message.
     if r.first_responded_at is None:
         return r.received_at
-    return r.last_requester_reply_at or r.received_at
+    return r.unanswered_since or r.received_at
 
 
 TRIAGE = _Clock(

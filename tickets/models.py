@@ -90,6 +90,9 @@ class SupportRequest(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     last_requester_reply_at = models.DateTimeField(null=True, blank=True)
     last_staff_reply_at = models.DateTimeField(null=True, blank=True)
+    # The earliest representative message the team has not answered yet (after the first
+    # response): it starts the response clock, so writing again never pushes it later.
+    unanswered_since = models.DateTimeField(null=True, blank=True)
 
     # Deadlines, computed by slo/services.py from the working-time calendar.
     triage_due_at = models.DateTimeField(null=True, blank=True)

@@ -208,8 +208,9 @@ def _post_public_staff_message(
         is_from_staff=True,
         created_at=at,
     )
-    fields = ["last_staff_reply_at"]
+    fields = ["last_staff_reply_at", "unanswered_since"]
     r.last_staff_reply_at = at
+    r.unanswered_since = None
     if r.first_responded_at is None:
         r.first_responded_at = at
         fields.append("first_responded_at")
@@ -484,7 +485,7 @@ def request_reply(
         created_at=at,
     )
     r.last_requester_reply_at = at
-    fields = ["last_requester_reply_at"]
+    fields = ["last_requester_reply_at", *_mark_unanswered(r, at)]
     _record(r, Kind.REQUESTER_REPLIED, by, at, detail=body[:200], message=message.pk)
     if r.status == Status.RESOLVED:
         # DOMAIN.md step 8: "A reply to a resolved request reopens it."
@@ -504,6 +505,14 @@ def request_reply(
             request=r,
         )
     return message
+
+
+def _mark_unanswered(r: SupportRequest, at: datetime.datetime) -> list[str]:
+    """The representative wrote: the response clock starts at their EARLIEST message the team
+    has not answered (DOMAIN.md), so a second message before an answer changes nothing."""
+    if r.unanswered_since is None:
+        r.unanswered_since = at
+    return ["unanswered_since"]
 
 
 def _reopen(r: SupportRequest, *, by, at: datetime.datetime, detail: str) -> list[str]:
@@ -539,7 +548,7 @@ def request_reopen(
     fields = _reopen(r, by=by, at=at, detail=detail)
     if not staff:
         r.last_requester_reply_at = at
-        fields.append("last_requester_reply_at")
+        fields += ["last_requester_reply_at", *_mark_unanswered(r, at)]
     fields += refresh_request_deadlines(r)
     fields += refresh_priority_rank(r)
     _save(r, fields)

@@ -115,6 +115,7 @@ def test_representative_reply_restarts_the_response_clock(db):
     request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
     request.last_staff_reply_at = request.first_responded_at
     request.last_requester_reply_at = at(2026, 11, 27, 22, 0)  # Friday night
+    request.unanswered_since = request.last_requester_reply_at
     services.refresh_request_deadlines(request)
     assert request.response_due_at == at(2026, 11, 30, 22, 0)  # 2 h Friday + 22 h Monday
     assert request.next_due_at == request.response_due_at
@@ -126,6 +127,7 @@ def test_staff_reply_after_representative_reply_stops_the_clock_again(db):
     request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
     request.last_requester_reply_at = at(2026, 11, 24, 10, 0)
     request.last_staff_reply_at = at(2026, 11, 24, 11, 0)
+    request.unanswered_since = None  # the staff reply answered it
     services.refresh_request_deadlines(request)
     assert request.response_due_at is None
 

@@ -218,6 +218,31 @@ def test_representative_reply_restarts_the_response_clock(answered, rep, steward
     assert r.response_due_at is None
 
 
+def test_chasing_before_an_answer_never_pushes_the_response_deadline(answered, rep, steward, clock):
+    # DOMAIN.md: the earliest unanswered representative message starts the response clock.
+    clock.move_to(at(17, 9))  # Tuesday 09:00
+    services.request_reply(request=answered, by=rep, body="Still broken for me.")
+    clock.move_to(at(17, 15))  # Tuesday 15:00, no answer yet
+    r = SupportRequest.objects.get(pk=answered.pk)
+    services.request_reply(request=r, by=rep, body="Any news?")
+    r.refresh_from_db()
+    assert r.unanswered_since == at(17, 9)
+    assert r.response_due_at == r.next_due_at == at(18, 9)  # Wednesday 09:00, not 15:00
+    from slo.sweeps import slo_sweep
+
+    assert slo_sweep(now=at(18, 8, 59)).counts["response:breach"] == 0
+    assert slo_sweep(now=at(18, 9)).counts["response:breach"] >= 1
+    # An answer stops the clock; the next message starts a new one from itself.
+    clock.move_to(at(18, 10))
+    services.request_reply(request=r, by=steward, body="Working on it.")
+    clock.move_to(at(18, 11))
+    r.refresh_from_db()
+    services.request_reply(request=r, by=rep, body="Thanks, one more thing.")
+    r.refresh_from_db()
+    assert r.unanswered_since == at(18, 11)
+    assert r.response_due_at == at(19, 11)
+
+
 def test_reply_to_a_resolved_request_reopens_it(resolved, rep, clock):
     assert resolved.auto_close_due_at is not None
     clock.move_to(at(16, 9))
@@ -593,3 +618,22 @@ def test_a_closed_request_cannot_be_reopened(steward, rep, hub, rotation, clock)
     r = services.request_confirm(request=r, by=rep)
     with pytest.raises(InvalidTransition):
         services.request_reopen(request=r, by=rep)
+
+
+def test_migration_backfills_the_earliest_unanswered_message(answered, rep, clock):
+    import importlib
+
+    from django.apps import apps
+
+    clock.move_to(at(17, 9))
+    services.request_reply(request=answered, by=rep, body="Still broken for me.")
+    clock.move_to(at(17, 15))
+    services.request_reply(request=SupportRequest.objects.get(pk=answered.pk), by=rep, body="?")
+    # As the old code left it: no marker, the deadline counted from the last message.
+    SupportRequest.objects.filter(pk=answered.pk).update(
+        unanswered_since=None, response_due_at=at(18, 15), next_due_at=at(18, 15)
+    )
+    importlib.import_module("tickets.migrations.0006_request_unanswered_since").backfill(apps, None)
+    r = SupportRequest.objects.get(pk=answered.pk)
+    assert r.unanswered_since == at(17, 9)
+    assert r.response_due_at == r.next_due_at == at(18, 9)
