@@ -19,35 +19,73 @@ RANK_LABELS = {
 }
 
 
-def priority_rank(
+def applying_factors(
     *,
-    is_incident: bool = False,
     has_dedicated_funding: bool = False,
     impacts_many_communities: bool = False,
     aligns_with_team_goals: bool = False,
     aligns_with_upstream_goals: bool = False,
     high_single_community_impact: bool = False,
     budget_fraction_used: float = 0.0,
-) -> int:
+) -> list[int]:
+    """The numbers of every factor of DOMAIN.md's order that applies, highest first. Factor 7
+    (the team's other work) is not a property of a request; it is where a request with no
+    factor lands."""
+    applies = {
+        1: has_dedicated_funding,
+        2: impacts_many_communities,
+        3: aligns_with_team_goals,
+        4: aligns_with_upstream_goals,
+        5: budget_fraction_used < LITTLE_BUDGET_USED,
+        6: high_single_community_impact,
+        8: budget_fraction_used >= 1.0,
+    }
+    return [factor for factor, yes in applies.items() if yes]
+
+
+def priority_rank(*, is_incident: bool = False, **factors) -> int:
+    """DOMAIN.md (corrected 2026-12-01): the rank is the FIRST factor of the order that
+    applies. A request that impacts many communities ranks 2 even if its community is over
+    budget; an exhausted budget (8) decides only when none of 1-6 applies."""
     if is_incident:
         return INCIDENT_RANK
-    # Dedicated funding pays for the work itself, so an exhausted budget does not demote it.
-    if has_dedicated_funding:
-        return 1
-    # Over budget: "the community's further requests drop to the bottom of the priority order".
-    if budget_fraction_used >= 1.0:
-        return 8
-    if impacts_many_communities:
-        return 2
-    if aligns_with_team_goals:
-        return 3
-    if aligns_with_upstream_goals:
-        return 4
-    if budget_fraction_used < LITTLE_BUDGET_USED:
-        return 5
-    if high_single_community_impact:
-        return 6
-    return 7
+    applying = applying_factors(**factors)
+    return applying[0] if applying else 7
+
+
+def rank_reason(*, rank: int, **factors) -> str:
+    """The rank in words, naming the factor that decided it and the lower ones that did not
+    count: "Rank 2, impacts many communities: the first factor in the order that applies
+    (also applies, without effect: the community has no budget left)"."""
+    if rank == INCIDENT_RANK:
+        return f"Rank 0: {RANK_LABELS[0].lower()}"
+    if rank == 7:
+        return (
+            "Rank 7: none of the priority factors applies, so it comes with the team's other work"
+        )
+    decided = _lower_first(RANK_LABELS[rank])
+    text = f"Rank {rank}, {decided}: the first factor in the order that applies"
+    lower = [f for f in applying_factors(**factors) if f > rank]
+    if lower:
+        names = "; ".join(_lower_first(RANK_LABELS[f]) for f in lower)
+        text += f" (also applies, without effect: {names})"
+    return text
+
+
+def _lower_first(label: str) -> str:
+    return label[0].lower() + label[1:]
+
+
+def request_factors(r, *, budget_fraction_used: float) -> dict:
+    """A request's factors as `priority_rank` and `rank_reason` take them."""
+    return {
+        "has_dedicated_funding": r.has_dedicated_funding,
+        "impacts_many_communities": r.impacts_many_communities,
+        "aligns_with_team_goals": r.aligns_with_team_goals,
+        "aligns_with_upstream_goals": r.aligns_with_upstream_goals,
+        "high_single_community_impact": r.high_single_community_impact,
+        "budget_fraction_used": budget_fraction_used,
+    }
 
 
 def refresh_priority_rank(support_request, *, budget=None) -> list[str]:
@@ -60,12 +98,7 @@ def refresh_priority_rank(support_request, *, budget=None) -> list[str]:
         budget = budget_status(community=r.community)
     r.priority_rank = priority_rank(
         is_incident=r.category == "incident",
-        has_dedicated_funding=r.has_dedicated_funding,
-        impacts_many_communities=r.impacts_many_communities,
-        aligns_with_team_goals=r.aligns_with_team_goals,
-        aligns_with_upstream_goals=r.aligns_with_upstream_goals,
-        high_single_community_impact=r.high_single_community_impact,
-        budget_fraction_used=budget.fraction_used if budget else 0.0,
+        **request_factors(r, budget_fraction_used=budget.fraction_used if budget else 0.0),
     )
     return ["priority_rank"]
 

@@ -28,7 +28,7 @@ from supportdesk.pagination import CappedPaginator
 from tickets import forms, selectors, services
 from tickets.filters import SupportRequestFilter
 from tickets.models import SupportRequest
-from tickets.priority import RANK_LABELS
+from tickets.priority import RANK_LABELS, rank_reason, request_factors
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -345,6 +345,7 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
     }
     calendars = selectors.Calendars()
     entries = list(selectors.time_entries_for(request=r))
+    budget = budget_status(community=r.community)
     context = {
         "r": r,
         "forms": form_set,
@@ -355,8 +356,11 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         "entries": entries,
         "minutes_total": sum(e.minutes for e in entries),
         "deadlines": _deadlines(r, calendars),
-        "budget": budget_status(community=r.community),
-        "rank_label": RANK_LABELS.get(r.priority_rank, ""),
+        "budget": budget,
+        "rank_label": rank_reason(
+            rank=r.priority_rank,
+            **request_factors(r, budget_fraction_used=budget.fraction_used),
+        ),
         "declare_incident_url": _declare_incident_url(r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
         "can_resolve": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED),

@@ -19,6 +19,7 @@ from tickets.priority import (
     priority_rank,
     priority_recompute_for_community,
     priority_recompute_for_month,
+    rank_reason,
     refresh_priority_rank,
 )
 
@@ -34,9 +35,29 @@ def test_budget_use_places_a_plain_request(fraction, rank):
     assert priority_rank(budget_fraction_used=fraction) == rank
 
 
-def test_an_exhausted_budget_sends_requests_to_the_bottom_unless_funded():
-    assert priority_rank(aligns_with_team_goals=True, budget_fraction_used=1.0) == 8
+def test_the_first_matching_factor_decides_even_over_budget():
+    # DOMAIN.md (corrected 2026-12-01): first match. The old rule sent every over-budget
+    # request except funded ones to 8; now 8 decides only when none of 1-6 applies.
+    assert priority_rank(impacts_many_communities=True, budget_fraction_used=1.3) == 2
+    assert priority_rank(aligns_with_team_goals=True, budget_fraction_used=1.0) == 3
+    assert priority_rank(aligns_with_upstream_goals=True, budget_fraction_used=1.0) == 4
+    assert priority_rank(high_single_community_impact=True, budget_fraction_used=1.0) == 6
     assert priority_rank(has_dedicated_funding=True, budget_fraction_used=1.0) == 1
+    assert priority_rank(budget_fraction_used=1.0) == 8
+
+
+def test_the_rank_text_names_the_deciding_factor_and_the_ones_without_effect():
+    factors = {"impacts_many_communities": True, "budget_fraction_used": 1.3}
+    assert rank_reason(rank=priority_rank(**factors), **factors) == (
+        "Rank 2, impacts many communities: the first factor in the order that applies "
+        "(also applies, without effect: the community has no budget left)"
+    )
+    assert rank_reason(rank=8, budget_fraction_used=1.0) == (
+        "Rank 8, the community has no budget left: the first factor in the order that applies"
+    )
+    assert rank_reason(rank=7, budget_fraction_used=0.7).startswith(
+        "Rank 7: none of the priority factors applies"
+    )
 
 
 def test_little_budget_used_outranks_high_single_community_impact():
@@ -163,3 +184,14 @@ def test_recomputing_every_rank_costs_the_same_queries_for_3_or_12_communities(
         assert priority_recompute_for_month() == 48
     assert len(large) == len(small)
     assert budget_status(community=CommunityFactory(slug="c12-0")).exhausted
+
+
+@time_machine.travel(JAN_15, tick=False)
+def test_an_over_budget_request_that_impacts_many_communities_ranks_2(
+    community, ten_hour_default
+):
+    request = open_request(community)
+    log_time(open_request(community), 11 * 60)  # over the 10-hour budget
+    request.impacts_many_communities = True
+    refresh_priority_rank(request)
+    assert request.priority_rank == 2  # was 8 under the old "over budget first" rule
