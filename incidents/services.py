@@ -441,7 +441,11 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
     now = timezone.now()
     incident.state = State.ACKNOWLEDGED
     incident.acknowledged_at = now
-    _save_incident(incident, "state", "acknowledged_at")
+    # DOMAIN.md step 6: the acknowledgement to the community is the first update and starts
+    # the update clock (every 3 working hours from now).
+    incident.last_update_sent_at = now
+    fields = refresh_incident_deadlines(incident)
+    _save_incident(incident, "state", "acknowledged_at", "last_update_sent_at", *fields)
     roles = current_roles(incident=incident)
     for role, holder in ((Role.COMMANDER, roles.commander), (Role.LIAISON, roles.liaison)):
         if holder is None:
@@ -492,7 +496,10 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
         kind=Kind.COMMUNICATION,
         author=by,
         at=now,
-        body=f"Acknowledgement sent to {told} representative(s) by {_name(by)}.",
+        body=(
+            f"Acknowledgement sent to {told} representative(s) by {_name(by)}: the first "
+            "community update; the next is due within 3 working hours."
+        ),
     )
     return incident
 

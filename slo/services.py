@@ -11,7 +11,7 @@ Clocks (DOMAIN.md "Service level objectives"):
 | request.response_due_at       | received; earliest unanswered rep message | public team reply  |
 | request.timebox_due_at        | triaged (30 working minutes)      | issue linked, resolved     |
 | request.auto_close_due_at     | resolved (48 wh)                  | reply (reopens), closed    |
-| incident.next_update_due_at   | declared; each update sent (3 wh) | resolved                   |
+| incident.next_update_due_at   | declared; acknowledged (the first update); each update (3 wh) | resolved |
 | incident.escalation_due_at    | declared (30 working minutes)     | escalated, resolved        |
 | incident.auto_close_due_at    | resolved (48 wh)                  | confirmed, closed          |
 
@@ -222,6 +222,9 @@ def refresh_incident_deadlines(
     add = worktime.add_working_time
     is_open = incident.state in ("triggered", "acknowledged")
     if is_open:
+        # DOMAIN.md lifecycle step 6: the acknowledgement to the community is the first update
+        # and (re)starts the update clock (incident_acknowledge sets last_update_sent_at).
+        # Before it, the clock counts from the declaration, so nobody forgets the community.
         since = incident.last_update_sent_at or incident.declared_at
         incident.next_update_due_at = add(since, policies.target(Clock.INCIDENT_UPDATE), calendar)
         incident.escalation_due_at = add(

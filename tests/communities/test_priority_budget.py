@@ -187,9 +187,7 @@ def test_recomputing_every_rank_costs_the_same_queries_for_3_or_12_communities(
 
 
 @time_machine.travel(JAN_15, tick=False)
-def test_an_over_budget_request_that_impacts_many_communities_ranks_2(
-    community, ten_hour_default
-):
+def test_an_over_budget_request_that_impacts_many_communities_ranks_2(community, ten_hour_default):
     request = open_request(community)
     log_time(open_request(community), 11 * 60)  # over the 10-hour budget
     request.impacts_many_communities = True

@@ -336,6 +336,39 @@ def test_the_update_clock_runs_over_the_weekend_in_working_hours_and_resets_on_e
     ) == ("overdue by 30 m")
 
 
+def test_the_liaisons_acknowledgement_is_the_first_update_and_starts_the_update_clock(
+    declare, steward, rep
+):
+    # DOMAIN.md lifecycle step 6 (corrected 2026-12-01).
+    monday_9 = datetime.datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    with time_machine.travel(monday_9, tick=False):
+        incident = declare()
+    assert incident.next_update_due_at == monday_9 + datetime.timedelta(hours=3)
+    acknowledged_at = monday_9 + datetime.timedelta(minutes=40)
+    with time_machine.travel(acknowledged_at, tick=False):
+        services.incident_acknowledge(incident=incident, by=steward)
+    incident.refresh_from_db()
+    assert incident.last_update_sent_at == acknowledged_at
+    assert incident.next_update_due_at == datetime.datetime(2026, 3, 9, 12, 40, tzinfo=UTC)
+    note = incident.timeline.filter(kind=TimelineEntry.Kind.COMMUNICATION).last()
+    assert "the first community update" in note.body
+    from slo.sweeps import slo_sweep
+
+    # Nothing is overdue at 12:00 (3 h after the declaration): the acknowledgement counted.
+    assert (
+        slo_sweep(now=datetime.datetime(2026, 3, 9, 12, 0, tzinfo=UTC)).counts[
+            "incident_update:breach"
+        ]
+        == 0
+    )
+    assert (
+        slo_sweep(now=datetime.datetime(2026, 3, 9, 12, 40, tzinfo=UTC)).counts[
+            "incident_update:breach"
+        ]
+        >= 1
+    )
+
+
 def test_only_the_liaison_or_commander_sends_community_updates(declare, steward, engineer):
     incident = declare()
 
