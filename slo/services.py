@@ -8,10 +8,10 @@ Clocks (DOMAIN.md "Service level objectives"):
 | ----------------------------- | --------------------------------- | -------------------------- |
 | request.triage_due_at         | received (8 wh)                   | triaged                    |
 | request.first_response_due_at | received (24 wh)                  | first public reply         |
-| request.response_due_at       | received; earliest unanswered rep message | public team reply  |
+| request.response_due_at       | received; earliest unanswered msg | public reply from the team |
 | request.timebox_due_at        | triaged (30 working minutes)      | issue linked, resolved     |
 | request.auto_close_due_at     | resolved (48 wh)                  | reply (reopens), closed    |
-| incident.next_update_due_at   | declared; acknowledged (the first update); each update (3 wh) | resolved |
+| incident.next_update_due_at   | declared; the ack; each update    | resolved (3 wh)            |
 | incident.escalation_due_at    | declared (30 working minutes)     | escalated, resolved        |
 | incident.auto_close_due_at    | resolved (48 wh)                  | confirmed, closed          |
 
