@@ -2,6 +2,8 @@ from django.contrib import admin
 
 from incidents.models import (
     ActionItem,
+    EscalationPolicy,
+    EscalationStep,
     Incident,
     IncidentReport,
     RoleAssignment,
@@ -92,3 +94,17 @@ class ActionItemAdmin(admin.ModelAdmin):
     search_fields = ("description", "follow_up_url")
     list_select_related = ("report__incident", "owner")
     raw_id_fields = ("report", "owner")
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 0
+    fields = ("after_minutes", "target", "by_email", "in_app", "by_chat")
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    """Who is paged about an unacknowledged incident, when, and how (DOMAIN.md)."""
+
+    list_display = ("__str__", "severity", "escalate_out_of_hours")
+    inlines = [EscalationStepInline]

@@ -65,6 +65,11 @@ class Incident(models.Model):
     impact_ended_at = models.DateTimeField(null=True, blank=True)
     verification_note = models.TextField(blank=True, help_text="How the fix was verified.")
 
+    # Paging (incidents/paging.py): how many steps of the severity's escalation policy have
+    # run, and when the next one is due; cleared by the acknowledgement.
+    page_steps_done = models.PositiveSmallIntegerField(default=0)
+    next_page_at = models.DateTimeField(null=True, blank=True)
+
     # Deadlines (slo/services.py).
     last_update_sent_at = models.DateTimeField(null=True, blank=True)
     next_update_due_at = models.DateTimeField(null=True, blank=True)
@@ -83,6 +88,11 @@ class Incident(models.Model):
                 fields=["next_update_due_at"],
                 condition=Q(state__in=["triggered", "acknowledged"]),
                 name="incident_update_due_idx",
+            ),
+            models.Index(
+                fields=["next_page_at"],
+                condition=Q(state="triggered"),
+                name="incident_page_due_idx",
             ),
             models.Index(
                 fields=["escalation_due_at"],
@@ -182,6 +192,7 @@ class TimelineEntry(models.Model):
         HANDOFF = "handoff", "Role hand-off"
         ALERT = "alert", "Alert"
         ESCALATION = "escalation", "Escalation"
+        PAGE = "page", "Page"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -283,3 +294,60 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class EscalationPolicy(models.Model):
+    """Who is paged about an unacknowledged incident of one severity, when, and how (DOMAIN.md,
+    "incident acknowledgement" and the severity calibration). Data an admin edits."""
+
+    severity = models.CharField(max_length=10, choices=Incident.Severity.choices, unique=True)
+    escalate_out_of_hours = models.BooleanField(
+        default=False,
+        help_text="Escalate outside working time too (minutes then count on the wall clock). "
+        "Only outages may; otherwise the first page goes out at once and escalation waits for "
+        "working time.",
+    )
+
+    class Meta:
+        verbose_name_plural = "escalation policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(escalate_out_of_hours=False) | Q(severity="outage"),
+                name="escalation_out_of_hours_outage_only",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Escalation policy: {self.get_severity_display().lower()}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.escalate_out_of_hours and self.severity != Incident.Severity.OUTAGE:
+            raise ValidationError(
+                {"escalate_out_of_hours": "Only an outage may escalate out of working hours."}
+            )
+
+
+class EscalationStep(models.Model):
+    class Target(models.TextChoices):
+        STEWARDS = "stewards", "The stewards on duty"
+        ENGINEERING = "engineering", "The engineering channel (chat, else every engineer)"
+        MANAGERS = "managers", "The project managers"
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    after_minutes = models.PositiveIntegerField(
+        help_text="Working minutes after the incident opened, unacknowledged (0: at once)."
+    )
+    target = models.CharField(max_length=20, choices=Target.choices)
+    by_email = models.BooleanField(default=True, help_text="E-mail each person.")
+    in_app = models.BooleanField(default=True, help_text="Show it in each person's inbox.")
+    by_chat = models.BooleanField(
+        default=True, help_text="Post in the team chat, when a chat webhook is configured."
+    )
+
+    class Meta:
+        ordering = ["after_minutes", "pk"]
+
+    def __str__(self) -> str:
+        return f"After {self.after_minutes} working minutes: {self.get_target_display()}"

@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from accounts.roles import is_staff_member
 from availability.services import on_incident_changed
+from incidents import paging
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment, TimelineEntry
 from incidents.selectors import (
     current_roles,
@@ -328,10 +329,12 @@ def incident_declare(
     override_reason: str = "",
     impact_started_at: datetime.datetime | None = None,
     at: datetime.datetime | None = None,
+    severity: str = Incident.Severity.OUTAGE,
 ) -> Incident:
     """Open an incident. `by=None` is the system (an alert): the incident then has no commander
     until somebody takes command or acknowledges it. Otherwise `by` becomes Incident Commander
-    and External Liaison."""
+    and External Liaison. Either way the on-duty stewards are paged at once and the escalation
+    policy of its severity runs until somebody acknowledges (incidents/paging.py)."""
     if by is not None:
         _require_staff(by, "declare incidents")
     at = at or timezone.now()
@@ -346,6 +349,8 @@ def incident_declare(
         raise DomainError("Choose the symptom.", field="symptom")
     if detected_by not in Incident.Detection.values:
         raise DomainError("Say how the incident was detected.", field="detected_by")
+    if severity not in Incident.Severity.values:
+        raise DomainError("Choose the severity.", field="severity")
     if affected_users is None or affected_users < 0:
         raise DomainError(
             "The number of affected users cannot be negative.", field="affected_users"
@@ -384,6 +389,7 @@ def incident_declare(
         declared_by=by,
         declared_at=at,
         impact_started_at=impact_started_at,
+        severity=severity,
     )
     refresh_incident_deadlines(incident)
     incident.save()
@@ -422,6 +428,7 @@ def incident_declare(
     if from_request is not None:
         tickets_services.request_link_incident(request=from_request, incident=incident, by=by)
     integration_events.incident_declared(incident=incident)
+    paging.paging_start(incident, at=at)
     return incident
 
 
@@ -439,13 +446,26 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
             "incident can be acknowledged."
         )
     now = timezone.now()
+    paged = incident.page_steps_done
     incident.state = State.ACKNOWLEDGED
     incident.acknowledged_at = now
+    incident.next_page_at = None  # stops the paging chain
     # DOMAIN.md step 6: the acknowledgement to the community is the first update and starts
     # the update clock (every 3 working hours from now).
     incident.last_update_sent_at = now
     fields = refresh_incident_deadlines(incident)
-    _save_incident(incident, "state", "acknowledged_at", "last_update_sent_at", *fields)
+    _save_incident(
+        incident, "state", "acknowledged_at", "next_page_at", "last_update_sent_at", *fields
+    )
+    if paged:
+        minutes = int((now - incident.declared_at).total_seconds() // 60)
+        _entry(
+            incident,
+            kind=Kind.PAGE,
+            author=by,
+            at=now,
+            body=f"Acknowledged by {_name(by)} {minutes} min after it opened: paging stopped.",
+        )
     roles = current_roles(incident=incident)
     for role, holder in ((Role.COMMANDER, roles.commander), (Role.LIAISON, roles.liaison)):
         if holder is None:

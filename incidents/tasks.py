@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from incidents import services
+from incidents import paging, services
 from notifications import reminders
 
 
@@ -17,3 +17,9 @@ def auto_close_due() -> int:
 def follow_ups() -> dict[str, int]:
     """Unreviewed reports and old action items, once per working day (the key holds the date)."""
     return reminders.follow_up_reminders_send()
+
+
+@shared_task(name="incidents.paging", acks_late=True, time_limit=120, soft_time_limit=100)
+def paging_sweep() -> dict[str, int]:
+    """Escalation steps of unacknowledged incidents that have come due (every minute)."""
+    return paging.incident_paging_sweep()

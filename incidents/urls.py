@@ -10,6 +10,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.detail, name="detail"),
     path("incidents/<int:pk>/timeline/", views.timeline, name="timeline"),
     path("incidents/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("incidents/<int:pk>/ack/<str:token>/", views.page_acknowledge, name="page_ack"),
     path("incidents/<int:pk>/entries/", views.add_entry, name="add_entry"),
     path("incidents/<int:pk>/handoff/", views.handoff, name="handoff"),
     path("incidents/<int:pk>/take-command/", views.take_command, name="take_command"),

@@ -338,6 +338,40 @@ def timeline(request, pk: int):
     )
 
 
+@staff_required
+@require_GET
+def page_acknowledge(request, pk: int, token: str):
+    """The one-click acknowledge link of a page (incidents/paging.py). The signature proves the
+    link came from a page for this incident, so a GET may act; a mail scanner that follows the
+    link is not signed in and only reaches the login page, which comes back here after login.
+    Works the same from a phone."""
+    from incidents import paging
+
+    incident = _incident_or_404(request, pk)
+    try:
+        paging.check_ack_token(incident_id=incident.pk, token=token)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("incidents:detail", pk=incident.pk)
+    if incident.state != Incident.State.TRIGGERED:
+        messages.info(
+            request,
+            f"{incident.reference} is already {incident.get_state_display().lower()}: "
+            "nothing more to acknowledge.",
+        )
+        return redirect("incidents:detail", pk=incident.pk)
+    try:
+        services.incident_acknowledge(incident=incident, by=request.user)
+    except DomainError as exc:  # acknowledged by somebody else a moment ago
+        messages.info(request, exc.message)
+        return redirect("incidents:detail", pk=incident.pk)
+    messages.success(
+        request,
+        f"{incident.reference} acknowledged: paging stopped, the representatives have been told.",
+    )
+    return redirect("incidents:detail", pk=incident.pk)
+
+
 @_incident_action()
 def acknowledge(request, incident, data):
     services.incident_acknowledge(incident=incident, by=request.user)

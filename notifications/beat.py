@@ -21,6 +21,11 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, tuple, dict]] = {
         ("every", 1, "minutes"),
         {"expire_seconds": 50},
     ),
+    "Incident paging: escalate unacknowledged incidents": (
+        "incidents.paging",
+        ("every", 1, "minutes"),
+        {"expire_seconds": 50},
+    ),
     "Deliver pending notifications (retries, broker outages)": (
         "notifications.deliver_pending",
         ("every", 1, "minutes"),
