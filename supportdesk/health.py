@@ -24,3 +24,16 @@ def broker_ok(timeout: float = 2.0) -> bool:
     except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
         logger.warning("broker check failed: %s", exc)
         return False
+
+
+def cache_ok() -> bool:
+    """Whether the shared cache answers a write and a read (asked directly, not through
+    supportdesk.safecache, whose back-off would hide a recovery)."""
+    from django.core.cache import cache
+
+    try:
+        cache.set("healthz:probe", "ok", 10)
+        return cache.get("healthz:probe") == "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means the cache is not usable
+        logger.warning("cache check failed: %s", exc)
+        return False

@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from supportdesk import views
 
+# A database outage answers 503 (HTML or, under /api/, JSON) wherever it is raised.
+handler500 = "supportdesk.outages.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

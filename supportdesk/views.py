@@ -10,7 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles import is_staff_member, representative_community
-from supportdesk.health import broker_ok
+from supportdesk import outages
+from supportdesk.health import broker_ok, cache_ok
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ def home(request):
 @require_GET
 @never_cache
 def healthz(request):
+    """Each dependency's state, and `failed`: the names of those that are down. 503 when the
+    database or the broker is down; a cache outage only costs speed (supportdesk.safecache), so
+    it is reported ("degraded") without failing the check."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -36,7 +40,13 @@ def healthz(request):
         logger.warning("healthz: database check failed: %s", exc)
         checks["database"] = "error"
     checks["broker"] = "ok" if broker_ok() else "error"
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    checks["cache"] = "ok" if cache_ok() else "error"
+    failed = [name for name, value in checks.items() if value != "ok"]
+    healthy = not {"database", "broker"} & set(failed)
+    state = "error" if not healthy else ("degraded" if failed else "ok")
+    response = JsonResponse(
+        {"status": state, **checks, "failed": failed}, status=200 if healthy else 503
     )
+    if not healthy:
+        response["Retry-After"] = str(outages.RETRY_AFTER_SECONDS)
+    return response

@@ -60,7 +60,13 @@ def test_healthz_answers_200_when_database_and_broker_answer(client, db, tmp_pat
     with celery_broker("filesystem://", options):
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "cache": "ok",
+        "failed": [],
+    }
 
 
 def test_healthz_answers_503_when_the_broker_is_down(client, db):
@@ -69,6 +75,8 @@ def test_healthz_answers_503_when_the_broker_is_down(client, db):
     assert response.status_code == 503
     assert response.json()["broker"] == "error"
     assert response.json()["database"] == "ok"
+    assert response.json()["failed"] == ["broker"]
+    assert response["Retry-After"]
 
 
 def test_healthz_with_real_redis(client, db, redis_url):
