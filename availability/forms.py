@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from communities.models import Hub
+from supportdesk.limits import MAX_TEXT
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -42,6 +43,7 @@ class MaintenanceForm(forms.Form):
         max_length=200, help_text="Shown publicly, e.g. “Kubernetes upgrade of the cluster”."
     )
     description = forms.CharField(
+        max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What users will notice. Markdown; shown publicly and e-mailed.",

@@ -9,6 +9,7 @@ from accounts.models import User
 from communities.models import Hub
 from incidents.models import Incident, IncidentReport, RoleAssignment, TimelineEntry
 from incidents.services import MANUAL_KINDS
+from supportdesk.limits import MAX_TEXT
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -57,6 +58,7 @@ class DeclareForm(forms.Form):
     )
     detected_by = forms.ChoiceField(choices=Incident.Detection.choices, label="Detected by")
     summary = forms.CharField(
+        max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What we think it is related to",
@@ -88,6 +90,7 @@ class TimelineEntryForm(forms.Form):
         choices=[(k, TimelineEntry.Kind(k).label) for k in MANUAL_KINDS], label="Kind of entry"
     )
     body = forms.CharField(
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What happened",
         help_text="Markdown. Paste commands as they were run.",
@@ -146,6 +149,7 @@ class UpdateForm(forms.Form):
     prefix = "update"
 
     body = forms.CharField(
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 10}),
         label="Community update",
         help_text="State, what was tried, next steps. {representative_name} is filled in for "
@@ -158,11 +162,13 @@ class ResolveForm(forms.Form):
 
     impact_ended_at = _datetime_field("Impact end", help_text="When users stopped being hit (UTC).")
     verification_note = forms.CharField(
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="How was the fix verified?",
         help_text="Public: it appears in the timeline.",
     )
     message = forms.CharField(
+        max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 7}),
         label="Message to the community",
@@ -184,16 +190,19 @@ class ReportForm(forms.Form):
     impact_started_at = _datetime_field("Impact start", required=False)
     impact_ended_at = _datetime_field("Impact end", required=False)
     summary = forms.CharField(
+        max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Markdown. Blameless: systems fail, people do not.",
     )
     impact = forms.CharField(
+        max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Who was affected, and how.",
     )
     timeline_markdown = forms.CharField(
+        max_length=MAX_TEXT,
         required=False,
         label="Timeline",
         widget=forms.Textarea(attrs={"rows": 12}),
@@ -201,6 +210,7 @@ class ReportForm(forms.Form):
         "published.",
     )
     analysis = forms.CharField(
+        max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Markdown. Why it happened, and why the fixes are systemic.",

@@ -26,6 +26,7 @@ overrides once per question, and applies the overrides on top of that answer, da
 from __future__ import annotations
 
 import datetime
+import re
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -441,17 +442,29 @@ def feed_periods(*, engineer: Engineer, today: datetime.date | None = None) -> l
     return [p for p in periods if p.ends > window_start and p.starts < window_end]
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def ics_text(value: str) -> str:
+    """A value for one iCalendar content line: line breaks and other control characters (which
+    icalendar refuses, or which would start a new property) become one space. icalendar escapes
+    the rest (commas, semicolons, backslashes)."""
+    return _CONTROL_CHARACTERS.sub(" ", value).strip()
+
+
 def ics_calendar(*, engineer: Engineer, today: datetime.date | None = None) -> bytes:
     """An iCalendar of ``engineer``'s duty periods: one all-day event each, with a UID made of
-    the engineer and the first day, so calendar apps update events instead of duplicating."""
+    the engineer and the first day, so calendar apps update events instead of duplicating.
+    Names are people's input: every text value goes through `ics_text`."""
     from icalendar import Calendar, Event
 
+    name = ics_text(engineer.roster_name)
     host = urlsplit(settings.SITE_URL).hostname or "supportdesk"
     calendar = Calendar()
     calendar.add("prodid", "-//supportdesk//support rotation//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"Support duty: {engineer.roster_name}")
+    calendar.add("x-wr-calname", f"Support duty: {name}")
     stamp = timezone.now()
     for period in feed_periods(engineer=engineer, today=today):
         event = Event()
@@ -462,7 +475,7 @@ def ics_calendar(*, engineer: Engineer, today: datetime.date | None = None) -> b
         event.add("summary", "Support steward duty")
         event.add(
             "description",
-            f"{engineer.roster_name} is a support steward from {period.starts:%d %b %Y} "
+            f"{name} is a support steward from {period.starts:%d %b %Y} "
             f"to {period.ends - ONE_DAY:%d %b %Y} (inclusive). Schedule: "
             f"{settings.SITE_URL}{reverse('rotation:schedule')}",
         )

@@ -7,13 +7,15 @@
   | raised                                           | status | code                  |
   | ------------------------------------------------ | ------ | --------------------- |
   | serializer / filter ValidationError, DomainError | 400    | invalid               |
-  | malformed JSON                                   | 400    | parse_error           |
+  | malformed JSON, or nested too deep               | 400    | parse_error           |
+  | JSON body over supportdesk.limits.MAX_JSON_BYTES | 413    | too_large             |
   | no or bad credentials                            | 401    | not_authenticated ... |
   | supportdesk.errors.PermissionDenied, 403s        | 403    | permission_denied     |
   | Http404 (unknown, or outside the user's scope)   | 404    | not_found             |
   | InvalidTransition / ConcurrentEdit               | 409    | invalid_transition /  |
   |                                                  |        | concurrent_edit       |
   | throttled                                        | 429    | throttled             |
+  | database unreachable (supportdesk.outages)       | 503    | service_unavailable   |
 
 - The base view (`ApiView`): JSON in and out, page-number pagination (50, at most 200).
 - `error_responses(...)`: the documented error responses of an operation, for @extend_schema.
@@ -36,16 +38,17 @@ from drf_spectacular.extensions import (
 from drf_spectacular.plumbing import build_basic_type, build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition
 from supportdesk.errors import PermissionDenied as DomainPermissionDenied
+from supportdesk.parsers import LimitedJSONParser, PayloadTooLarge  # noqa: F401 - re-exported
 
 # --- Errors ------------------------------------------------------------------------------------
 
@@ -132,9 +135,9 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="What went wrong, in a sentence for a person.")
     code = serializers.CharField(
-        help_text="Stable machine code: invalid, parse_error, not_authenticated, "
+        help_text="Stable machine code: invalid, parse_error, too_large, not_authenticated, "
         "authentication_failed, permission_denied, not_found, invalid_transition, "
-        "concurrent_edit, throttled, ..."
+        "concurrent_edit, throttled, service_unavailable, ..."
     )
     errors = serializers.DictField(
         child=serializers.JSONField(),
@@ -153,7 +156,9 @@ ERROR_DESCRIPTIONS = {
     404: "No such object, or it is outside what you may see.",
     409: "The object's state does not allow this now (`invalid_transition`), or somebody else "
     "changed it since you loaded it (`concurrent_edit`: reload and send the new `version`).",
+    413: "The JSON body is larger than 2 MiB.",
     429: "Too many requests: retry after `wait` seconds (also in the Retry-After header).",
+    503: "The database does not answer: retry after the Retry-After header's seconds.",
 }
 
 
@@ -189,7 +194,7 @@ class Pagination(PageNumberPagination):
 # JSON only, paginated lists. Views stay thin: load in scope, check the role, validate, call one
 # service, answer. (Comments, not a docstring: the schema would show it on every operation.)
 class ApiView(GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer]
     pagination_class = Pagination
     filter_backends: list = []
@@ -317,3 +322,25 @@ class RFC3339FieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         return build_basic_type(OpenApiTypes.DATETIME)
+
+
+# --- The schema and its documentation -------------------------------------------------------
+
+
+class JsonErrorsMixin:
+    """Errors of the schema and docs views in the project's JSON shape. Their renderers are
+    HTML (Swagger UI) or YAML, which cannot render an error: a bad `Authorization` header on
+    /api/docs/ was a 500."""
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class SchemaView(JsonErrorsMixin, SpectacularAPIView):
+    pass
+
+
+class DocsView(JsonErrorsMixin, SpectacularSwaggerView):
+    pass

@@ -8,6 +8,7 @@ from django import forms
 
 from accounts.models import User
 from communities.models import Hub
+from supportdesk.limits import MAX_TEXT
 from tickets.models import CannedResponse, SupportRequest
 
 Category = SupportRequest.Category
@@ -23,6 +24,7 @@ class RequestForm(forms.Form):
     )
     subject = forms.CharField(label="Subject", max_length=200)
     description = forms.CharField(
+        max_length=MAX_TEXT,
         label="Description",
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="What happened, what you expected, links to notebooks or error messages. "
@@ -63,7 +65,10 @@ class RequestForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="Your reply", widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown."
+        max_length=MAX_TEXT,
+        label="Your reply",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Markdown.",
     )
     link_url = forms.URLField(
         label="Attach a link (optional)",
@@ -81,6 +86,7 @@ class ReplyForm(forms.Form):
 
 class NoteForm(forms.Form):
     body = forms.CharField(
+        max_length=MAX_TEXT,
         label="Internal note",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Only the team sees it.",
@@ -163,6 +169,7 @@ class PriorityForm(VersionedForm):
 
 class ResolveForm(VersionedForm):
     body = forms.CharField(
+        max_length=MAX_TEXT,
         label="Resolution message",
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,

@@ -12,10 +12,10 @@ from communities.models import Hub
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment, TimelineEntry
 from incidents.services import MANUAL_KINDS
 from supportdesk.api import HubRefSerializer, InstantField, PersonSerializer, version_field
+from supportdesk.limits import MAX_TEXT  # the web forms' limit too
 from tickets.models import SupportRequest
 
 Role = RoleAssignment.Role
-MAX_TEXT = 50_000
 MAX_USERS = 1_000_000
 MAX_HUBS = 50
 

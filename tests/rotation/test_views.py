@@ -199,3 +199,27 @@ def test_an_unknown_engineer_id_is_not_found(client, steward):
     client.force_login(steward)
     url = reverse("rotation:engineer_ics", kwargs={"engineer_id": 999_999})
     assert client.get(url).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# Names are people's input: a line break in one cannot break (or inject into) a feed
+
+
+@pytest.mark.parametrize("first_name", ["Ann\nX-INJECTED:1", "Ann\rX-INJECTED:1", "Ann\u2028B"])
+@time_machine.travel(MONDAY, tick=False)
+def test_a_name_with_a_line_break_is_one_line_in_both_feeds(client, rotation, first_name):
+    ann = rotation[0]
+    ann.user.first_name = first_name
+    ann.user.save()
+    client.force_login(rotation[1].user)
+    for url in (
+        reverse("rotation:ics_feed", kwargs={"token": ics_token_for(engineer=ann)}),
+        reverse("rotation:engineer_ics", kwargs={"engineer_id": ann.pk}),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert b"\nX-INJECTED" not in response.content
+        calendar = icalendar.Calendar.from_ical(response.content)
+        name = str(calendar["X-WR-CALNAME"])
+        assert name.startswith("Support duty: Ann ") and name.endswith(" Eng")
+        assert "\n" not in response["Content-Disposition"]

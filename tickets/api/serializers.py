@@ -18,11 +18,11 @@ from supportdesk.api import (
     PersonSerializer,
     version_field,
 )
+from supportdesk.limits import MAX_TEXT  # the web forms' limit too
 from tickets.models import CannedResponse, Message, SupportRequest, TimeEntry
 from tickets.priority import RANK_LABELS
 
 Category = SupportRequest.Category
-MAX_TEXT = 50_000
 MAX_USERS = 1_000_000  # as the web form
 INT_MAX = 2**31 - 1
 
