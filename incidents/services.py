@@ -871,6 +871,7 @@ def incident_add_timeline_entry(
         link_url=link_url,
     )
     _save_incident(incident)
+    integration_events.incident_link_added(incident=incident, url=link_url)
     return entry
 
 
@@ -1182,6 +1183,7 @@ def action_item_add(
     )
     report.version += 1
     report.save(update_fields=["version", "updated_at"])
+    integration_events.action_item_added(item=item)
     return item
 
 
@@ -1189,6 +1191,32 @@ def action_item_add(
 def action_item_set_done(*, item: ActionItem, by, done: bool) -> ActionItem:
     """Tracked to done, also after the report is published."""
     _require_staff(by, "update action items")
+    item = ActionItem.objects.select_for_update().get(pk=item.pk)
+    if item.done == done:
+        return item
+    item.done = done
+    item.done_at = timezone.now() if done else None
+    item.save(update_fields=["done", "done_at"])
+    return item
+
+
+@transaction.atomic
+def incident_record_external_change(
+    *, incident: Incident, body: str, link_url: str = "", at: datetime.datetime | None = None
+) -> TimelineEntry | None:
+    """A linked engineering issue or pull request changed (GitHub told us): an internal entry
+    by the system. Nothing is added to a closed incident, whose timeline is final."""
+    incident = _lock_incident(incident)
+    if incident.state == State.CLOSED:
+        return None
+    entry = _entry(incident, kind=Kind.NOTE, body=body, at=at, link_url=link_url[:200])
+    _save_incident(incident)
+    return entry
+
+
+@transaction.atomic
+def action_item_follow_up_changed(*, item: ActionItem, done: bool) -> ActionItem:
+    """The follow-up issue of an action item closed (done) or reopened (not done)."""
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
     if item.done == done:
         return item

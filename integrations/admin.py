@@ -2,7 +2,16 @@ from django import forms
 from django.contrib import admin, messages
 
 from integrations import webhooks
-from integrations.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.models import (
+    Event,
+    GitHubDelivery,
+    GitHubIssue,
+    GitHubIssueLink,
+    IssueRepository,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -99,3 +108,35 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def redeliver(self, request, queryset):
         count = sum(webhooks.webhook_delivery_redeliver(delivery=d) for d in queryset)
         messages.success(request, f"{count} delivery(ies) queued again.")
+
+
+@admin.register(IssueRepository)
+class IssueRepositoryAdmin(admin.ModelAdmin):
+    """A community's own repository for engineering issues (else GITHUB_REPOSITORY)."""
+
+    list_display = ("community", "repository")
+    autocomplete_fields = ("community",)
+
+
+class GitHubIssueLinkInline(admin.TabularInline):
+    model = GitHubIssueLink
+    extra = 0
+    raw_id_fields = ("request", "incident", "action_item")
+
+
+@admin.register(GitHubIssue)
+class GitHubIssueAdmin(admin.ModelAdmin):
+    """Issues and pull requests the desk follows; GitHub's webhook keeps their state."""
+
+    list_display = ("__str__", "title", "state", "is_pull_request", "state_changed_at")
+    list_filter = ("state", "is_pull_request")
+    search_fields = ("repository", "title", "html_url")
+    inlines = [GitHubIssueLinkInline]
+
+
+@admin.register(GitHubDelivery)
+class GitHubDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "event", "action", "delivery_id", "outcome")
+    list_filter = ("event",)
+    search_fields = ("delivery_id",)
+    readonly_fields = ("delivery_id", "event", "action", "received_at", "outcome")

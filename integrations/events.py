@@ -11,7 +11,7 @@ resolved several times, so its resolution time is part of the id)."""
 
 from __future__ import annotations
 
-from integrations import payloads, webhooks
+from integrations import github, payloads, webhooks
 from integrations.models import Event
 
 
@@ -96,3 +96,20 @@ def maintenance_scheduled(*, window, hubs) -> None:
         hub_ids=[h.pk for h in hubs],
         occurred_at=window.created_at,
     )
+
+
+def request_issue_linked(*, request, url: str) -> None:
+    """An engineering issue was linked to a request (opened from the desk or pasted by hand):
+    follow it when it is on GitHub."""
+    github.github_links_track(url=url, request=request)
+
+
+def incident_link_added(*, incident, url: str) -> None:
+    """A timeline entry links an issue or pull request: follow it for the incident."""
+    if url:
+        github.github_links_track(url=url, incident=incident)
+
+
+def action_item_added(*, item) -> None:
+    """An action item's follow-up issue: followed, so the item is done when the issue closes."""
+    github.github_links_track(url=item.follow_up_url, action_item=item)

@@ -115,3 +115,121 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_code or self.error} at {self.attempted_at:%Y-%m-%d %H:%M:%S}"
+
+
+class IssueRepository(models.Model):
+    """A community's own GitHub repository for engineering issues (else GITHUB_REPOSITORY)."""
+
+    community = models.OneToOneField(
+        "communities.Community", on_delete=models.CASCADE, related_name="issue_repository"
+    )
+    repository = models.CharField(max_length=200, help_text="owner/name on GitHub")
+
+    class Meta:
+        verbose_name_plural = "issue repositories"
+
+    def __str__(self) -> str:
+        return f"{self.community}: {self.repository}"
+
+
+class GitHubIssue(models.Model):
+    """A GitHub issue or pull request the desk follows (opened from the desk, or pasted by
+    hand), kept up to date by GitHub's webhooks."""
+
+    class State(models.TextChoices):
+        UNKNOWN = "unknown", "Not yet known"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        MERGED = "merged", "Merged"
+
+    repository = models.CharField(max_length=200, help_text="owner/name, lower case")
+    number = models.PositiveIntegerField()
+    is_pull_request = models.BooleanField(default=False)
+    html_url = models.URLField(max_length=500)
+    title = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.UNKNOWN)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["repository", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "number"], name="github_issue_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository}#{self.number}"
+
+
+class GitHubIssueLink(models.Model):
+    """Who follows an issue: a request (its engineering issue), an incident (its engineering
+    issue, or one its timeline mentions), an action item (its follow-up issue)."""
+
+    issue = models.ForeignKey(GitHubIssue, on_delete=models.CASCADE, related_name="links")
+    request = models.ForeignKey(
+        "tickets.SupportRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="github_links",
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="github_links",
+    )
+    action_item = models.ForeignKey(
+        "incidents.ActionItem",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="github_links",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(request__isnull=False, incident__isnull=True, action_item__isnull=True)
+                | Q(request__isnull=True, incident__isnull=False, action_item__isnull=True)
+                | Q(request__isnull=True, incident__isnull=True, action_item__isnull=False),
+                name="github_link_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["issue", "request"],
+                condition=Q(request__isnull=False),
+                name="github_link_request_once",
+            ),
+            models.UniqueConstraint(
+                fields=["issue", "incident"],
+                condition=Q(incident__isnull=False),
+                name="github_link_incident_once",
+            ),
+            models.UniqueConstraint(
+                fields=["issue", "action_item"],
+                condition=Q(action_item__isnull=False),
+                name="github_link_action_item_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue} ← {self.request_id or self.incident_id or self.action_item_id}"
+
+
+class GitHubDelivery(models.Model):
+    """X-GitHub-Delivery ids already processed: GitHub redelivers, we act once."""
+
+    delivery_id = models.CharField(max_length=100, unique=True)
+    event = models.CharField(max_length=50)
+    action = models.CharField(max_length=50, blank=True)
+    received_at = models.DateTimeField()
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "GitHub deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event}.{self.action} {self.delivery_id}"

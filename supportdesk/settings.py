@@ -250,6 +250,18 @@ SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 # failed attempts in a row.
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+# GitHub: a fine-grained token, or a GitHub App installation (which wins when both are set).
+GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com")
+GITHUB_WEB_URL = env.str("GITHUB_WEB_URL", default="https://github.com")
+GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
+GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
+GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="", multiline=True)
+GITHUB_APP_INSTALLATION_ID = env.int("GITHUB_APP_INSTALLATION_ID", default=0)
+GITHUB_REPOSITORY = env.str("GITHUB_REPOSITORY", default="")
+GITHUB_SUPPORT_LABEL = env.str("GITHUB_SUPPORT_LABEL", default="support")
+GITHUB_INCIDENT_LABEL = env.str("GITHUB_INCIDENT_LABEL", default="incident")
+GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+GITHUB_TIMEOUT_SECONDS = env.float("GITHUB_TIMEOUT_SECONDS", default=10.0)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

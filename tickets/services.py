@@ -665,6 +665,7 @@ def request_link_issue(
     r.status = Status.PLANNED
     fields = ["engineering_issue_url", "status"]
     _record(r, Kind.ISSUE_LINKED, by, at, detail=url, url=url, previous=previous)
+    integration_events.request_issue_linked(request=r, url=url)
     message = None
     if send_canned:
         body, canned = _canned_text(CannedResponse.Purpose.NOT_AN_OUTAGE, r, by, link=url)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from integrations import views
+
+app_name = "integrations"
+urlpatterns = [
+    path(
+        "desk/requests/<int:pk>/github-issue/",
+        views.request_github_issue,
+        name="request_github_issue",
+    ),
+    path(
+        "incidents/<int:pk>/github-issue/",
+        views.incident_github_issue,
+        name="incident_github_issue",
+    ),
+    path("integrations/github/webhook/", views.github_webhook, name="github_webhook"),
+]
