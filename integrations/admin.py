@@ -8,6 +8,7 @@ from integrations.models import (
     GitHubIssue,
     GitHubIssueLink,
     IssueRepository,
+    SlackUser,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -140,3 +141,12 @@ class GitHubDeliveryAdmin(admin.ModelAdmin):
     list_filter = ("event",)
     search_fields = ("delivery_id",)
     readonly_fields = ("delivery_id", "event", "action", "received_at", "outcome")
+
+
+@admin.register(SlackUser)
+class SlackUserAdmin(admin.ModelAdmin):
+    """Slack users matched to desk users (by e-mail, on first use); correct a match here."""
+
+    list_display = ("slack_user_id", "user")
+    search_fields = ("slack_user_id", "user__username", "user__email")
+    raw_id_fields = ("user",)

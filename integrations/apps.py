@@ -9,7 +9,8 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         # Outgoing webhooks (and Slack posts) are notifications with a transport of their own:
         # claimed once by key, retried with back-off by the notification machinery.
-        from integrations import webhooks
+        from integrations import slack, webhooks
         from notifications.services import register_sender
 
         register_sender(kind=webhooks.NOTIFICATION_KIND, send=webhooks.webhook_send)
+        register_sender(kind=slack.NOTIFICATION_KIND, send=slack.slack_send)

@@ -11,7 +11,7 @@ resolved several times, so its resolution time is part of the id)."""
 
 from __future__ import annotations
 
-from integrations import github, payloads, webhooks
+from integrations import github, payloads, slack, webhooks
 from integrations.models import Event
 
 
@@ -22,6 +22,7 @@ def request_created(*, request) -> None:
         data=payloads.request_data(request),
         occurred_at=request.received_at,
     )
+    slack.announce_request_created(request=request)
 
 
 def request_resolved(*, request) -> None:
@@ -46,6 +47,7 @@ def incident_declared(*, incident) -> None:
         hub_ids=[h.pk for h in hubs],
         occurred_at=incident.declared_at,
     )
+    slack.announce_incident_declared(incident=incident, hubs=hubs)
 
 
 def incident_updated(*, incident, entry) -> None:
@@ -60,6 +62,11 @@ def incident_updated(*, incident, entry) -> None:
         hub_ids=[h.pk for h in hubs],
         occurred_at=entry.occurred_at,
     )
+    slack.announce_in_thread(
+        key=f"incident.updated:{incident.pk}:{entry.pk}",
+        incident=incident,
+        text=f"Update sent to the community on {incident.reference}:\n>{entry.body[:1500]}",
+    )
 
 
 def incident_resolved(*, incident) -> None:
@@ -70,6 +77,11 @@ def incident_resolved(*, incident) -> None:
         data=payloads.incident_data(incident, hubs=hubs),
         hub_ids=[h.pk for h in hubs],
         occurred_at=incident.resolved_at,
+    )
+    slack.announce_in_thread(
+        key=f"incident.resolved:{incident.pk}",
+        incident=incident,
+        text=f":white_check_mark: {incident.reference} resolved: {incident.title}",
     )
 
 
@@ -84,6 +96,11 @@ def report_published(*, report, url: str) -> None:
         data=data,
         hub_ids=[h.pk for h in hubs],
         occurred_at=report.published_at,
+    )
+    slack.announce_in_thread(
+        key=f"report.published:{report.pk}",
+        incident=incident,
+        text=f"The report on {incident.reference} is published: {url}",
     )
 
 

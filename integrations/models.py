@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -233,3 +234,26 @@ class GitHubDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event}.{self.action} {self.delivery_id}"
+
+
+class SlackMessage(models.Model):
+    """An incident's first post in Slack: its thread holds the incident's later posts."""
+
+    incident = models.OneToOneField(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="slack_message"
+    )
+    channel = models.CharField(max_length=50)
+    ts = models.CharField(max_length=30, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.ts}"
+
+
+class SlackUser(models.Model):
+    """Which desk user a Slack user is (matched once by e-mail; editable in admin)."""
+
+    slack_user_id = models.CharField(max_length=30, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.slack_user_id} → {self.user}"

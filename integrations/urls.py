@@ -15,4 +15,6 @@ urlpatterns = [
         name="incident_github_issue",
     ),
     path("integrations/github/webhook/", views.github_webhook, name="github_webhook"),
+    path("integrations/slack/interactions/", views.slack_interactions, name="slack_interactions"),
+    path("integrations/slack/commands/", views.slack_command, name="slack_command"),
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
 from incidents.models import Incident
-from integrations import github
+from integrations import github, slack
 from integrations.forms import OpenIssueForm
 from supportdesk.errors import DomainError
 from tickets import selectors as ticket_selectors
@@ -93,3 +93,47 @@ def github_webhook(request):
         return JsonResponse({"outcome": "pong"})
     outcome = github.github_webhook_receive(delivery_id=delivery_id, event=event, payload=payload)
     return JsonResponse({"outcome": outcome})
+
+
+def _slack_verified(request) -> bool:
+    return slack.slack_signature_valid(
+        body=request.body,
+        timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+        signature=request.headers.get("X-Slack-Signature", ""),
+    )
+
+
+@csrf_exempt
+@require_POST
+def slack_interactions(request):
+    """Buttons (block_actions) and the "Add to incident timeline" message action."""
+    if not _slack_verified(request):
+        return _error(401, "bad_signature", "Missing or invalid Slack signature.")
+    payload = parse_json_object(request.POST.get("payload", "").encode())
+    if payload is None:
+        return _error(400, "parse_error", "The payload is not a JSON object.")
+    kind = payload.get("type")
+    try:
+        if kind == "block_actions":
+            return JsonResponse({"text": slack.slack_action_handle(payload=payload)})
+        if kind == "message_action" and payload.get("callback_id") == slack.MESSAGE_ACTION:
+            answer = slack.slack_message_to_timeline(payload=payload)
+        else:
+            return _error(400, "unknown_interaction", f"Interactions of type {kind!r} are unused.")
+    except DomainError as exc:
+        answer = exc.message
+    slack.slack_tell_privately(payload=payload, text=answer)
+    return JsonResponse({"text": answer})
+
+
+@csrf_exempt
+@require_POST
+def slack_command(request):
+    """The /support slash command."""
+    if not _slack_verified(request):
+        return _error(401, "bad_signature", "Missing or invalid Slack signature.")
+    return JsonResponse(
+        slack.slack_command_handle(
+            text=request.POST.get("text", ""), slack_user_id=request.POST.get("user_id", "")
+        )
+    )

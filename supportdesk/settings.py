@@ -262,6 +262,13 @@ GITHUB_SUPPORT_LABEL = env.str("GITHUB_SUPPORT_LABEL", default="support")
 GITHUB_INCIDENT_LABEL = env.str("GITHUB_INCIDENT_LABEL", default="incident")
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 GITHUB_TIMEOUT_SECONDS = env.float("GITHUB_TIMEOUT_SECONDS", default=10.0)
+# Slack: a bot token (chat:write, users:read, users:read.email), the app's signing secret, and
+# the channel (id) that hears about requests and incidents.
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+SLACK_CHANNEL = env.str("SLACK_CHANNEL", default="")
+SLACK_TIMEOUT_SECONDS = env.int("SLACK_TIMEOUT_SECONDS", default=10)
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
