@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from integrations import webhooks
 from integrations.models import (
@@ -9,6 +10,7 @@ from integrations.models import (
     GitHubIssueLink,
     IssueRepository,
     SlackUser,
+    StatusSubscription,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -150,3 +152,34 @@ class SlackUserAdmin(admin.ModelAdmin):
     list_display = ("slack_user_id", "user")
     search_fields = ("slack_user_id", "user__username", "user__email")
     raw_id_fields = ("user",)
+
+
+@admin.register(StatusSubscription)
+class StatusSubscriptionAdmin(admin.ModelAdmin):
+    """Counts, never addresses: the changelist is a page of numbers; nothing can be opened,
+    added or edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        from integrations.subscriptions import subscription_counts
+
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Status-page subscribers",
+            "counts": subscription_counts(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/integrations/subscription_counts.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied

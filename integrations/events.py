@@ -11,8 +11,11 @@ resolved several times, so its resolution time is part of the id)."""
 
 from __future__ import annotations
 
-from integrations import github, payloads, slack, webhooks
+from django.urls import reverse
+
+from integrations import github, payloads, slack, subscriptions, webhooks
 from integrations.models import Event
+from notifications.services import absolute_url
 
 
 def request_created(*, request) -> None:
@@ -48,6 +51,13 @@ def incident_declared(*, incident) -> None:
         occurred_at=incident.declared_at,
     )
     slack.announce_incident_declared(incident=incident, hubs=hubs)
+    _tell_subscribers(
+        key=f"incident.declared:{incident.pk}",
+        incident=incident,
+        hubs=hubs,
+        subject=f"Incident: {incident.title}",
+        body=f"We are working on an incident affecting {_names(hubs)}: {incident.title}.",
+    )
 
 
 def incident_updated(*, incident, entry) -> None:
@@ -67,6 +77,13 @@ def incident_updated(*, incident, entry) -> None:
         incident=incident,
         text=f"Update sent to the community on {incident.reference}:\n>{entry.body[:1500]}",
     )
+    _tell_subscribers(
+        key=f"incident.updated:{entry.pk}",
+        incident=incident,
+        hubs=hubs,
+        subject=f"Update: {incident.title}",
+        body=entry.body,
+    )
 
 
 def incident_resolved(*, incident) -> None:
@@ -82,6 +99,13 @@ def incident_resolved(*, incident) -> None:
         key=f"incident.resolved:{incident.pk}",
         incident=incident,
         text=f":white_check_mark: {incident.reference} resolved: {incident.title}",
+    )
+    _tell_subscribers(
+        key=f"incident.resolved:{incident.pk}",
+        incident=incident,
+        hubs=hubs,
+        subject=f"Resolved: {incident.title}",
+        body=f"Service on {_names(hubs)} is back: {incident.title}.",
     )
 
 
@@ -112,6 +136,29 @@ def maintenance_scheduled(*, window, hubs) -> None:
         data=payloads.maintenance_data(window, hubs=hubs),
         hub_ids=[h.pk for h in hubs],
         occurred_at=window.created_at,
+    )
+    when = f"{window.starts_at:%a %d %b %Y %H:%M} to {window.ends_at:%a %d %b %Y %H:%M} UTC"
+    subscriptions.subscription_notices_send(
+        key=f"maintenance.scheduled:{window.pk}",
+        hub_ids=[h.pk for h in hubs],
+        subject=f"Planned maintenance: {window.title}",
+        body=f"Planned maintenance on {_names(hubs)}, {when}: {window.title}."
+        + (f"\n\n{window.description}" if window.description else ""),
+        link=absolute_url(reverse("availability:status")),
+    )
+
+
+def _names(hubs) -> str:
+    return ", ".join(h.name for h in hubs)
+
+
+def _tell_subscribers(*, key: str, incident, hubs, subject: str, body: str) -> None:
+    subscriptions.subscription_notices_send(
+        key=key,
+        hub_ids=[h.pk for h in hubs],
+        subject=subject,
+        body=body,
+        link=absolute_url(reverse("availability:incident", args=[incident.pk])),
     )
 
 

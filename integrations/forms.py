@@ -12,3 +12,37 @@ class OpenIssueForm(forms.Form):
         required=False,
         initial=True,
     )
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(
+        label="Your e-mail address",
+        max_length=254,
+        help_text="We send a link to confirm it first; every notice has a one-click unsubscribe.",
+    )
+    hubs = forms.ModelMultipleChoiceField(
+        label="Hubs (none ticked: all hubs)",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    webhook_url = forms.URLField(
+        label="Or a webhook URL to post the notices to",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="Signed JSON posts (see the API schema's x-webhooks); the secret is shown "
+        "when you confirm.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from communities.models import Hub
+
+        super().__init__(*args, **kwargs)
+        self.fields["hubs"].queryset = Hub.objects.filter(is_active=True).order_by("name")
+
+    def clean_webhook_url(self):
+        url = self.cleaned_data.get("webhook_url", "")
+        if url and not url.startswith("https://"):
+            raise forms.ValidationError("The webhook URL must start with https://.")
+        return url

@@ -257,3 +257,47 @@ class SlackUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slack_user_id} → {self.user}"
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class StatusSubscription(models.Model):
+    """Somebody who asked to be told about outages and maintenance, by e-mail or by webhook.
+    Double opt-in: nothing is sent but the confirmation request until they confirm. The token
+    in their links is their only credential (confirm, unsubscribe)."""
+
+    email = models.EmailField()
+    hubs = models.ManyToManyField(
+        "communities.Hub", blank=True, related_name="+", help_text="None chosen: all hubs."
+    )
+    # A webhook subscription: the endpoint gets the public events (integrations.webhooks).
+    webhook = models.OneToOneField(
+        WebhookEndpoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subscription",
+    )
+    token = models.CharField(max_length=64, unique=True, default=_new_token)
+    created_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(confirmed_at__isnull=False, unsubscribed_at__isnull=True),
+                name="subscription_active_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Subscription {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None

@@ -9,14 +9,15 @@ import logging
 
 from django.contrib import messages
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
 from incidents.models import Incident
-from integrations import github, slack
-from integrations.forms import OpenIssueForm
+from integrations import github, slack, subscriptions
+from integrations.forms import OpenIssueForm, SubscribeForm
+from integrations.models import StatusSubscription
 from supportdesk.errors import DomainError
 from tickets import selectors as ticket_selectors
 
@@ -137,3 +138,49 @@ def slack_command(request):
             text=request.POST.get("text", ""), slack_user_id=request.POST.get("user_id", "")
         )
     )
+
+
+# --- Status-page subscriptions (public) -------------------------------------------------------
+def subscribe(request):
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                subscriptions.subscription_request(
+                    email=form.cleaned_data["email"],
+                    hubs=form.cleaned_data["hubs"],
+                    webhook_url=form.cleaned_data["webhook_url"],
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return render(request, "integrations/subscribe_sent.html", status=200)
+        return render(request, "integrations/subscribe.html", {"form": form}, status=400)
+    return render(request, "integrations/subscribe.html", {"form": form})
+
+
+def confirm(request, token: str):
+    subscription = StatusSubscription.objects.filter(token=token).first()
+    if subscription is None:
+        return render(request, "integrations/subscription_invalid.html", status=404)
+    if request.method == "POST":
+        try:
+            subscription = subscriptions.subscription_confirm(token=token)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return render(request, "integrations/subscription_invalid.html", status=409)
+        return render(
+            request, "integrations/subscription_confirmed.html", {"subscription": subscription}
+        )
+    return render(request, "integrations/subscription_confirm.html", {"subscription": subscription})
+
+
+@csrf_exempt  # RFC 8058 one-click: mail clients POST without a form; the token is the key
+def unsubscribe(request, token: str):
+    subscription = StatusSubscription.objects.filter(token=token).first()
+    if subscription is None:
+        return render(request, "integrations/subscription_invalid.html", status=404)
+    if request.method == "POST":
+        subscriptions.subscription_unsubscribe(token=token)
+        return render(request, "integrations/unsubscribed.html")
+    return render(request, "integrations/unsubscribe.html", {"subscription": subscription})
