@@ -274,12 +274,15 @@ def announce_thread_answer(*, key: str, incident, text: str, thread_ts: str) -> 
 
 
 def _acknowledge(*, incident, by) -> str:
-    # Incident paging (issue 17) will bring an acknowledge-the-page service; until then the page
-    # is the incident, and acknowledging it is the incident service's acknowledgement.
+    # Acknowledging the incident is what acknowledges its page (incidents/paging.py): it stops
+    # the escalation chain, exactly as the page's one-click link does.
     from incidents.services import incident_acknowledge
 
     incident_acknowledge(incident=incident, by=by)
-    return f"{by.display_name} acknowledged {incident.reference}; the representatives are told."
+    return (
+        f"{by.display_name} acknowledged {incident.reference}: paging stopped, the "
+        "representatives are told."
+    )
 
 
 def _take_command(*, incident, by) -> str:

@@ -185,6 +185,7 @@ def test_the_acknowledge_button_acts_and_answers_in_the_thread(live_server, decl
     assert status == 200, body
     declared.refresh_from_db()
     assert declared.state == Incident.State.ACKNOWLEDGED
+    assert declared.next_page_at is None  # the page is acknowledged: escalation stops
     answer = fake_slack.posts[-1]
     assert answer["thread_ts"] == ROOT_TS and "Ben Eng acknowledged" in answer["text"]
     # Clicking again changes nothing and says why, in the thread.
