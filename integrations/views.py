@@ -4,7 +4,6 @@ unsigned one gets 401, a malformed one 400, and neither changes anything."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from integrations import github, slack, subscriptions
 from integrations.forms import OpenIssueForm, SubscribeForm
 from integrations.models import StatusSubscription
 from supportdesk.errors import DomainError
+from supportdesk.limits import json_loads
 from tickets import selectors as ticket_selectors
 
 logger = logging.getLogger(__name__)
@@ -29,9 +29,10 @@ def _error(status: int, code: str, detail: str) -> JsonResponse:
 
 
 def parse_json_object(body: bytes) -> dict | None:
+    """The project's limited JSON parser (size and depth): None unless a JSON object."""
     try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
+        payload = json_loads(body)
+    except ValueError:  # JsonLimitExceeded included
         return None
     return payload if isinstance(payload, dict) else None
 

@@ -258,6 +258,8 @@ def test_bad_or_unsigned_webhooks_are_refused_and_change_nothing(live_server, fo
     assert post_webhook(live_server, "issues", closed, secret="wrong")[0] == 401
     assert post_webhook(live_server, "issues", None, raw=b"{not json")[0] == 400
     assert post_webhook(live_server, "issues", None, raw=b"[1, 2]")[0] == 400
+    deep = b'{"a":' * 100 + b"1" + b"}" * 100  # signed, but past the project's depth limit
+    assert post_webhook(live_server, "issues", None, raw=deep)[0] == 400
     assert GitHubIssue.objects.get().state == "open"
     assert not GitHubDelivery.objects.exists()
     assert post_webhook(live_server, "ping", {"zen": "Keep it logically awesome."})[0] == 200
