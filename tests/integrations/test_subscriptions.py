@@ -62,7 +62,8 @@ def test_nothing_but_the_confirmation_is_sent_before_confirming(
     assert message.extra_headers["List-Unsubscribe"].startswith("<http")
     with django_capture_on_commit_callbacks(execute=True):
         declare(hub, steward)
-    assert len(mail.outbox) == 1  # unconfirmed: no notice
+    # Unconfirmed: no notice (the on-duty stewards are paged, which is not ours to count).
+    assert [m.to for m in mail.outbox].count(["fan@example.org"]) == 1
 
 
 def test_subscribers_get_notices_for_their_hubs_with_a_one_click_unsubscribe(
@@ -75,7 +76,9 @@ def test_subscribers_get_notices_for_their_hubs_with_a_one_click_unsubscribe(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         incident = declare(hub, steward)
-    assert sorted(m.to[0] for m in mail.outbox) == ["all@example.org", "alpha@example.org"]
+    subscribers = {"all@example.org", "alpha@example.org", "beta@example.org"}
+    told = sorted(m.to[0] for m in mail.outbox if m.to[0] in subscribers)
+    assert told == ["all@example.org", "alpha@example.org"]
     notice = next(m for m in mail.outbox if m.to == ["alpha@example.org"])
     assert notice.subject == "Incident: Servers do not start"
     assert "Declared by" not in notice.body  # internal timeline stays internal
