@@ -35,6 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Notification
+from supportdesk import mailthread
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ def _notification_fields(
             # A user without an address still sees the nudge in the app.
             channel = Notification.Channel.IN_APP
     in_app = channel == Notification.Channel.IN_APP
+    email_out = channel == Notification.Channel.EMAIL
     return {
         "key": key[:255],
         "kind": kind,
@@ -160,6 +162,7 @@ def _notification_fields(
         "subject": subject[:255],
         "body": body,
         "url": url,
+        "message_id": mailthread.message_id_for(key[:255]) if email_out else "",
         "request": request,
         "incident": incident,
         "created_at": now,

@@ -242,6 +242,15 @@ else:
 # SMTP has no timeout by default: a hung mail server would hold a worker until the task limit.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
+# --- Inbound e-mail (tickets/inbound.py) ----------------------------------------------------
+# The published support address; replies come back to support+SD-<n>.<mac>@ its domain.
+# Empty: the address of DEFAULT_FROM_EMAIL.
+INBOUND_EMAIL_ADDRESS = env.str("INBOUND_EMAIL_ADDRESS", default="")
+# Mail from one sender beyond this many an hour is held for a steward (loops, floods).
+INBOUND_EMAIL_RATE_LIMIT_PER_HOUR = env.int("INBOUND_EMAIL_RATE_LIMIT_PER_HOUR", default=20)
+# A message larger than this is quarantined unread (bytes).
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=40 * 1024 * 1024)
+
 # Optional Slack-compatible incoming webhook for nudges.
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import User
-from communities.models import Hub
+from communities.models import Community, Hub
 from supportdesk.limits import MAX_TEXT
 from tickets.models import CannedResponse, SupportRequest
 
@@ -188,4 +188,19 @@ class CannedPickForm(forms.Form):
         queryset=CannedResponse.objects.filter(is_active=True).order_by("purpose", "title"),
         empty_label="Choose a canned response",
         to_field_name="slug",
+    )
+
+
+class AttachInboundForm(forms.Form):
+    """File an unmatched e-mail as a request of a community (stewards)."""
+
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.filter(is_active=True).order_by("name"),
+        label="Community",
+        empty_label="Choose the community",
+    )
+    hub = forms.ModelChoiceField(
+        queryset=Hub.objects.filter(is_active=True).select_related("community"),
+        required=False,
+        label="Hub (optional)",
     )

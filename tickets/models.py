@@ -71,6 +71,10 @@ class SupportRequest(models.Model):
         related_name="requests",
     )
     engineering_issue_url = models.URLField(blank=True)
+    # A reply to a closed request opens a new one linked to it (DOMAIN.md step 8).
+    follow_up_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
+    )
 
     # Priority factors (DOMAIN.md "Priority order"); budget factors are derived from usage.
     has_dedicated_funding = models.BooleanField(default=False)
@@ -365,3 +369,88 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.request_id}"
+
+
+class InboundEmail(models.Model):
+    """One e-mail that reached the support address, however it came (IMAP, a mail server's pipe,
+    a provider webhook). Unique by Message-ID: storing it and acting on it happen in one
+    transaction, so a message delivered twice, or a worker killed before it acknowledged the
+    mailbox, never makes two requests or two replies. The raw bytes are kept for the staff."""
+
+    class Status(models.TextChoices):
+        NEW_REQUEST = "new_request", "Opened a request"
+        REPLY = "reply", "Added to a request"
+        UNMATCHED = "unmatched", "Unmatched sender"
+        HELD = "held", "Held: sender over the rate limit"
+        IGNORED = "ignored", "Ignored (auto-reply, bounce, list, our own)"
+        QUARANTINED = "quarantined", "Quarantined: could not be handled"
+
+    # Stewards act on these; the others are done.
+    NEEDS_STEWARD = (Status.UNMATCHED, Status.HELD, Status.QUARANTINED)
+
+    message_id = models.CharField(max_length=255, unique=True)
+    source = models.CharField(max_length=40, help_text="imap, pipe, webhook:<provider>, …")
+    from_address = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    in_reply_to = models.TextField(blank=True)
+    references = models.TextField(blank=True)
+    raw = models.BinaryField(help_text="The message exactly as received.")
+    text = models.TextField(blank=True, help_text="The whole text part (or the HTML as text).")
+    body = models.TextField(blank=True, help_text="The new text: quotes and signature stripped.")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    request = models.ForeignKey(
+        SupportRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_emails",
+    )
+    posted_message = models.OneToOneField(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_email"
+    )
+    received_at = models.DateTimeField(db_index=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [
+            # The per-sender rate limit counts one sender's last hour.
+            models.Index(fields=["from_address", "received_at"], name="inbound_sender_idx"),
+            # The stewards' "Incoming mail" list: only what waits for them.
+            models.Index(
+                fields=["status", "received_at"],
+                condition=Q(status__in=["unmatched", "held", "quarantined"]),
+                name="inbound_needs_steward_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "new_request",
+                        "reply",
+                        "unmatched",
+                        "held",
+                        "ignored",
+                        "quarantined",
+                    ]
+                ),
+                name="inbound_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["new_request", "reply"]) | Q(request__isnull=False),
+                name="inbound_handled_has_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.subject}"
+
+    @property
+    def needs_steward(self) -> bool:
+        return self.status in self.NEEDS_STEWARD

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.roles import is_staff_member, member_community_ids
 from slo.services import Policies, calendar_pair, clock_timezone, load_policies
 from supportdesk.worktime import WorkCalendar, add_working_time, describe_remaining
-from tickets.models import Message, RequestEvent, SupportRequest
+from tickets.models import InboundEmail, Message, RequestEvent, SupportRequest
 
 SOON = datetime.timedelta(hours=4)  # the queue's "due within 4 working hours"
 
@@ -68,10 +68,40 @@ def request_get_for(*, user, pk) -> SupportRequest:
 
 def conversation_for(*, request: SupportRequest, user) -> QuerySet[Message]:
     """The conversation: internal notes only for the team."""
-    qs = request.messages.select_related("author")
+    qs = request.messages.select_related("author", "inbound_email")
     if not is_staff_member(user):
         qs = qs.filter(visibility=Message.Visibility.PUBLIC)
     return qs.order_by("created_at", "pk")
+
+
+def inbound_needing_steward() -> QuerySet[InboundEmail]:
+    """E-mail that waits for a steward (unmatched, held, quarantined), oldest first. The raw
+    bytes are left in the database: the list never needs them. Staff only (views check)."""
+    return (
+        InboundEmail.objects.filter(status__in=InboundEmail.NEEDS_STEWARD)
+        .defer("raw", "text")
+        .order_by("received_at", "pk")
+    )
+
+
+def original_email_of(r: SupportRequest) -> InboundEmail | None:
+    """The e-mail a request was opened from (staff can read the original); no query for the
+    other channels."""
+    if r.channel != SupportRequest.Channel.EMAIL:
+        return None
+    return (
+        r.inbound_emails.filter(status=InboundEmail.Status.NEW_REQUEST)
+        .only("pk", "request_id")
+        .order_by("pk")
+        .first()
+    )
+
+
+def inbound_get(*, pk) -> InboundEmail:
+    try:
+        return InboundEmail.objects.get(pk=pk)
+    except (InboundEmail.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such e-mail.") from exc
 
 
 def history_for(*, request: SupportRequest) -> QuerySet[RequestEvent]:

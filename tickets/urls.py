@@ -22,4 +22,10 @@ urlpatterns = [
     path("desk/requests/<int:pk>/priority/", views.desk_set_priority, name="desk_set_priority"),
     path("desk/requests/<int:pk>/resolve/", views.desk_resolve, name="desk_resolve"),
     path("desk/requests/<int:pk>/close/", views.desk_close, name="desk_close"),
+    path("desk/mail/", views.incoming_mail, name="incoming_mail"),
+    path("desk/mail/<int:pk>/attach/", views.incoming_mail_attach, name="incoming_mail_attach"),
+    path("desk/mail/<int:pk>/release/", views.incoming_mail_release, name="incoming_mail_release"),
+    path(
+        "desk/mail/<int:pk>/original/", views.incoming_mail_original, name="incoming_mail_original"
+    ),
 ]

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +27,7 @@ from slo.services import explain, is_overdue, load_policies, remaining_text
 from supportdesk.errors import ConcurrentEdit, DomainError
 from supportdesk.pagination import CappedPaginator
 from tickets import forms, selectors, services
+from tickets import inbound as inbound_services
 from tickets.filters import SupportRequestFilter
 from tickets.models import SupportRequest
 from tickets.priority import RANK_LABELS, rank_reason, request_factors
@@ -362,6 +364,7 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
             **request_factors(r, budget_fraction_used=budget.fraction_used),
         ),
         "declare_incident_url": _declare_incident_url(r),
+        "original_email": selectors.original_email_of(r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
         "can_resolve": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED),
         "can_link_issue": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED)
@@ -558,3 +561,66 @@ def desk_close(request, pk):
     return _desk_action(
         request, pk, key="close", form_class=forms.CloseForm, run=run, success="Request closed."
     )
+
+
+# --- incoming mail that waits for a steward (tickets.inbound) --------------------------------
+
+
+@require_GET
+@staff_required
+def incoming_mail(request):
+    """Unmatched, held and quarantined e-mail: only the support team sees it."""
+    rows = selectors.inbound_needing_steward()
+    paginator = Paginator(rows, 25)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tickets/incoming_mail.html",
+        {"page": page, "attach_form": forms.AttachInboundForm(), "query": ""},
+    )
+
+
+@require_POST
+@staff_required
+def incoming_mail_attach(request, pk):
+    inbound = selectors.inbound_get(pk=pk)
+    form = forms.AttachInboundForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the community to file this e-mail under.")
+        return redirect("tickets:incoming_mail")
+    try:
+        r = inbound_services.inbound_email_attach(
+            inbound=inbound,
+            community=form.cleaned_data["community"],
+            hub=form.cleaned_data["hub"],
+            by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("tickets:incoming_mail")
+    messages.success(request, f"Filed as {r.reference} for {r.community}.")
+    return redirect("tickets:desk_request", pk=r.pk)
+
+
+@require_POST
+@staff_required
+def incoming_mail_release(request, pk):
+    inbound = selectors.inbound_get(pk=pk)
+    try:
+        inbound = inbound_services.inbound_email_release(inbound=inbound, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("tickets:incoming_mail")
+    messages.success(request, f"Released: {inbound.get_status_display().lower()}.")
+    return redirect("tickets:incoming_mail")
+
+
+@require_GET
+@staff_required
+def incoming_mail_original(request, pk):
+    """The message exactly as it arrived, as plain text (never rendered as HTML)."""
+    inbound = selectors.inbound_get(pk=pk)
+    response = HttpResponse(bytes(inbound.raw), content_type="text/plain; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = f'inline; filename="message-{inbound.pk}.eml.txt"'
+    return response
