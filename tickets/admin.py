@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from tickets.models import (
+    Attachment,
     CannedResponse,
     InboundEmail,
     Message,
@@ -162,6 +163,29 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
         text = bytes(obj.raw)[:200_000].decode("utf-8", errors="replace")
         return format_html("<pre>{}</pre>", text)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Files of requests. Downloads go through the request's permission-checked link."""
+
+    list_display = ("created_at", "filename", "content_type", "size", "request", "uploaded_by")
+    list_select_related = ("request", "uploaded_by")
+    search_fields = ("filename", "=request__id")
+    readonly_fields = (
+        "request",
+        "message",
+        "file",
+        "filename",
+        "content_type",
+        "size",
+        "inline",
+        "uploaded_by",
+        "created_at",
+    )
 
     def has_add_permission(self, request):
         return False

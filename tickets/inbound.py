@@ -48,7 +48,7 @@ from notifications.models import Notification
 from notifications.services import notify
 from supportdesk import mailthread
 from supportdesk.errors import DomainError, PermissionDenied
-from tickets import services
+from tickets import attachments, services
 from tickets.models import InboundEmail, SupportRequest
 
 logger = logging.getLogger(__name__)
@@ -143,6 +143,32 @@ def message_text(msg: EmailMessage) -> str:
     if body.get_content_subtype() == "html":
         content = html_to_text(content)
     return content.replace("\r\n", "\n").strip()
+
+
+def message_files(msg: EmailMessage) -> list[attachments.IncomingFile]:
+    """Every file of the message, inline images included: each leaf part that is not the text
+    we read (nor its other-format twin in a multipart/alternative)."""
+    body = msg.get_body(preferencelist=("plain", "html"))
+    files = []
+    for index, part in enumerate(msg.walk()):
+        if part.is_multipart() or part is body:
+            continue
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = part.get_filename()
+        if part.get_content_maintype() == "text" and not filename and disposition != "attachment":
+            continue  # an alternative rendering of the text, not a file
+        if part.get_content_type() in (
+            "message/delivery-status",
+            "message/disposition-notification",
+        ):
+            continue
+        data = part.get_payload(decode=True)
+        if data is None:
+            continue
+        inline = disposition == "inline" or (not disposition and bool(part.get("Content-ID")))
+        name = filename or f"{'inline' if inline else 'attachment'}-{index}"
+        files.append(attachments.IncomingFile(filename=name, data=data, inline=inline))
+    return files
 
 
 def strip_reply(text: str) -> str:
@@ -355,6 +381,10 @@ def _route(inbound: InboundEmail, msg: EmailMessage, *, now) -> None:
     sender = inbound.from_address
     users = [u for u in _users_with_address(sender) if not is_staff_member(u)]
     subject = inbound.subject
+    files, refused = attachments.split_by_limits(message_files(msg))
+    body = inbound.body
+    if refused:
+        body += "\n\n(Not attached: " + "; ".join(refused) + ". The original e-mail is kept.)"
     request, how = _threaded_request(msg, subject)
     if request is not None:
         writer = _may_write_to(users, request)
@@ -374,10 +404,11 @@ def _route(inbound: InboundEmail, msg: EmailMessage, *, now) -> None:
                     requester=writer,
                     hub=request.hub,
                     subject=request.subject,
-                    description=inbound.body,
+                    description=body,
                     received_at=now,
                     follow_up_of=request,
                 )
+                attachments.attachments_store(request=follow_up, files=files, by=writer, at=now)
                 _finish(
                     inbound,
                     Status.NEW_REQUEST,
@@ -386,7 +417,10 @@ def _route(inbound: InboundEmail, msg: EmailMessage, *, now) -> None:
                 )
                 return
             message = services.request_reply_from_email(
-                request=request, by=writer, body=inbound.body, received_at=now
+                request=request, by=writer, body=body, received_at=now
+            )
+            attachments.attachments_store(
+                request=request, message=message, files=files, by=writer, at=now
             )
             _finish(
                 inbound, Status.REPLY, f"threaded by {how}", request=request, posted_message=message
@@ -409,9 +443,10 @@ def _route(inbound: InboundEmail, msg: EmailMessage, *, now) -> None:
             requester=user,
             hub=named[0] if len(named) == 1 else None,
             subject=clean_subject(subject),
-            description=inbound.body,
+            description=body,
             received_at=now,
         )
+        attachments.attachments_store(request=r, files=files, by=user, at=now)
         _finish(inbound, Status.NEW_REQUEST, request=r)
         return
     if represented:
@@ -489,6 +524,8 @@ def inbound_email_attach(
         received_at=locked.received_at,
         acknowledge=False,
     )
+    files, _ = attachments.split_by_limits(message_files(parse(bytes(locked.raw))))
+    attachments.attachments_store(request=r, files=files, by=requester, at=locked.received_at)
     _finish(
         locked,
         Status.NEW_REQUEST,

@@ -353,6 +353,7 @@ class RequestEvent(models.Model):
         AUTO_CLOSED = "auto_closed", "Closed automatically"
         REOPENED = "reopened", "Reopened"
         INCIDENT_DECLARED = "incident_declared", "Incident declared"
+        ATTACHED = "attached", "Files attached"
 
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -454,3 +455,41 @@ class InboundEmail(models.Model):
     @property
     def needs_steward(self) -> bool:
         return self.status in self.NEEDS_STEWARD
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Stored under a random name: the original name is data, never a path on disk."""
+    import uuid
+
+    return f"attachments/{instance.request_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file that came with a request or one of its messages, by any channel (web form, reply,
+    API, e-mail). Kept in Django's default storage; served only by the permission-checked
+    download view, as a download, never inline."""
+
+    request = models.ForeignKey(
+        SupportRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    # Empty: it came with the request itself (the form, the API, the first e-mail).
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255, help_text="The name it was sent with.")
+    content_type = models.CharField(max_length=100, help_text="Sniffed from the bytes.")
+    size = models.PositiveBigIntegerField()
+    # Inline images of an e-mail are kept as attachments too.
+    inline = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["request", "message"], name="attachment_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.filename

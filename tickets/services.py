@@ -29,8 +29,16 @@ from notifications.models import Notification
 from notifications.services import absolute_url, notify, notify_many
 from slo.services import load_policies, refresh_request_deadlines
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
+from tickets.attachments import IncomingFile, attachments_store
 from tickets.canned import fill_placeholders
-from tickets.models import CannedResponse, Message, RequestEvent, SupportRequest, TimeEntry
+from tickets.models import (
+    Attachment,
+    CannedResponse,
+    Message,
+    RequestEvent,
+    SupportRequest,
+    TimeEntry,
+)
 from tickets.priority import (
     RANK_LABELS,
     priority_recompute_for_community,
@@ -224,7 +232,13 @@ def _email_reply(r: SupportRequest, message: Message, by) -> None:
     )
     if message.link_url:
         body += f"\n\nLink: {message.link_url}"
-    body += "\n\nReply on the request page:"
+    files = list(message.attachments.all())
+    if files:
+        body += "\n\nFiles (sign in to download):\n" + "\n".join(
+            f"- {f.filename}: {absolute_url(reverse('tickets:attachment_download', args=[f.pk]))}"
+            for f in files
+        )
+    body += "\n\nReply to this e-mail, or on the request page:"
     notify(
         key=f"message:{message.pk}:email:{r.requester_id}",
         kind="request_reply",
@@ -253,9 +267,10 @@ def request_submit(
     affected_users: int = 0,
     channel: str = SupportRequest.Channel.WEB,
     at: datetime.datetime | None = None,
+    attachments: list[IncomingFile] | None = None,
 ) -> SupportRequest:
     """A representative's request: stored, assigned to a steward on duty, its deadlines set,
-    and acknowledged by e-mail with what happens next."""
+    and acknowledged by e-mail with what happens next. `attachments` come with it."""
     community = representative_community(requester)
     if community is None:
         raise PermissionDenied("Only a community representative can submit a support request.")
@@ -267,7 +282,8 @@ def request_submit(
         raise DomainError(
             "The number of affected users cannot be negative.", field="affected_users"
         )
-    return _open_request(
+    at = at or timezone.now()
+    r = _open_request(
         community=community,
         requester=requester,
         hub=hub,
@@ -281,8 +297,11 @@ def request_submit(
         },
         affected_users=affected_users,
         channel=channel,
-        at=at or timezone.now(),
+        at=at,
     )
+    if attachments:
+        attachments_store(request=r, files=attachments, by=requester, at=at)
+    return r
 
 
 @transaction.atomic
@@ -523,9 +542,11 @@ def request_reply(
     link_url: str = "",
     canned_response: CannedResponse | None = None,
     expected_version: int | None = None,
+    attachments: list[IncomingFile] | None = None,
 ) -> Message:
-    """A public reply. From the team it answers the representative (and is e-mailed to them);
-    from the representative it restarts the response clock and reopens a resolved request."""
+    """A public reply, with any `attachments`. From the team it answers the representative (and
+    is e-mailed to them); from the representative it restarts the response clock and reopens a
+    resolved request."""
     staff = is_staff_member(by)
     if not staff and not _is_representative_of(by, request):
         raise PermissionDenied(
@@ -546,10 +567,15 @@ def request_reply(
         fields += refresh_request_deadlines(r)
         _save(r, fields)
         _record(r, Kind.REPLIED, by, at, detail=body[:200], message=message.pk)
+        if attachments:
+            attachments_store(request=r, message=message, files=attachments, by=by, at=at)
         _email_reply(r, message, by)
         return message
 
-    return _requester_reply(r, by=by, body=body, link_url=link_url, at=at)
+    message = _requester_reply(r, by=by, body=body, link_url=link_url, at=at)
+    if attachments:
+        attachments_store(request=r, message=message, files=attachments, by=by, at=at)
+    return message
 
 
 @transaction.atomic
@@ -661,6 +687,28 @@ def request_reopen(
             request=r,
         )
     return r
+
+
+@transaction.atomic
+def request_add_attachments(
+    *, request: SupportRequest, by, files: list[IncomingFile]
+) -> list[Attachment]:
+    """Files added to the request itself (the API's upload): by the team or the community's
+    representative, while the request is not closed."""
+    if not is_staff_member(by) and not _is_representative_of(by, request):
+        raise PermissionDenied(
+            "Only the support team and the community's representative can attach files."
+        )
+    if not files:
+        raise DomainError("Attach at least one file.", field="file")
+    r = _lock(request)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is closed.")
+    at = timezone.now()
+    stored = attachments_store(request=r, files=files, by=by, at=at)
+    names = ", ".join(a.filename for a in stored)
+    _record(r, Kind.ATTACHED, by, at, detail=names, attachments=[a.pk for a in stored])
+    return stored
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ urlpatterns = [
     path("requests/<int:pk>/received/", views.request_received, name="received"),
     path("requests/<int:pk>/reply/", views.request_reply, name="reply"),
     path("requests/<int:pk>/confirm/", views.request_confirm, name="confirm"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     # Stewards
     path("desk/", views.queue, name="queue"),
     path("desk/requests/<int:pk>/", views.desk_request, name="desk_request"),

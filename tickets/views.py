@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +28,7 @@ from supportdesk.errors import ConcurrentEdit, DomainError
 from supportdesk.pagination import CappedPaginator
 from tickets import forms, selectors, services
 from tickets import inbound as inbound_services
+from tickets.attachments import incoming_from_uploads
 from tickets.filters import SupportRequestFilter
 from tickets.models import SupportRequest
 from tickets.priority import RANK_LABELS, rank_reason, request_factors
@@ -103,7 +104,7 @@ def my_requests(request):
 @representative_required
 def request_new(request):
     community = representative_community(request.user)
-    form = forms.RequestForm(request.POST or None, community=community)
+    form = forms.RequestForm(request.POST or None, request.FILES or None, community=community)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -119,6 +120,7 @@ def request_new(request):
                     cannot_run_code=data["cannot_run_code"],
                     cannot_use_dask=data["cannot_use_dask"],
                     affected_users=data["affected_users"],
+                    attachments=incoming_from_uploads(data["attachments"]),
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -175,6 +177,7 @@ def _render_detail(request, r, *, reply_form=None, status=200):
             "reply_form": reply_form,
             "can_act": is_rep,
             "response_due_text": _response_due_text(r),
+            "request_files": selectors.request_attachments_for(request=r),
         },
         status=status,
     )
@@ -199,7 +202,7 @@ def request_detail(request, pk):
 @representative_required
 def request_reply(request, pk):
     r = selectors.request_get_for(user=request.user, pk=pk)
-    form = forms.ReplyForm(request.POST, prefix="reply")
+    form = forms.ReplyForm(request.POST, request.FILES, prefix="reply")
     if not form.is_valid():
         messages.error(request, "Your reply was not sent: please correct the errors below.")
         return _render_detail(request, r, reply_form=form, status=400)
@@ -209,6 +212,7 @@ def request_reply(request, pk):
             by=request.user,
             body=form.cleaned_data["body"],
             link_url=form.cleaned_data["link_url"],
+            attachments=incoming_from_uploads(form.cleaned_data["attachments"]),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -365,6 +369,7 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         ),
         "declare_incident_url": _declare_incident_url(r),
         "original_email": selectors.original_email_of(r),
+        "request_files": selectors.request_attachments_for(request=r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
         "can_resolve": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED),
         "can_link_issue": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED)
@@ -385,7 +390,7 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
     back with a message; on a DomainError redisplay the page keeping what was typed."""
     r = selectors.request_get_for(user=request.user, pk=pk)
     form_kwargs = (form_kwargs or (lambda r: {}))(r)
-    form = form_class(request.POST, prefix=key, **form_kwargs)
+    form = form_class(request.POST, request.FILES, prefix=key, **form_kwargs)
     if not form.is_valid():
         messages.error(request, "Nothing was changed: please correct the errors below.")
         return _render_desk(request, r, bound={key: form}, status=400)
@@ -448,6 +453,7 @@ def desk_reply(request, pk):
             link_url=data["link_url"],
             canned_response=data["canned_response"],
             expected_version=data["version"],
+            attachments=incoming_from_uploads(data["attachments"]),
         )
 
     return _desk_action(
@@ -623,4 +629,27 @@ def incoming_mail_original(request, pk):
     response = HttpResponse(bytes(inbound.raw), content_type="text/plain; charset=utf-8")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = f'inline; filename="message-{inbound.pk}.eml.txt"'
+    return response
+
+
+@require_GET
+@login_required
+def attachment_download(request, pk):
+    """A file of a request, for whoever may read the request: always as a download
+    (Content-Disposition: attachment, nosniff), never rendered in the browser. Another
+    community's file does not exist (404)."""
+    attachment = selectors.attachment_get_for(user=request.user, pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing from storage.") from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
     return response
