@@ -107,6 +107,11 @@ class SupportRequest(models.Model):
     # and again whenever the representative replies; cleared by a public reply from the team.
     # Kept apart from first_response_due_at, which records the first-response objective itself.
     response_due_at = models.DateTimeField(null=True, blank=True)
+    # Whether missing the deadline would be excused: it falls in, or its clock runs through, a
+    # reduced-capacity period (DOMAIN.md). Stored, so reports count excused misses apart.
+    triage_excused = models.BooleanField(default=False)
+    first_response_excused = models.BooleanField(default=False)
+    response_excused = models.BooleanField(default=False)
     # The nearest pending deadline of the ones above: the queue's sort key.
     next_due_at = models.DateTimeField(null=True, blank=True)
 

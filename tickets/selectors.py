@@ -195,6 +195,16 @@ def next_deadline_label(r: SupportRequest) -> str:
     return "Response"
 
 
+def next_deadline_excused(r: SupportRequest) -> bool:
+    """Whether missing `next_due_at` is excused (reduced capacity)."""
+    label = next_deadline_label(r)
+    if label == "Triage":
+        return r.triage_excused
+    if label in ("First response", "Response"):
+        return r.response_excused
+    return False
+
+
 def annotate_deadlines(
     requests: Iterable[SupportRequest],
     *,
@@ -214,7 +224,10 @@ def annotate_deadlines(
             continue
         calendar = calendars.for_request(r)
         r.due_text = describe_remaining(now, r.next_due_at, calendar)
-        if r.next_due_at <= now:
+        if r.next_due_at <= now and next_deadline_excused(r):
+            r.due_text = "missed (reduced capacity)"
+            r.due_state = "excused"
+        elif r.next_due_at <= now:
             r.due_state = "overdue"
         elif r.next_due_at <= add_working_time(now, SOON, calendar):
             r.due_state = "soon"

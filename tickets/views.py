@@ -289,27 +289,43 @@ def _deadlines(r: SupportRequest, calendars: selectors.Calendars):
     clock = SLOPolicy.Clock
     rows = []
 
-    def add(label, due, started=None, clock_name=None, done=None):
+    def add(label, due, started=None, clock_name=None, done=None, excused=False):
         if due is None:
             return
-        item = {"label": label, "due": due, "done": done, "explain": ""}
+        item = {"label": label, "due": due, "done": done, "explain": "", "excused": excused}
         if done is None:
-            item["remaining"] = remaining_text(due, calendar=calendar)
             item["overdue"] = is_overdue(due)
+            item["remaining"] = (
+                "missed (reduced capacity)"
+                if item["overdue"] and excused
+                else remaining_text(due, calendar=calendar)
+            )
         if started is not None and clock_name is not None:
             item["explain"] = explain(started, clock_name, calendar=calendar, policies=policies)
         rows.append(item)
 
-    add("Triage", r.triage_due_at, r.received_at, clock.TRIAGE, done=r.triaged_at)
+    add(
+        "Triage",
+        r.triage_due_at,
+        r.received_at,
+        clock.TRIAGE,
+        done=r.triaged_at,
+        excused=r.triage_excused,
+    )
     add(
         "First response",
         r.first_response_due_at,
         r.received_at,
         clock.FIRST_RESPONSE,
         done=r.first_responded_at,
+        excused=r.first_response_excused,
     )
     if r.response_due_at and r.first_responded_at:
-        add("Answer to the representative's reply", r.response_due_at)
+        add(
+            "Answer to the representative's reply",
+            r.response_due_at,
+            excused=r.response_excused,
+        )
     if r.auto_close_due_at:
         add("Auto-close", r.auto_close_due_at, r.resolved_at, clock.AUTO_CLOSE)
     return rows
