@@ -107,6 +107,8 @@ class SupportRequest(models.Model):
     # and again whenever the representative replies; cleared by a public reply from the team.
     # Kept apart from first_response_due_at, which records the first-response objective itself.
     response_due_at = models.DateTimeField(null=True, blank=True)
+    # When the time-box ran out and the steward was nudged (slo/timebox.py): once.
+    timebox_expired_at = models.DateTimeField(null=True, blank=True)
     # Whether missing the deadline would be excused: it falls in, or its clock runs through, a
     # reduced-capacity period (DOMAIN.md). Stored, so reports count excused misses apart.
     triage_excused = models.BooleanField(default=False)
@@ -134,6 +136,11 @@ class SupportRequest(models.Model):
             # table; on PostgreSQL a narrower index made the planner scan the whole table.
             models.Index(fields=["assignee", "status", "id"], name="request_assignee_load_idx"),
             # Partial indexes: a sweep reads only the rows whose clock is still running.
+            models.Index(
+                fields=["timebox_due_at"],
+                condition=Q(status="triaged", timebox_expired_at__isnull=True),
+                name="request_timebox_due_idx",
+            ),
             models.Index(
                 fields=["triage_due_at"],
                 condition=Q(triaged_at__isnull=True, status="new"),

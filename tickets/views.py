@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required
@@ -24,6 +25,7 @@ from communities.selectors import budget_notice_for
 from communities.services import budget_status
 from slo.models import SLOPolicy
 from slo.services import explain, is_overdue, load_policies, remaining_text
+from slo.timebox import request_timebox_running, timebox_state
 from supportdesk.errors import ConcurrentEdit, DomainError
 from supportdesk.pagination import CappedPaginator
 from tickets import forms, selectors, services
@@ -378,6 +380,13 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         "entries": entries,
         "minutes_total": sum(e.minutes for e in entries),
         "deadlines": _deadlines(r, calendars),
+        "timebox": (
+            timebox_state(
+                due=r.timebox_due_at, calendar=calendars.for_request(r), now=timezone.now()
+            )
+            if request_timebox_running(r)
+            else None
+        ),
         "budget": budget,
         "rank_label": rank_reason(
             rank=r.priority_rank,
