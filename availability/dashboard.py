@@ -170,12 +170,20 @@ def incident_charts(*, months: list[datetime.date], zone) -> list[Chart]:
     return result
 
 
-def _classify(due, done, now) -> str | None:
+def _classify(due, done, now, excused: bool = False) -> str | None:
+    """met, missed, pending, or excused: missed in or because of reduced capacity (DOMAIN.md),
+    counted apart and left out of compliance."""
     if due is None:
         return None
     if done is not None:
-        return "met" if done <= due else "missed"
-    return "missed" if due <= now else "pending"
+        missed = done > due
+    elif due <= now:
+        missed = True
+    else:
+        return "pending"
+    if not missed:
+        return "met"
+    return "excused" if excused else "missed"
 
 
 def slo_charts(*, months: list[datetime.date], zone, now: datetime.datetime) -> list[Chart]:
@@ -187,15 +195,20 @@ def slo_charts(*, months: list[datetime.date], zone, now: datetime.datetime) -> 
         "triaged_at",
         "first_response_due_at",
         "first_responded_at",
+        "triage_excused",
+        "first_response_excused",
     )
     tally: dict[str, dict] = {
-        clock: defaultdict(lambda: {"met": 0, "missed": 0, "pending": 0})
+        clock: defaultdict(lambda: {"met": 0, "missed": 0, "excused": 0, "pending": 0})
         for clock in ("triage", "first_response")
     }
-    for received, category, t_due, t_done, r_due, r_done in rows:
+    for received, category, t_due, t_done, r_due, r_done, t_exc, r_exc in rows:
         month = month_start(received.astimezone(zone).date())
-        for clock, due, done in (("triage", t_due, t_done), ("first_response", r_due, r_done)):
-            outcome = _classify(due, done, now)
+        for clock, due, done, excused in (
+            ("triage", t_due, t_done, t_exc),
+            ("first_response", r_due, r_done, r_exc),
+        ):
+            outcome = _classify(due, done, now, excused)
             if outcome:
                 tally[clock][(month, category)][outcome] += 1
 
@@ -216,7 +229,8 @@ def slo_charts(*, months: list[datetime.date], zone, now: datetime.datetime) -> 
                 title=f"{what} within its objective, by category",
                 description=f"Share of the requests received each month whose {what.lower()} "
                 f"met its objective (default: {target}). Requests whose clock is still running "
-                "are left out until it stops.",
+                "are left out until it stops; misses excused by reduced capacity are counted "
+                "apart and left out of the share.",
                 geometry=charts.bar_chart(
                     categories=labels,
                     series=[name for _, name in CATEGORIES],
@@ -224,13 +238,22 @@ def slo_charts(*, months: list[datetime.date], zone, now: datetime.datetime) -> 
                     fmt=charts.percent_label,
                     y_max=100,
                 ),
-                columns=["Month", "Category", "Met", "Missed", "Pending", "Compliance (%)"],
+                columns=[
+                    "Month",
+                    "Category",
+                    "Met",
+                    "Missed",
+                    "Missed (reduced capacity)",
+                    "Pending",
+                    "Compliance (%)",
+                ],
                 rows=[
                     [
                         labels[i],
                         name,
                         data[(m, key)]["met"],
                         data[(m, key)]["missed"],
+                        data[(m, key)]["excused"],
                         data[(m, key)]["pending"],
                         compliance(data[(m, key)]),
                     ]

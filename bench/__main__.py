@@ -15,7 +15,7 @@ import time
 
 import django
 
-SECTIONS = ["worktime", "deadlines", "dataset", "pages", "sweep"]
+SECTIONS = ["worktime", "deadlines", "dataset", "pages", "sweep", "inbound"]
 NEEDS_DATASET = {"pages", "sweep"}
 
 

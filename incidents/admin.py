@@ -108,3 +108,11 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
 
     list_display = ("__str__", "severity", "escalate_out_of_hours")
     inlines = [EscalationStepInline]
+
+
+@admin.register(EscalationStep)
+class EscalationStepAdmin(admin.ModelAdmin):
+    """The steps are edited inline on their policy; this list shows them all at once."""
+
+    list_display = ("policy", "after_minutes", "target", "by_email", "in_app", "by_chat")
+    list_filter = ("policy",)

@@ -919,14 +919,19 @@ def incident_escalate(*, incident: Incident, by) -> Incident:
         is_active=True,
     ).distinct()
     hubs = ", ".join(h.name for h in incident.hubs.all())
+    who = (
+        f"{_name(by)} could not fix {incident.reference} ({hubs})"
+        if by is not None
+        else f"{incident.reference} ({hubs}) is still unresolved"
+    )
     for user in recipients:
         notify(
             key=f"incident:{incident.pk}:escalated:user:{user.pk}",
             kind="incident_escalated",
             subject=f"[{incident.reference}] Not fixed in 30 minutes: {incident.title}",
             body=(
-                f"{_name(by)} could not fix {incident.reference} ({hubs}) within the 30-minute "
-                "time-box. The team and the project manager are alerted; see the war room."
+                f"{who} after the 30-minute time-box. The team and the project manager are "
+                "alerted; see the war room."
             ),
             user=user,
             url=reverse("incidents:detail", args=[incident.pk]),
@@ -937,7 +942,10 @@ def incident_escalate(*, incident: Incident, by) -> Incident:
         kind=Kind.ESCALATION,
         author=by,
         at=now,
-        body="Not fixed within 30 minutes: engineering team and project manager alerted.",
+        body=(
+            "Not fixed within 30 minutes: engineering team and project manager alerted"
+            + (" automatically (time-box over)." if by is None else ".")
+        ),
     )
     return incident
 

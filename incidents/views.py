@@ -34,6 +34,7 @@ from incidents.report import (
     report_context,
 )
 from slo.services import incident_calendar, is_overdue, remaining_text
+from slo.timebox import timebox_state
 from supportdesk import worktime
 from supportdesk.errors import DomainError
 from tickets.models import SupportRequest
@@ -110,6 +111,9 @@ def _war_room_context(request, incident: Incident, **overrides) -> dict:
         if incident.is_open and not incident.escalated_at
         else None,
         "auto_close_due": _deadline(incident.auto_close_due_at, calendar=calendar, now=now),
+        "timebox": timebox_state(due=incident.escalation_due_at, calendar=calendar, now=now)
+        if incident.is_open and not incident.escalated_at and incident.escalation_due_at
+        else None,
         "may_update": may_update,
         "report": report,
         "close_blocker": close_blocker,

@@ -36,6 +36,9 @@ class Notification(models.Model):
     subject = models.CharField(max_length=255)
     body = models.TextField()
     url = models.CharField(max_length=500, blank=True)
+    # E-mail only: the Message-ID every attempt sends, derived from the key (so retries agree),
+    # looked up when a reply's In-Reply-To/References names it (tickets.inbound).
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
     request = models.ForeignKey(
         "tickets.SupportRequest",
         on_delete=models.CASCADE,

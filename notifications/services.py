@@ -35,6 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Notification
+from supportdesk import mailthread
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ def _notification_fields(
             # A user without an address still sees the nudge in the app.
             channel = Notification.Channel.IN_APP
     in_app = channel == Notification.Channel.IN_APP
+    email_out = channel == Notification.Channel.EMAIL
     return {
         "key": key[:255],
         "kind": kind,
@@ -160,6 +162,7 @@ def _notification_fields(
         "subject": subject[:255],
         "body": body,
         "url": url,
+        "message_id": mailthread.message_id_for(key[:255]) if email_out else "",
         "request": request,
         "incident": incident,
         "created_at": now,
@@ -339,10 +342,13 @@ def _send(notification: Notification) -> None:
         body = notification.body
         if notification.url:
             body = f"{body}\n\n{absolute_url(notification.url)}"
+        subject, headers, reply_to = _threading(notification)
         EmailMessage(
-            subject=notification.subject,
+            subject=subject,
             body=body,
             to=[notification.recipient_email],
+            headers=headers,
+            reply_to=reply_to,
         ).send(fail_silently=False)
     elif notification.channel == Notification.Channel.WEBHOOK:
         webhook = settings.SLACK_WEBHOOK_URL
@@ -358,6 +364,63 @@ def _send(notification: Notification) -> None:
         with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
             if response.status >= 300:
                 raise DeliveryError(f"webhook answered {response.status}")
+
+
+# How many earlier Message-IDs an e-mail lists in References (RFC 5322 has no limit; some
+# servers refuse very long headers, and the first and latest few are what clients thread by).
+THREAD_REFERENCES_MAX = 10
+
+
+def _threading(notification: Notification) -> tuple[str, dict[str, str], list[str]]:
+    """Subject, headers and Reply-To that thread an e-mail in the recipient's mail client and
+    bring their reply back to the request (tickets.inbound): our stored Message-ID (the same on
+    every retry), In-Reply-To/References naming the previous messages of the request (theirs
+    and ours to them), the [SD-n] tag, and the request's signed reply address."""
+    subject = notification.subject
+    headers = {}
+    if notification.message_id:
+        headers["Message-ID"] = notification.message_id
+    if not notification.request_id:
+        return subject, headers, []
+    tag = f"[SD-{notification.request_id}]"
+    if tag not in subject:
+        subject = f"{tag} {subject}"[:255]
+    previous = _thread_message_ids(notification)
+    if previous:
+        headers["In-Reply-To"] = previous[-1]
+        kept = (
+            previous
+            if len(previous) <= THREAD_REFERENCES_MAX
+            else previous[:1] + previous[-(THREAD_REFERENCES_MAX - 1) :]
+        )
+        headers["References"] = " ".join(kept)
+    return subject, headers, [mailthread.request_reply_address(notification.request_id)]
+
+
+def _thread_message_ids(notification: Notification) -> list[str]:
+    """The Message-IDs of the request's earlier messages, oldest first: the e-mails that came
+    in for it and the e-mails we sent to the same address about it (two queries)."""
+    from tickets.models import InboundEmail
+
+    inbound = InboundEmail.objects.filter(
+        request_id=notification.request_id, received_at__lte=notification.created_at
+    ).values_list("received_at", "message_id")
+    ours = (
+        Notification.objects.filter(
+            request_id=notification.request_id,
+            channel=Notification.Channel.EMAIL,
+            recipient_email=notification.recipient_email,
+            pk__lt=notification.pk,
+        )
+        .exclude(message_id="")
+        .values_list("created_at", "message_id")
+    )
+    found = sorted([*inbound, *ours], key=lambda row: row[0])
+    ids: list[str] = []
+    for _, message_id in found:
+        if message_id not in ids:
+            ids.append(message_id)
+    return ids
 
 
 def absolute_url(path: str) -> str:

@@ -68,9 +68,10 @@ class SLOPolicy(models.Model):
 class CalendarSettings(SingletonModel):
     reference_timezone = models.CharField(max_length=64, default="UTC")
     pause_during_reduced_capacity = models.BooleanField(
-        default=True,
+        default=False,
         help_text="Pause non-incident clocks in reduced-capacity periods (year edges, holiday "
-        "overlaps). Weekends and closed dates never count either way.",
+        "overlaps) instead of the default: clocks run, and a deadline missed in or because of "
+        "such a period is excused. Weekends and closed dates never count either way.",
     )
     holiday_overlap_percent = models.PositiveSmallIntegerField(
         default=50,

@@ -15,8 +15,11 @@ Clocks (DOMAIN.md "Service level objectives"):
 | incident.escalation_due_at    | declared (30 working minutes)     | escalated, resolved        |
 | incident.auto_close_due_at    | resolved (48 wh)                  | confirmed, closed          |
 
-Non-incident clocks pause during reduced-capacity periods when the setting says so; incident
-clocks never do (incidents come before everything), but weekends and closed dates hold for all.
+Reduced capacity (DOMAIN.md, corrected 2026-12-01): clocks keep running through it; a request
+deadline missed in or because of it is excused (`*_excused`, stored with the deadline; the
+sweep then nudges the assignee only, pages say "missed (reduced capacity)", the dashboard counts
+it apart). An admin may pause non-incident clocks in it instead (CalendarSettings, default off).
+Weekends and closed dates never count, for every clock.
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ def calendar_pair(
     calendars = {}
     for incident in kinds:
         dates = basis.closed
-        if not incident and basis.reduced is not None:
+        if not incident and basis.pause:
             dates = basis.closed | basis.reduced
         calendars[incident] = WorkCalendar(timezone=zone, closed_dates=dates)
     return calendars
@@ -113,8 +116,11 @@ class CalendarBasis:
 
     reference_timezone: str
     closed: frozenset[datetime.date]
-    # Reduced-capacity days, when non-incident clocks pause during them (else None).
-    reduced: frozenset[datetime.date] | None
+    # Reduced-capacity days (year edges, overlapping holidays): clocks run through them and a
+    # deadline missed in or because of them is excused (DOMAIN.md, corrected 2026-12-01)...
+    reduced: frozenset[datetime.date]
+    # ... unless an admin chose to pause non-incident clocks in them instead (default off).
+    pause: bool = False
 
 
 def calendar_basis(*, around: datetime.date) -> CalendarBasis:
@@ -125,14 +131,12 @@ def calendar_basis(*, around: datetime.date) -> CalendarBasis:
         config = CalendarSettings.load()
         first, last = around - datetime.timedelta(days=400), around + datetime.timedelta(days=800)
         closed = ClosedDate.objects.filter(date__range=(first, last)).values_list("date", flat=True)
-        reduced = None
-        if config.pause_during_reduced_capacity:
-            years = range(first.year, last.year + 1)
-            reduced = frozenset(reduced_capacity_dates(years, config=config))
+        years = range(first.year, last.year + 1)
         return CalendarBasis(
             reference_timezone=config.reference_timezone,
             closed=frozenset(closed),
-            reduced=reduced,
+            reduced=frozenset(reduced_capacity_dates(years, config=config)),
+            pause=config.pause_during_reduced_capacity,
         )
 
     return refdata.cached(f"slo:calendar:{around.isoformat()}", build)
@@ -159,9 +163,11 @@ def refresh_request_deadlines(
     *,
     calendar: WorkCalendar | None = None,
     policies: Policies | None = None,
+    reduced: frozenset[datetime.date] | None = None,
 ) -> list[str]:
-    """Recompute a request's deadline columns from its event timestamps. Returns the names of
-    the fields it sets (the caller saves them). Pure given the calendar and the policies."""
+    """Recompute a request's deadline columns, and whether missing each would be excused, from
+    its event timestamps. Returns the names of the fields it sets (the caller saves them). Pure
+    given the calendar, the policies and the reduced-capacity dates."""
     r = support_request
     calendar = calendar or request_calendar(r)
     policies = policies or load_policies()
@@ -196,6 +202,14 @@ def refresh_request_deadlines(
     if r.auto_close_due_at:
         pending.append(r.auto_close_due_at)
     r.next_due_at = min(pending) if pending else None
+    reduced = reduced_capacity_for(calendar) if reduced is None else reduced
+    r.triage_excused = is_excused(r.received_at, r.triage_due_at, calendar, reduced)
+    r.first_response_excused = is_excused(r.received_at, r.first_response_due_at, calendar, reduced)
+    r.response_excused = (
+        is_excused(_awaiting_response_since(r), r.response_due_at, calendar, reduced)
+        if r.response_due_at
+        else False
+    )
     return [
         "triage_due_at",
         "first_response_due_at",
@@ -203,7 +217,36 @@ def refresh_request_deadlines(
         "auto_close_due_at",
         "response_due_at",
         "next_due_at",
+        "triage_excused",
+        "first_response_excused",
+        "response_excused",
     ]
+
+
+def reduced_capacity_for(calendar: WorkCalendar) -> frozenset[datetime.date]:
+    """The reduced-capacity dates around today (cached with the calendar basis)."""
+    return calendar_basis(around=timezone.now().date()).reduced
+
+
+def is_excused(
+    started: datetime.datetime | None,
+    due: datetime.datetime | None,
+    calendar: WorkCalendar,
+    reduced: frozenset[datetime.date],
+) -> bool:
+    """DOMAIN.md: a deadline missed in or because of a reduced-capacity period is excused. It is
+    "in" one when it falls on a reduced-capacity date, "because of" one when its clock ran
+    through one (dates in the clock's zone, both ends included). Stored with the deadline, so
+    a miss is known to be excused the moment it happens and reports can count it apart."""
+    if started is None or due is None or not reduced:
+        return False
+    first = timezone.localtime(started, calendar.zone).date()
+    last = timezone.localtime(due, calendar.zone).date()
+    if (last - first).days > 60:  # never for the objectives' spans; keep the loop bounded
+        return any(first <= day <= last for day in reduced)
+    return any(
+        first + datetime.timedelta(days=n) in reduced for n in range((last - first).days + 1)
+    )
 
 
 def _awaiting_response_since(r) -> datetime.datetime | None:

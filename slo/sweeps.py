@@ -103,6 +103,7 @@ class Nudge:
     due: datetime.datetime
     calendar: WorkCalendar
     recipients: tuple  # users
+    excused: bool = False
 
     def key(self, suffix: str) -> str:
         due = self.due.astimezone(datetime.UTC).isoformat()
@@ -199,6 +200,8 @@ class _Clock:
     row_calendar: Callable[[_Sweep, object], WorkCalendar]
     owners: Callable[[object], list]
     prefetch: Callable[[list], None] = lambda rows: None
+    # A deadline missed in or because of reduced capacity: its nudges go to the owner only.
+    excused: Callable[[object], bool] = lambda row: False
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -245,6 +248,7 @@ TRIAGE = _Clock(
     calendars=_request_calendars,
     row_calendar=_request_row_calendar,
     owners=_request_owners,
+    excused=lambda r: r.triage_excused,
 )
 
 RESPONSE = _Clock(
@@ -257,6 +261,7 @@ RESPONSE = _Clock(
     calendars=_request_calendars,
     row_calendar=_request_row_calendar,
     owners=_request_owners,
+    excused=lambda r: r.response_excused,
 )
 
 
@@ -413,8 +418,10 @@ def _decide(clock: _Clock, sweep: _Sweep, row) -> Nudge | None:
     )
     if threshold is None:
         return None
+    excused = clock.excused(row)
     people = list(clock.owners(row)) or list(sweep.stewards())
-    if threshold == BREACH:
+    if threshold == BREACH and not excused:
+        # An excused miss (reduced capacity) goes to the assigned steward only: no escalation.
         people += sweep.managers()
     unique = list({u.pk: u for u in people}.values())
     if not unique:
@@ -432,6 +439,7 @@ def _decide(clock: _Clock, sweep: _Sweep, row) -> Nudge | None:
         due=due,
         calendar=calendar,
         recipients=tuple(unique),
+        excused=excused,
     )
 
 
@@ -462,7 +470,11 @@ def _messages(nudge: Nudge, sweep: _Sweep) -> list[dict]:
         "remaining": worktime.describe_remaining(sweep.now, nudge.due, nudge.calendar),
         "recipients": nudge.recipients,
     }
-    if nudge.threshold == BREACH:
+    if nudge.threshold == BREACH and nudge.excused:
+        subject = (
+            f"[{obj.reference}] {context['clock_name']} missed (reduced capacity): {_title(obj)}"
+        )
+    elif nudge.threshold == BREACH:
         subject = f"[{obj.reference}] {context['clock_name']} overdue: {_title(obj)}"
     else:
         subject = (
@@ -479,7 +491,7 @@ def _messages(nudge: Nudge, sweep: _Sweep) -> list[dict]:
         "incident": None if is_request else obj,
     }
     messages = [{**common, "key": nudge.key(f"user:{u.pk}"), "user": u} for u in nudge.recipients]
-    if settings.SLACK_WEBHOOK_URL:
+    if settings.SLACK_WEBHOOK_URL and not nudge.excused:
         messages.append(
             {**common, "key": nudge.key("webhook"), "channel": Notification.Channel.WEBHOOK}
         )

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from slo import sweeps
+from slo import sweeps, timebox
 
 logger = logging.getLogger(__name__)
 
@@ -15,4 +15,6 @@ logger = logging.getLogger(__name__)
 def slo_sweep() -> dict[str, int]:
     result = sweeps.slo_sweep()
     logger.info("SLO sweep: %s", result.as_dict())
-    return result.as_dict()
+    expired = timebox.timebox_sweep()
+    logger.info("Time-box sweep: %s", expired)
+    return {**result.as_dict(), **{f"timebox:{k}": v for k, v in expired.items()}}

@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 VERSION_KEY = "refdata:version"
 # Raise when a cached value changes shape (a field of Policies, CalendarBasis, ...).
-SCHEMA = 1
+SCHEMA = 2
 TIMEOUT = 60 * 60
 
 # app_label.ModelName: every model a cached value is built from.

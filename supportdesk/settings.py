@@ -150,8 +150,15 @@ STATIC_ROOT = VAR_DIR / "static"
 # Finders let runserver serve static files without collectstatic; the test client does not need
 # them, and scanning the static folders costs ~0.3 s per client.
 WHITENOISE_USE_FINDERS = DEBUG and not TESTING
+# Uploaded files (attachments): a folder under the var folder, never served by a URL of its own
+# (only by the permission-checked download view).
+MEDIA_ROOT = VAR_DIR / "uploads"
+MEDIA_URL = "/uploads-are-not-served/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -241,6 +248,21 @@ else:
 
 # SMTP has no timeout by default: a hung mail server would hold a worker until the task limit.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# --- Inbound e-mail (tickets/inbound.py) ----------------------------------------------------
+# The published support address; replies come back to support+SD-<n>.<mac>@ its domain.
+# Empty: the address of DEFAULT_FROM_EMAIL.
+INBOUND_EMAIL_ADDRESS = env.str("INBOUND_EMAIL_ADDRESS", default="")
+# The support mailbox that beat polls every minute (tickets/imap.py), e.g.
+# imaps://support%40example.org:password@mail.example.org/INBOX?processed=Processed. Empty: off.
+INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
+# Mail from one sender beyond this many an hour is held for a steward (loops, floods).
+INBOUND_EMAIL_RATE_LIMIT_PER_HOUR = env.int("INBOUND_EMAIL_RATE_LIMIT_PER_HOUR", default=20)
+# Attachments on every channel (tickets/attachments.py), in bytes.
+ATTACHMENT_MAX_FILE_BYTES = env.int("ATTACHMENT_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_MAX_MESSAGE_BYTES = env.int("ATTACHMENT_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+# A message larger than this is quarantined unread (bytes).
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=40 * 1024 * 1024)
 
 # Optional Slack-compatible incoming webhook for nudges.
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("rotation.urls")),
     path("", include("communities.urls")),
     path("", include("notifications.urls")),
+    path("", include("slo.urls")),
     path("", include("integrations.urls")),
     path("api/v1/", include("supportdesk.api_urls")),
     path("api/schema/", api.SchemaView.as_view(), name="api-schema"),

@@ -60,6 +60,19 @@ def _email_backend(settings):
 
 
 @pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    """Attachments a test stores land in its own folder, never in the work tree's var/."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "uploads")},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fresh_reference_data():
     """No test is served reference data (stewards, calendars, policies) cached by an earlier
     one: its rows were rolled back, and SQLite hands their primary keys out again."""
@@ -225,3 +238,167 @@ def fault_redis(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free local port that keeps every message it receives
+    as the exact bytes sent over the wire."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[bytes] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
+        self.messages.append(bytes(envelope.original_content or envelope.content))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+    def parsed(self):
+        import email
+        import email.policy
+
+        return [email.message_from_bytes(m, policy=email.policy.default) for m in self.messages]
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """Django's SMTP backend pointed at a real SMTP server started for the test."""
+    sink = SmtpSink()
+    sink.controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield sink
+    finally:
+        sink.controller.stop()
+
+
+DOVECOT = "/usr/sbin/dovecot"
+DOVECOT_CONF = """protocols = imap
+listen = 127.0.0.1
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{d}/mail/%u
+mail_uid = {uid}
+mail_gid = {gid}
+first_valid_uid = 100
+first_valid_gid = 100
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {d}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={d}/mail/%u
+}}
+"""
+
+
+class Dovecot:
+    """A throwaway Dovecot IMAP server (see shared RECIPES.md): one mailbox, plain password."""
+
+    user = "support@example.org"
+    password = "secret"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return f"imap://support%40example.org:{self.password}@127.0.0.1:{self.port}/INBOX"
+
+    def client(self):
+        from imapclient import IMAPClient
+
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
+        client.login(self.user, self.password)
+        return client
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        with self.client() as client:
+            client.append(folder, raw)
+
+    def count(self, folder: str) -> int:
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                return 0
+            return client.folder_status(folder, ["MESSAGES"])[b"MESSAGES"]
+
+
+@pytest.fixture
+def dovecot():
+    """Dovecot from Debian (dovecot-imapd, installed by scripts/system-deps.sh) started for the
+    test on a free port with an empty mailbox."""
+    import grp
+    import pwd
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+    import time
+    from pathlib import Path
+
+    if not os.path.exists(DOVECOT):
+        service_missing("needs Dovecot: apt-get install dovecot-imapd (scripts/system-deps.sh)")
+    if os.geteuid() != 0:
+        service_missing("Dovecot's test server switches to the dovecot user: run as root")
+    try:
+        uid, gid = pwd.getpwnam("dovecot").pw_uid, grp.getgrnam("dovecot").gr_gid
+    except KeyError:
+        service_missing("the dovecot user is missing (reinstall dovecot-core)")
+    # Not under pytest's tmp_path: its parents are 0700, and Dovecot's auth process (another
+    # user) must read the passwd file ("Temporary authentication failure" otherwise).
+    d = Path(tempfile.mkdtemp(prefix="sd-dovecot-"))
+    d.chmod(0o755)
+    for sub in ("mail", "run", "state"):
+        (d / sub).mkdir()
+    shutil.chown(d / "mail", uid, gid)
+    (d / "passwd").write_text(f"{Dovecot.user}:{{PLAIN}}{Dovecot.password}::::::\n")
+    (d / "passwd").chmod(0o644)
+    port = free_port()
+    (d / "dovecot.conf").write_text(DOVECOT_CONF.format(d=d, uid=uid, gid=gid, port=port))
+    process = subprocess.Popen([DOVECOT, "-c", str(d / "dovecot.conf"), "-F"])
+    server = Dovecot(port)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                log = (d / "dovecot.log").read_text() if (d / "dovecot.log").exists() else ""
+                shutil.rmtree(d, ignore_errors=True)
+                pytest.fail(f"Dovecot did not start: {log[-2000:]}")
+            time.sleep(0.05)
+    try:
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(d, ignore_errors=True)

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from tickets.models import CannedResponse, Message, RequestEvent, SupportRequest, TimeEntry
+from tickets.models import (
+    Attachment,
+    CannedResponse,
+    InboundEmail,
+    Message,
+    RequestEvent,
+    SupportRequest,
+    TimeEntry,
+)
 
 
 class MessageInline(admin.StackedInline):
@@ -107,3 +115,77 @@ class RequestEventAdmin(admin.ModelAdmin):
     search_fields = ("detail",)
     list_select_related = ("request", "actor")
     raw_id_fields = ("request", "actor")
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """Every e-mail that reached the support address, with what became of it and why.
+    Quarantined ones show the reason; the original is shown as text."""
+
+    list_display = ("received_at", "status", "from_address", "subject", "reason", "request")
+    list_filter = ("status", "source")
+    search_fields = ("=message_id", "from_address", "subject")
+    date_hierarchy = "received_at"
+    list_select_related = ("request",)
+    exclude = ("raw",)
+    readonly_fields = (
+        "message_id",
+        "source",
+        "from_address",
+        "from_name",
+        "subject",
+        "in_reply_to",
+        "references",
+        "status",
+        "reason",
+        "request",
+        "posted_message",
+        "received_at",
+        "handled_at",
+        "handled_by",
+        "body",
+        "text",
+        "original",
+    )
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        # The list never needs the raw bytes (up to tens of MB each).
+        return (
+            qs.defer("raw", "text")
+            if request.resolver_match.url_name.endswith("_changelist")
+            else qs
+        )
+
+    @admin.display(description="Original message")
+    def original(self, obj):
+        from django.utils.html import format_html
+
+        text = bytes(obj.raw)[:200_000].decode("utf-8", errors="replace")
+        return format_html("<pre>{}</pre>", text)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Files of requests. Downloads go through the request's permission-checked link."""
+
+    list_display = ("created_at", "filename", "content_type", "size", "request", "uploaded_by")
+    list_select_related = ("request", "uploaded_by")
+    search_fields = ("filename", "=request__id")
+    readonly_fields = (
+        "request",
+        "message",
+        "file",
+        "filename",
+        "content_type",
+        "size",
+        "inline",
+        "uploaded_by",
+        "created_at",
+    )
+
+    def has_add_permission(self, request):
+        return False

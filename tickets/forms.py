@@ -5,10 +5,13 @@ loaded with, and each has its own prefix so that the page's field ids are unique
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from accounts.models import User
-from communities.models import Hub
+from communities.models import Community, Hub
+from supportdesk.errors import DomainError
 from supportdesk.limits import MAX_TEXT
+from tickets.attachments import check_sizes, megabytes
 from tickets.models import CannedResponse, SupportRequest
 
 Category = SupportRequest.Category
@@ -16,6 +19,37 @@ Category = SupportRequest.Category
 
 class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Any number of files (Django's documented multiple-upload field), within the per-file
+    and per-message limits, checked on the sizes the upload declared before anything is read."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Attach files (optional)")
+        super().__init__(**kwargs)
+        self.help_text = self.help_text or (
+            f"Up to {megabytes(settings.ATTACHMENT_MAX_FILE_BYTES)} each, "
+            f"{megabytes(settings.ATTACHMENT_MAX_MESSAGE_BYTES)} in all."
+        )
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        files = [single(d, initial) for d in data] if isinstance(data, list | tuple) else []
+        if not files and data and not isinstance(data, list | tuple):
+            files = [single(data, initial)]
+        files = [f for f in files if f]
+        try:
+            check_sizes([(f.name, f.size) for f in files])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return files
 
 
 class RequestForm(forms.Form):
@@ -30,6 +64,7 @@ class RequestForm(forms.Form):
         help_text="What happened, what you expected, links to notebooks or error messages. "
         "Markdown is supported.",
     )
+    attachments = AttachmentsField()
     cannot_log_in = forms.BooleanField(label="Users cannot log in", required=False)
     cannot_start_servers = forms.BooleanField(
         label="Users cannot start their servers", required=False
@@ -76,6 +111,7 @@ class ReplyForm(forms.Form):
         assume_scheme="https",
         help_text="Logs, screenshots, a notebook: any https:// address.",
     )
+    attachments = AttachmentsField()
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     canned_response = forms.ModelChoiceField(
         queryset=CannedResponse.objects.filter(is_active=True),
@@ -188,4 +224,19 @@ class CannedPickForm(forms.Form):
         queryset=CannedResponse.objects.filter(is_active=True).order_by("purpose", "title"),
         empty_label="Choose a canned response",
         to_field_name="slug",
+    )
+
+
+class AttachInboundForm(forms.Form):
+    """File an unmatched e-mail as a request of a community (stewards)."""
+
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.filter(is_active=True).order_by("name"),
+        label="Community",
+        empty_label="Choose the community",
+    )
+    hub = forms.ModelChoiceField(
+        queryset=Hub.objects.filter(is_active=True).select_related("community"),
+        required=False,
+        label="Hub (optional)",
     )

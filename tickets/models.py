@@ -71,6 +71,10 @@ class SupportRequest(models.Model):
         related_name="requests",
     )
     engineering_issue_url = models.URLField(blank=True)
+    # A reply to a closed request opens a new one linked to it (DOMAIN.md step 8).
+    follow_up_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
+    )
 
     # Priority factors (DOMAIN.md "Priority order"); budget factors are derived from usage.
     has_dedicated_funding = models.BooleanField(default=False)
@@ -103,6 +107,13 @@ class SupportRequest(models.Model):
     # and again whenever the representative replies; cleared by a public reply from the team.
     # Kept apart from first_response_due_at, which records the first-response objective itself.
     response_due_at = models.DateTimeField(null=True, blank=True)
+    # When the time-box ran out and the steward was nudged (slo/timebox.py): once.
+    timebox_expired_at = models.DateTimeField(null=True, blank=True)
+    # Whether missing the deadline would be excused: it falls in, or its clock runs through, a
+    # reduced-capacity period (DOMAIN.md). Stored, so reports count excused misses apart.
+    triage_excused = models.BooleanField(default=False)
+    first_response_excused = models.BooleanField(default=False)
+    response_excused = models.BooleanField(default=False)
     # The nearest pending deadline of the ones above: the queue's sort key.
     next_due_at = models.DateTimeField(null=True, blank=True)
 
@@ -125,6 +136,11 @@ class SupportRequest(models.Model):
             # table; on PostgreSQL a narrower index made the planner scan the whole table.
             models.Index(fields=["assignee", "status", "id"], name="request_assignee_load_idx"),
             # Partial indexes: a sweep reads only the rows whose clock is still running.
+            models.Index(
+                fields=["timebox_due_at"],
+                condition=Q(status="triaged", timebox_expired_at__isnull=True),
+                name="request_timebox_due_idx",
+            ),
             models.Index(
                 fields=["triage_due_at"],
                 condition=Q(triaged_at__isnull=True, status="new"),
@@ -349,6 +365,7 @@ class RequestEvent(models.Model):
         AUTO_CLOSED = "auto_closed", "Closed automatically"
         REOPENED = "reopened", "Reopened"
         INCIDENT_DECLARED = "incident_declared", "Incident declared"
+        ATTACHED = "attached", "Files attached"
 
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -365,3 +382,126 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.request_id}"
+
+
+class InboundEmail(models.Model):
+    """One e-mail that reached the support address, however it came (IMAP, a mail server's pipe,
+    a provider webhook). Unique by Message-ID: storing it and acting on it happen in one
+    transaction, so a message delivered twice, or a worker killed before it acknowledged the
+    mailbox, never makes two requests or two replies. The raw bytes are kept for the staff."""
+
+    class Status(models.TextChoices):
+        NEW_REQUEST = "new_request", "Opened a request"
+        REPLY = "reply", "Added to a request"
+        UNMATCHED = "unmatched", "Unmatched sender"
+        HELD = "held", "Held: sender over the rate limit"
+        IGNORED = "ignored", "Ignored (auto-reply, bounce, list, our own)"
+        QUARANTINED = "quarantined", "Quarantined: could not be handled"
+
+    # Stewards act on these; the others are done.
+    NEEDS_STEWARD = (Status.UNMATCHED, Status.HELD, Status.QUARANTINED)
+
+    message_id = models.CharField(max_length=255, unique=True)
+    source = models.CharField(max_length=40, help_text="imap, pipe, webhook:<provider>, …")
+    from_address = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    in_reply_to = models.TextField(blank=True)
+    references = models.TextField(blank=True)
+    raw = models.BinaryField(help_text="The message exactly as received.")
+    text = models.TextField(blank=True, help_text="The whole text part (or the HTML as text).")
+    body = models.TextField(blank=True, help_text="The new text: quotes and signature stripped.")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    request = models.ForeignKey(
+        SupportRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_emails",
+    )
+    posted_message = models.OneToOneField(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_email"
+    )
+    received_at = models.DateTimeField(db_index=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [
+            # The per-sender rate limit counts one sender's last hour.
+            models.Index(fields=["from_address", "received_at"], name="inbound_sender_idx"),
+            # The stewards' "Incoming mail" list: only what waits for them.
+            models.Index(
+                fields=["status", "received_at"],
+                condition=Q(status__in=["unmatched", "held", "quarantined"]),
+                name="inbound_needs_steward_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "new_request",
+                        "reply",
+                        "unmatched",
+                        "held",
+                        "ignored",
+                        "quarantined",
+                    ]
+                ),
+                name="inbound_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["new_request", "reply"]) | Q(request__isnull=False),
+                name="inbound_handled_has_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.subject}"
+
+    @property
+    def needs_steward(self) -> bool:
+        return self.status in self.NEEDS_STEWARD
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Stored under a random name: the original name is data, never a path on disk."""
+    import uuid
+
+    return f"attachments/{instance.request_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file that came with a request or one of its messages, by any channel (web form, reply,
+    API, e-mail). Kept in Django's default storage; served only by the permission-checked
+    download view, as a download, never inline."""
+
+    request = models.ForeignKey(
+        SupportRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    # Empty: it came with the request itself (the form, the API, the first e-mail).
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255, help_text="The name it was sent with.")
+    content_type = models.CharField(max_length=100, help_text="Sniffed from the bytes.")
+    size = models.PositiveBigIntegerField()
+    # Inline images of an e-mail are kept as attachments too.
+    inline = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["request", "message"], name="attachment_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -9,14 +9,14 @@ import datetime
 from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import is_staff_member, member_community_ids
 from slo.services import Policies, calendar_pair, clock_timezone, load_policies
 from supportdesk.worktime import WorkCalendar, add_working_time, describe_remaining
-from tickets.models import Message, RequestEvent, SupportRequest
+from tickets.models import Attachment, InboundEmail, Message, RequestEvent, SupportRequest
 
 SOON = datetime.timedelta(hours=4)  # the queue's "due within 4 working hours"
 
@@ -68,10 +68,69 @@ def request_get_for(*, user, pk) -> SupportRequest:
 
 def conversation_for(*, request: SupportRequest, user) -> QuerySet[Message]:
     """The conversation: internal notes only for the team."""
-    qs = request.messages.select_related("author")
+    qs = request.messages.select_related("author", "inbound_email").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "pk"))
+    )
     if not is_staff_member(user):
         qs = qs.filter(visibility=Message.Visibility.PUBLIC)
     return qs.order_by("created_at", "pk")
+
+
+def inbound_needing_steward() -> QuerySet[InboundEmail]:
+    """E-mail that waits for a steward (unmatched, held, quarantined), oldest first. The raw
+    bytes are left in the database: the list never needs them. Staff only (views check)."""
+    return (
+        InboundEmail.objects.filter(status__in=InboundEmail.NEEDS_STEWARD)
+        .defer("raw", "text")
+        .order_by("received_at", "pk")
+    )
+
+
+def original_email_of(r: SupportRequest) -> InboundEmail | None:
+    """The e-mail a request was opened from (staff can read the original); no query for the
+    other channels."""
+    if r.channel != SupportRequest.Channel.EMAIL:
+        return None
+    return (
+        r.inbound_emails.filter(status=InboundEmail.Status.NEW_REQUEST)
+        .only("pk", "request_id")
+        .order_by("pk")
+        .first()
+    )
+
+
+def inbound_get(*, pk) -> InboundEmail:
+    try:
+        return InboundEmail.objects.get(pk=pk)
+    except (InboundEmail.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such e-mail.") from exc
+
+
+def request_attachments_for(*, request: SupportRequest) -> list[Attachment]:
+    """The files that came with the request itself (not with a reply)."""
+    return list(request.attachments.filter(message__isnull=True).order_by("created_at", "pk"))
+
+
+def attachments_for(*, request: SupportRequest, user) -> QuerySet[Attachment]:
+    """Every file of the request the user may see (not those of internal notes, unless staff)."""
+    qs = request.attachments.all()
+    if not is_staff_member(user):
+        qs = qs.filter(Q(message__isnull=True) | Q(message__visibility=Message.Visibility.PUBLIC))
+    return qs.order_by("created_at", "pk")
+
+
+def attachment_get_for(*, user, pk) -> Attachment:
+    """One attachment the user may download, or 404: its request must be in their scope, and
+    a file of an internal note is the team's only."""
+    qs = Attachment.objects.filter(request__in=request_scope_for(user=user)).select_related(
+        "message"
+    )
+    if not is_staff_member(user):
+        qs = qs.filter(Q(message__isnull=True) | Q(message__visibility=Message.Visibility.PUBLIC))
+    try:
+        return qs.get(pk=pk)
+    except (Attachment.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such file.") from exc
 
 
 def history_for(*, request: SupportRequest) -> QuerySet[RequestEvent]:
@@ -136,6 +195,16 @@ def next_deadline_label(r: SupportRequest) -> str:
     return "Response"
 
 
+def next_deadline_excused(r: SupportRequest) -> bool:
+    """Whether missing `next_due_at` is excused (reduced capacity)."""
+    label = next_deadline_label(r)
+    if label == "Triage":
+        return r.triage_excused
+    if label in ("First response", "Response"):
+        return r.response_excused
+    return False
+
+
 def annotate_deadlines(
     requests: Iterable[SupportRequest],
     *,
@@ -155,7 +224,10 @@ def annotate_deadlines(
             continue
         calendar = calendars.for_request(r)
         r.due_text = describe_remaining(now, r.next_due_at, calendar)
-        if r.next_due_at <= now:
+        if r.next_due_at <= now and next_deadline_excused(r):
+            r.due_text = "missed (reduced capacity)"
+            r.due_state = "excused"
+        elif r.next_due_at <= now:
             r.due_state = "overdue"
         elif r.next_due_at <= add_working_time(now, SOON, calendar):
             r.due_state = "soon"

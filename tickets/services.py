@@ -29,8 +29,16 @@ from notifications.models import Notification
 from notifications.services import absolute_url, notify, notify_many
 from slo.services import load_policies, refresh_request_deadlines
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
+from tickets.attachments import IncomingFile, attachments_store
 from tickets.canned import fill_placeholders
-from tickets.models import CannedResponse, Message, RequestEvent, SupportRequest, TimeEntry
+from tickets.models import (
+    Attachment,
+    CannedResponse,
+    Message,
+    RequestEvent,
+    SupportRequest,
+    TimeEntry,
+)
 from tickets.priority import (
     RANK_LABELS,
     priority_recompute_for_community,
@@ -56,8 +64,9 @@ FALLBACK_TEXT = {
         "Please confirm, or reply if something is still not right.\n\n{steward_name}"
     ),
     CannedResponse.Purpose.CLOSING: (
-        "Hi {representative_name},\n\nWe have closed {reference} ({subject}). Reply to a new "
-        "request if anything is still not right.\n\n{steward_name}"
+        "Hi {representative_name},\n\nWe have closed {reference} ({subject}). If anything is "
+        "still not right, reply to this e-mail: your reply opens a new request linked to this "
+        "one.\n\n{steward_name}"
     ),
 }
 
@@ -223,7 +232,13 @@ def _email_reply(r: SupportRequest, message: Message, by) -> None:
     )
     if message.link_url:
         body += f"\n\nLink: {message.link_url}"
-    body += "\n\nReply on the request page:"
+    files = list(message.attachments.all())
+    if files:
+        body += "\n\nFiles (sign in to download):\n" + "\n".join(
+            f"- {f.filename}: {absolute_url(reverse('tickets:attachment_download', args=[f.pk]))}"
+            for f in files
+        )
+    body += "\n\nReply to this e-mail, or on the request page:"
     notify(
         key=f"message:{message.pk}:email:{r.requester_id}",
         kind="request_reply",
@@ -252,19 +267,13 @@ def request_submit(
     affected_users: int = 0,
     channel: str = SupportRequest.Channel.WEB,
     at: datetime.datetime | None = None,
+    attachments: list[IncomingFile] | None = None,
 ) -> SupportRequest:
     """A representative's request: stored, assigned to a steward on duty, its deadlines set,
-    and acknowledged by e-mail with what happens next."""
-    from rotation.services import assignee_for_new_request
-    from tickets.selectors import what_happens_next
-
+    and acknowledged by e-mail with what happens next. `attachments` come with it."""
     community = representative_community(requester)
     if community is None:
         raise PermissionDenied("Only a community representative can submit a support request.")
-    if hub is not None and hub.community_id != community.pk:
-        raise DomainError(f"{hub} is not one of {community}'s hubs.", field="hub")
-    subject = _clean_text(subject, field="subject", what="The subject")
-    description = _clean_text(description, field="description", what="The description")
     try:
         affected_users = int(affected_users or 0)
     except (TypeError, ValueError) as exc:
@@ -273,15 +282,83 @@ def request_submit(
         raise DomainError(
             "The number of affected users cannot be negative.", field="affected_users"
         )
+    at = at or timezone.now()
+    r = _open_request(
+        community=community,
+        requester=requester,
+        hub=hub,
+        subject=subject,
+        description=description,
+        symptoms={
+            "cannot_log_in": bool(cannot_log_in),
+            "cannot_start_servers": bool(cannot_start_servers),
+            "cannot_run_code": bool(cannot_run_code),
+            "cannot_use_dask": bool(cannot_use_dask),
+        },
+        affected_users=affected_users,
+        channel=channel,
+        at=at,
+    )
+    if attachments:
+        attachments_store(request=r, files=attachments, by=requester, at=at)
+    return r
+
+
+@transaction.atomic
+def request_open_from_email(
+    *,
+    community,
+    requester,
+    hub,
+    subject: str,
+    description: str,
+    received_at: datetime.datetime,
+    follow_up_of: SupportRequest | None = None,
+    acknowledge: bool = True,
+) -> SupportRequest:
+    """A request that arrived by e-mail. The caller (tickets.inbound) has settled who the
+    sender is and which community it is for: a representative's own, or the one a steward
+    attached an unknown sender's mail to (who was acknowledged already: `acknowledge=False`)."""
+    subject = (subject or "").strip() or "(no subject)"
+    description = (description or "").strip() or "(The e-mail had no text.)"
+    return _open_request(
+        community=community,
+        requester=requester,
+        hub=hub,
+        subject=subject,
+        description=description,
+        symptoms={},
+        affected_users=0,
+        channel=SupportRequest.Channel.EMAIL,
+        at=received_at,
+        follow_up_of=follow_up_of,
+        acknowledge=acknowledge,
+    )
+
+
+def _open_request(
+    *,
+    community,
+    requester,
+    hub,
+    subject: str,
+    description: str,
+    symptoms: dict[str, bool],
+    affected_users: int,
+    channel: str,
+    at: datetime.datetime,
+    follow_up_of: SupportRequest | None = None,
+    acknowledge: bool = True,
+) -> SupportRequest:
+    from rotation.services import assignee_for_new_request
+    from tickets.selectors import what_happens_next
+
+    if hub is not None and hub.community_id != community.pk:
+        raise DomainError(f"{hub} is not one of {community}'s hubs.", field="hub")
+    subject = _clean_text(subject, field="subject", what="The subject")
+    description = _clean_text(description, field="description", what="The description")
     if channel not in SupportRequest.Channel.values:
         raise DomainError(f"Unknown channel {channel!r}.", field="channel")
-    at = at or timezone.now()
-    symptoms = {
-        "cannot_log_in": bool(cannot_log_in),
-        "cannot_start_servers": bool(cannot_start_servers),
-        "cannot_run_code": bool(cannot_run_code),
-        "cannot_use_dask": bool(cannot_use_dask),
-    }
     r = SupportRequest(
         community=community,
         hub=hub,
@@ -293,21 +370,27 @@ def request_submit(
         likely_incident=meets_incident_definition(affected_users=affected_users, **symptoms),
         assignee=assignee_for_new_request(at=at),
         received_at=at,
+        follow_up_of=follow_up_of,
         **symptoms,
     )
     policies = load_policies()
     refresh_request_deadlines(r, policies=policies)
     refresh_priority_rank(r)
     r.save()
+    detail = f"Received by {r.get_channel_display().lower()}"
+    if r.likely_incident:
+        detail += " (likely incident)"
+    if follow_up_of is not None:
+        detail += f"; follows up the closed {follow_up_of.reference}"
     events = [
         _event(
             r,
             Kind.RECEIVED,
             requester,
             at,
-            detail=f"Received by {r.get_channel_display().lower()}"
-            + (" (likely incident)" if r.likely_incident else ""),
+            detail=detail,
             likely_incident=r.likely_incident,
+            **({"follow_up_of": follow_up_of.pk} if follow_up_of is not None else {}),
         )
     ]
     if r.assignee_id:
@@ -336,24 +419,34 @@ def request_submit(
                 "request": r,
             }
         )
-    steps = "\n".join(f"- {step}" for step in what_happens_next(r, policies=policies))
-    messages.append(
-        {
-            "key": f"request:{r.pk}:ack",
-            "kind": "request_ack",
-            "subject": _subject(r, f"We received your request: {r.subject}"),
-            "body": (
-                f"Hi {requester.first_name or requester.display_name},\n\n"
-                f"Thank you: we received your request {r.reference} ({r.subject}) "
-                f"for {community}.\n\n"
-                f"What happens next:\n{steps}\n\n"
-                "Follow it, reply or add a link on its page:"
-            ),
-            "user": requester,
-            "url": _rep_url(r),
-            "request": r,
-        }
-    )
+    if acknowledge:
+        steps = "\n".join(f"- {step}" for step in what_happens_next(r, policies=policies))
+        follows = (
+            f"It follows up {follow_up_of.reference}, which was closed.\n\n"
+            if follow_up_of is not None
+            else ""
+        )
+        closing = (
+            "Reply to this e-mail to add to it, or follow it on its page:"
+            if channel == SupportRequest.Channel.EMAIL
+            else "Follow it, reply or add a link on its page:"
+        )
+        messages.append(
+            {
+                "key": f"request:{r.pk}:ack",
+                "kind": "request_ack",
+                "subject": _subject(r, f"We received your request: {r.subject}"),
+                "body": (
+                    f"Hi {requester.first_name or requester.display_name},\n\n"
+                    f"Thank you: we received your request {r.reference} ({r.subject}) "
+                    f"for {community}.\n\n{follows}"
+                    f"What happens next:\n{steps}\n\n{closing}"
+                ),
+                "user": requester,
+                "url": _rep_url(r),
+                "request": r,
+            }
+        )
     notify_many(messages=messages)  # one INSERT for both
     integration_events.request_created(request=r)
     return r
@@ -449,9 +542,11 @@ def request_reply(
     link_url: str = "",
     canned_response: CannedResponse | None = None,
     expected_version: int | None = None,
+    attachments: list[IncomingFile] | None = None,
 ) -> Message:
-    """A public reply. From the team it answers the representative (and is e-mailed to them);
-    from the representative it restarts the response clock and reopens a resolved request."""
+    """A public reply, with any `attachments`. From the team it answers the representative (and
+    is e-mailed to them); from the representative it restarts the response clock and reopens a
+    resolved request."""
     staff = is_staff_member(by)
     if not staff and not _is_representative_of(by, request):
         raise PermissionDenied(
@@ -472,9 +567,37 @@ def request_reply(
         fields += refresh_request_deadlines(r)
         _save(r, fields)
         _record(r, Kind.REPLIED, by, at, detail=body[:200], message=message.pk)
+        if attachments:
+            attachments_store(request=r, message=message, files=attachments, by=by, at=at)
         _email_reply(r, message, by)
         return message
 
+    message = _requester_reply(r, by=by, body=body, link_url=link_url, at=at)
+    if attachments:
+        attachments_store(request=r, message=message, files=attachments, by=by, at=at)
+    return message
+
+
+@transaction.atomic
+def request_reply_from_email(
+    *, request: SupportRequest, by, body: str, received_at: datetime.datetime
+) -> Message:
+    """The representative's (or the e-mail requester's) reply that arrived by e-mail. The
+    caller (tickets.inbound) has matched the sender to the request; a closed request is the
+    caller's to follow up with a new request."""
+    if not (by.pk == request.requester_id or _is_representative_of(by, request)):
+        raise PermissionDenied("Only the requester or the community's representative can reply.")
+    body = (body or "").strip() or "(The e-mail had no text.)"
+    r = _lock(request)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is closed.")
+    return _requester_reply(r, by=by, body=body, link_url="", at=received_at)
+
+
+def _requester_reply(
+    r: SupportRequest, *, by, body: str, link_url: str, at: datetime.datetime
+) -> Message:
+    """The representative wrote: the response clock restarts, a resolved request reopens."""
     message = Message.objects.create(
         request=r,
         author=by,
@@ -564,6 +687,28 @@ def request_reopen(
             request=r,
         )
     return r
+
+
+@transaction.atomic
+def request_add_attachments(
+    *, request: SupportRequest, by, files: list[IncomingFile]
+) -> list[Attachment]:
+    """Files added to the request itself (the API's upload): by the team or the community's
+    representative, while the request is not closed."""
+    if not is_staff_member(by) and not _is_representative_of(by, request):
+        raise PermissionDenied(
+            "Only the support team and the community's representative can attach files."
+        )
+    if not files:
+        raise DomainError("Attach at least one file.", field="file")
+    r = _lock(request)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is closed.")
+    at = timezone.now()
+    stored = attachments_store(request=r, files=files, by=by, at=at)
+    names = ", ".join(a.filename for a in stored)
+    _record(r, Kind.ATTACHED, by, at, detail=names, attachments=[a.pk for a in stored])
+    return stored
 
 
 @transaction.atomic

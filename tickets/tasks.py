@@ -17,3 +17,12 @@ def auto_close_due() -> int:
 def priority_recompute() -> int:
     """Ranks follow each community's budget month, which starts at its own local midnight."""
     return priority.priority_recompute_for_month()
+
+
+@shared_task(name="tickets.inbound_imap_poll", acks_late=True, time_limit=300, soft_time_limit=240)
+def inbound_imap_poll() -> int:
+    """Read the support mailbox (INBOUND_IMAP_URL; nothing to do when unset). Each message is
+    stored exactly once by its Message-ID, so a second poller or a retry files nothing twice."""
+    from tickets.imap import inbound_imap_poll as poll
+
+    return poll().stored

@@ -11,6 +11,7 @@ urlpatterns = [
     path("requests/<int:pk>/received/", views.request_received, name="received"),
     path("requests/<int:pk>/reply/", views.request_reply, name="reply"),
     path("requests/<int:pk>/confirm/", views.request_confirm, name="confirm"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     # Stewards
     path("desk/", views.queue, name="queue"),
     path("desk/requests/<int:pk>/", views.desk_request, name="desk_request"),
@@ -22,4 +23,10 @@ urlpatterns = [
     path("desk/requests/<int:pk>/priority/", views.desk_set_priority, name="desk_set_priority"),
     path("desk/requests/<int:pk>/resolve/", views.desk_resolve, name="desk_resolve"),
     path("desk/requests/<int:pk>/close/", views.desk_close, name="desk_close"),
+    path("desk/mail/", views.incoming_mail, name="incoming_mail"),
+    path("desk/mail/<int:pk>/attach/", views.incoming_mail_attach, name="incoming_mail_attach"),
+    path("desk/mail/<int:pk>/release/", views.incoming_mail_release, name="incoming_mail_release"),
+    path(
+        "desk/mail/<int:pk>/original/", views.incoming_mail_original, name="incoming_mail_original"
+    ),
 ]

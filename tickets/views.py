@@ -13,8 +13,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required
@@ -23,9 +25,12 @@ from communities.selectors import budget_notice_for
 from communities.services import budget_status
 from slo.models import SLOPolicy
 from slo.services import explain, is_overdue, load_policies, remaining_text
+from slo.timebox import request_timebox_running, timebox_state
 from supportdesk.errors import ConcurrentEdit, DomainError
 from supportdesk.pagination import CappedPaginator
 from tickets import forms, selectors, services
+from tickets import inbound as inbound_services
+from tickets.attachments import incoming_from_uploads
 from tickets.filters import SupportRequestFilter
 from tickets.models import SupportRequest
 from tickets.priority import RANK_LABELS, rank_reason, request_factors
@@ -101,7 +106,7 @@ def my_requests(request):
 @representative_required
 def request_new(request):
     community = representative_community(request.user)
-    form = forms.RequestForm(request.POST or None, community=community)
+    form = forms.RequestForm(request.POST or None, request.FILES or None, community=community)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -117,6 +122,7 @@ def request_new(request):
                     cannot_run_code=data["cannot_run_code"],
                     cannot_use_dask=data["cannot_use_dask"],
                     affected_users=data["affected_users"],
+                    attachments=incoming_from_uploads(data["attachments"]),
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -173,6 +179,7 @@ def _render_detail(request, r, *, reply_form=None, status=200):
             "reply_form": reply_form,
             "can_act": is_rep,
             "response_due_text": _response_due_text(r),
+            "request_files": selectors.request_attachments_for(request=r),
         },
         status=status,
     )
@@ -197,7 +204,7 @@ def request_detail(request, pk):
 @representative_required
 def request_reply(request, pk):
     r = selectors.request_get_for(user=request.user, pk=pk)
-    form = forms.ReplyForm(request.POST, prefix="reply")
+    form = forms.ReplyForm(request.POST, request.FILES, prefix="reply")
     if not form.is_valid():
         messages.error(request, "Your reply was not sent: please correct the errors below.")
         return _render_detail(request, r, reply_form=form, status=400)
@@ -207,6 +214,7 @@ def request_reply(request, pk):
             by=request.user,
             body=form.cleaned_data["body"],
             link_url=form.cleaned_data["link_url"],
+            attachments=incoming_from_uploads(form.cleaned_data["attachments"]),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -283,27 +291,43 @@ def _deadlines(r: SupportRequest, calendars: selectors.Calendars):
     clock = SLOPolicy.Clock
     rows = []
 
-    def add(label, due, started=None, clock_name=None, done=None):
+    def add(label, due, started=None, clock_name=None, done=None, excused=False):
         if due is None:
             return
-        item = {"label": label, "due": due, "done": done, "explain": ""}
+        item = {"label": label, "due": due, "done": done, "explain": "", "excused": excused}
         if done is None:
-            item["remaining"] = remaining_text(due, calendar=calendar)
             item["overdue"] = is_overdue(due)
+            item["remaining"] = (
+                "missed (reduced capacity)"
+                if item["overdue"] and excused
+                else remaining_text(due, calendar=calendar)
+            )
         if started is not None and clock_name is not None:
             item["explain"] = explain(started, clock_name, calendar=calendar, policies=policies)
         rows.append(item)
 
-    add("Triage", r.triage_due_at, r.received_at, clock.TRIAGE, done=r.triaged_at)
+    add(
+        "Triage",
+        r.triage_due_at,
+        r.received_at,
+        clock.TRIAGE,
+        done=r.triaged_at,
+        excused=r.triage_excused,
+    )
     add(
         "First response",
         r.first_response_due_at,
         r.received_at,
         clock.FIRST_RESPONSE,
         done=r.first_responded_at,
+        excused=r.first_response_excused,
     )
     if r.response_due_at and r.first_responded_at:
-        add("Answer to the representative's reply", r.response_due_at)
+        add(
+            "Answer to the representative's reply",
+            r.response_due_at,
+            excused=r.response_excused,
+        )
     if r.auto_close_due_at:
         add("Auto-close", r.auto_close_due_at, r.resolved_at, clock.AUTO_CLOSE)
     return rows
@@ -356,12 +380,21 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         "entries": entries,
         "minutes_total": sum(e.minutes for e in entries),
         "deadlines": _deadlines(r, calendars),
+        "timebox": (
+            timebox_state(
+                due=r.timebox_due_at, calendar=calendars.for_request(r), now=timezone.now()
+            )
+            if request_timebox_running(r)
+            else None
+        ),
         "budget": budget,
         "rank_label": rank_reason(
             rank=r.priority_rank,
             **request_factors(r, budget_fraction_used=budget.fraction_used),
         ),
         "declare_incident_url": _declare_incident_url(r),
+        "original_email": selectors.original_email_of(r),
+        "request_files": selectors.request_attachments_for(request=r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
         "can_resolve": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED),
         "can_link_issue": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED)
@@ -382,7 +415,7 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
     back with a message; on a DomainError redisplay the page keeping what was typed."""
     r = selectors.request_get_for(user=request.user, pk=pk)
     form_kwargs = (form_kwargs or (lambda r: {}))(r)
-    form = form_class(request.POST, prefix=key, **form_kwargs)
+    form = form_class(request.POST, request.FILES, prefix=key, **form_kwargs)
     if not form.is_valid():
         messages.error(request, "Nothing was changed: please correct the errors below.")
         return _render_desk(request, r, bound={key: form}, status=400)
@@ -445,6 +478,7 @@ def desk_reply(request, pk):
             link_url=data["link_url"],
             canned_response=data["canned_response"],
             expected_version=data["version"],
+            attachments=incoming_from_uploads(data["attachments"]),
         )
 
     return _desk_action(
@@ -558,3 +592,89 @@ def desk_close(request, pk):
     return _desk_action(
         request, pk, key="close", form_class=forms.CloseForm, run=run, success="Request closed."
     )
+
+
+# --- incoming mail that waits for a steward (tickets.inbound) --------------------------------
+
+
+@require_GET
+@staff_required
+def incoming_mail(request):
+    """Unmatched, held and quarantined e-mail: only the support team sees it."""
+    rows = selectors.inbound_needing_steward()
+    paginator = Paginator(rows, 25)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tickets/incoming_mail.html",
+        {"page": page, "attach_form": forms.AttachInboundForm(), "query": ""},
+    )
+
+
+@require_POST
+@staff_required
+def incoming_mail_attach(request, pk):
+    inbound = selectors.inbound_get(pk=pk)
+    form = forms.AttachInboundForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the community to file this e-mail under.")
+        return redirect("tickets:incoming_mail")
+    try:
+        r = inbound_services.inbound_email_attach(
+            inbound=inbound,
+            community=form.cleaned_data["community"],
+            hub=form.cleaned_data["hub"],
+            by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("tickets:incoming_mail")
+    messages.success(request, f"Filed as {r.reference} for {r.community}.")
+    return redirect("tickets:desk_request", pk=r.pk)
+
+
+@require_POST
+@staff_required
+def incoming_mail_release(request, pk):
+    inbound = selectors.inbound_get(pk=pk)
+    try:
+        inbound = inbound_services.inbound_email_release(inbound=inbound, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("tickets:incoming_mail")
+    messages.success(request, f"Released: {inbound.get_status_display().lower()}.")
+    return redirect("tickets:incoming_mail")
+
+
+@require_GET
+@staff_required
+def incoming_mail_original(request, pk):
+    """The message exactly as it arrived, as plain text (never rendered as HTML)."""
+    inbound = selectors.inbound_get(pk=pk)
+    response = HttpResponse(bytes(inbound.raw), content_type="text/plain; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = f'inline; filename="message-{inbound.pk}.eml.txt"'
+    return response
+
+
+@require_GET
+@login_required
+def attachment_download(request, pk):
+    """A file of a request, for whoever may read the request: always as a download
+    (Content-Disposition: attachment, nosniff), never rendered in the browser. Another
+    community's file does not exist (404)."""
+    attachment = selectors.attachment_get_for(user=request.user, pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing from storage.") from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response

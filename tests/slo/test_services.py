@@ -155,7 +155,8 @@ def test_closed_request_has_no_pending_deadline(db):
     assert request.response_due_at is None
 
 
-def test_reduced_capacity_pauses_non_incident_clocks_by_default(db):
+def test_reduced_capacity_pauses_non_incident_clocks_when_an_admin_chooses_it(db):
+    # DOMAIN.md (2026-12-01): excused, not paused, by default; the pause is an admin setting.
     config = CalendarSettings.load()
     config.pause_during_reduced_capacity = True
     config.save()

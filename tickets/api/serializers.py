@@ -4,6 +4,7 @@ block (deadlines, priority) for staff only."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,7 +20,7 @@ from supportdesk.api import (
     version_field,
 )
 from supportdesk.limits import MAX_TEXT  # the web forms' limit too
-from tickets.models import CannedResponse, Message, SupportRequest, TimeEntry
+from tickets.models import Attachment, CannedResponse, Message, SupportRequest, TimeEntry
 from tickets.priority import RANK_LABELS
 
 Category = SupportRequest.Category
@@ -122,13 +123,49 @@ class SupportRequestSerializer(serializers.ModelSerializer):
         return RequestInternalSerializer(r).data
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Download (same permissions as the request).")
+    content_type = serializers.CharField(read_only=True, help_text="Sniffed from the bytes.")
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "filename",
+            "size",
+            "content_type",
+            "inline",
+            "message",
+            "url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        return reverse("tickets:attachment_download", args=[obj.pk])
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.ListField(child=serializers.FileField(), help_text="One or more files.")
+
+
 class MessageSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True, allow_null=True)
     link_url = serializers.CharField(read_only=True, help_text="An attached link, or empty.")
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Message
-        fields = ["id", "visibility", "body", "link_url", "author", "is_from_staff", "created_at"]
+        fields = [
+            "id",
+            "visibility",
+            "body",
+            "link_url",
+            "attachments",
+            "author",
+            "is_from_staff",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

@@ -10,6 +10,11 @@ urlpatterns = [
         views.RequestMessagesView.as_view(),
         name="api-request-messages",
     ),
+    path(
+        "requests/<int:pk>/attachments/",
+        views.RequestAttachmentsView.as_view(),
+        name="api-request-attachments",
+    ),
     path("requests/<int:pk>/triage/", views.RequestTriageView.as_view(), name="api-request-triage"),
     path(
         "requests/<int:pk>/time-entries/",

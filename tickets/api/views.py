@@ -11,12 +11,15 @@ from __future__ import annotations
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.roles import is_staff_member, member_community_ids, representative_community
 from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
 from tickets import selectors, services
 from tickets.api.serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     LinkIssueSerializer,
     MessageCreateSerializer,
     MessageSerializer,
@@ -30,6 +33,7 @@ from tickets.api.serializers import (
     TriageSerializer,
     VersionSerializer,
 )
+from tickets.attachments import check_sizes, incoming_from_uploads
 from tickets.filters import SupportRequestFilter
 from tickets.models import Message, SupportRequest
 
@@ -164,6 +168,48 @@ class RequestMessagesView(ApiView):
                 expected_version=data["version"],
             )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[REQUEST_ID])
+class RequestAttachmentsView(ApiView):
+    serializer_class = AttachmentSerializer
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="requests_attachments_list",
+        summary="The request's files (with the request, and with its visible messages)",
+        tags=TAGS,
+        responses={200: AttachmentSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+    def get(self, request, pk: int):
+        r = _get(request, pk)
+        return self.paginated(
+            selectors.attachments_for(request=r, user=request.user), self.serializer_class
+        )
+
+    @extend_schema(
+        operation_id="requests_attachments_create",
+        summary="Attach files to the request (multipart, field `file`, one or more)",
+        description="Each file at most ATTACHMENT_MAX_FILE_BYTES (10 MB), together at most "
+        "ATTACHMENT_MAX_MESSAGE_BYTES (25 MB). The type is sniffed from the bytes; files are "
+        "only served as downloads.",
+        tags=TAGS,
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={
+            201: AttachmentSerializer(many=True),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request, pk: int):
+        r = _get(request, pk)
+        uploads = request.FILES.getlist("file")
+        check_sizes([(u.name, u.size) for u in uploads])
+        stored = services.request_add_attachments(
+            request=r, by=request.user, files=incoming_from_uploads(uploads)
+        )
+        return Response(
+            AttachmentSerializer(stored, many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 @extend_schema(parameters=[REQUEST_ID])

@@ -1,0 +1,62 @@
+"""What representatives are told about the team's calendar before they submit (DOMAIN.md:
+"Representatives see upcoming reduced-capacity periods and closed dates")."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from slo.models import ClosedDate
+from slo.services import calendar_basis
+from supportdesk import capacity
+
+HORIZON = datetime.timedelta(days=365)
+BANNER_HORIZON = datetime.timedelta(days=45)
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "reduced" or "closed"
+    first: datetime.date
+    last: datetime.date
+    name: str = ""
+    this_year: int | None = None  # dates in another year show theirs
+
+    @property
+    def label(self) -> str:
+        """ "24 Dec – 7 Jan", or "1 Jan" for one day; years only when not this year's."""
+        show_year = self.this_year is not None and self.first.year != self.this_year
+        first = f"{self.first.day} {self.first:%b}" + (f" {self.first.year}" if show_year else "")
+        last = f"{self.last.day} {self.last:%b}" + (f" {self.last.year}" if show_year else "")
+        if self.first == self.last:
+            return first
+        return f"{first} – {last}"
+
+    @property
+    def text(self) -> str:
+        if self.kind == "reduced":
+            return f"Reduced capacity {self.label}: answers may be slower"
+        name = f" ({self.name})" if self.name else ""
+        return f"Closed {self.label}{name}: no deadline runs"
+
+
+def upcoming_periods(
+    *, today: datetime.date | None = None, horizon: datetime.timedelta = HORIZON
+) -> list[Period]:
+    """Reduced-capacity periods (runs of dates, a weekend does not break one) and closed dates
+    from today to `horizon`, in date order. Two queries at most (the basis is cached)."""
+    today = today or timezone.localdate()
+    last = today + horizon
+    basis = calendar_basis(around=today)
+    # A period already running shows from its first day.
+    reduced = sorted(d for d in basis.reduced if today - datetime.timedelta(days=31) <= d <= last)
+    periods = [
+        Period("reduced", first, end, this_year=today.year)
+        for first, end in capacity.reduced_capacity_periods(reduced)
+        if end >= today
+    ]
+    closed = ClosedDate.objects.filter(date__range=(today, last)).order_by("date")
+    periods += [Period("closed", c.date, c.date, c.name, this_year=today.year) for c in closed]
+    return sorted(periods, key=lambda p: (p.first, p.kind))
