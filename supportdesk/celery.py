@@ -4,12 +4,15 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings")
 
 app = Celery("supportdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Task log lines carry the request id of the web request that enqueued the task.
+app.steps["worker"].add(DjangoStructLogInitStep)
 
 
 @app.on_after_configure.connect

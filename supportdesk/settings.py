@@ -3,11 +3,14 @@ environment (django-environ). See README.md, "Configuration", for the table of v
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from supportdesk.observability import configure_structlog, init_sentry, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SUPPORTDESK_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -50,6 +53,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_prometheus",
+    "django_structlog",
     "accounts",
     "communities",
     "slo",
@@ -64,6 +69,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole stack.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "supportdesk.middleware.request_id",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A view that loses the database answers 503 with Retry-After, not 500.
@@ -74,6 +82,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Binds request_id (and the user) to every log line written while serving the request.
+    "django_structlog.middlewares.RequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "supportdesk.urls"
@@ -118,6 +129,11 @@ else:
     # An unreachable server (dropped packets, not a refusal) answers 503 after 5 s instead of
     # holding the request until the worker times out (supportdesk.outages).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# django-prometheus' wrappers of the same backends count queries, errors and connections.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -354,11 +370,35 @@ X_FRAME_OPTIONS = "DENY"
 # Health checks come from load balancers over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Logs, metrics, error reports (supportdesk/observability.py, supportdesk/metrics.py) ------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG or TESTING else "json")
+configure_structlog()
+LOGGING = logging_config(
+    level=LOG_LEVEL,
+    fmt=LOG_FORMAT,
+    request_log_level=env.str("REQUEST_LOG_LEVEL", default="INFO"),
+)
+# Celery keeps the LOGGING above (JSON lines with the task's request id) instead of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# One access line per request (request_finished); request_started only at DEBUG.
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+# Behind a proxy that sets X-Request-ID (ingress-nginx does), keep its id end to end.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_REQUEST_ID_HEADER", default=False)
+
+# /metrics answers loopback (or these networks) and requests bearing METRICS_TOKEN.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=15)
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        pii=env.bool("SENTRY_SEND_DEFAULT_PII", default=False),
+    )

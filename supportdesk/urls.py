@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from supportdesk import api, views
+from supportdesk import api, metrics, views
 
 # A database outage answers 503 (HTML or, under /api/, JSON) wherever it is raised.
 handler500 = "supportdesk.outages.server_error"
@@ -10,6 +10,7 @@ handler500 = "supportdesk.outages.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
