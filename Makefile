@@ -15,7 +15,7 @@ PYTEST_ARGS ?= -n 2
 help:
 	@echo "make run       serve http://$(HOST):$(PORT) with demo data, a Celery worker and beat"
 	@echo "make test      run the test suite (PostgreSQL/Redis tests need DATABASE_URL/REDIS_URL)"
-	@echo "make lint      ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint      ruff check, ruff format --check, makemigrations --check, Kubernetes manifests"
 	@echo "make bench     print performance figures (writes var/bench/latest.json)"
 	@echo "make load      load test: gunicorn + locust, 50 users for 60 s"
 	@echo "make fuzz-api  schemathesis against the live OpenAPI schema"
@@ -51,6 +51,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
 
 format: install
 	$(BIN)/ruff format .

@@ -129,6 +129,11 @@ def record_sweep(*, seconds: float, finished_at: float | None = None) -> None:
 class DomainCollector:
     """A prometheus_client collector: the snapshot as metric families, built at scrape time."""
 
+    def describe(self):
+        # Without describe(), registering the collector would call collect(): a database read
+        # at import time.
+        return []
+
     def collect(self):
         try:
             snapshot = cached_domain_snapshot()

@@ -79,6 +79,13 @@ def test_healthz_answers_503_when_the_broker_is_down(client, db):
     assert response["Retry-After"]
 
 
+def test_healthz_liveness_probe_does_not_depend_on_the_broker(client, db):
+    with celery_broker("redis://127.0.0.1:1/0"):
+        response = client.get("/healthz", {"probe": "live"})
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
 def test_healthz_with_real_redis(client, db, redis_url):
     with celery_broker(redis_url):
         response = client.get("/healthz")

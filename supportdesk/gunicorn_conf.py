@@ -1,0 +1,27 @@
+"""gunicorn settings used by `make load` and the Kubernetes web Deployment
+(`gunicorn -c python:supportdesk.gunicorn_conf ...`; command-line flags override these).
+
+With PROMETHEUS_MULTIPROC_DIR set, every worker writes its metrics to files there and /metrics
+adds them up; the folder is emptied when the server starts, and a worker that exits is marked
+dead so its live gauges stop counting."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
