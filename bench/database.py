@@ -52,6 +52,7 @@ def configure() -> str:
     os.environ["BENCH_VAR_DIR"] = str(var_dir())
     os.environ["SUPPORTDESK_VAR_DIR"] = str(run)
     os.environ.pop("REDIS_URL", None)
+    os.environ.pop("BROKER_URL", None)
     # One access-log line per measured request would drown the figures.
     os.environ.setdefault("REQUEST_LOG_LEVEL", "WARNING")
     for folder in ("broker/queue", "broker/control", "broker/processed", "cache", "mail"):

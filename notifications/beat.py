@@ -61,6 +61,11 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, tuple, dict]] = {
         ("crontab", {"minute": "12"}),
         {"expire_seconds": 3000},
     ),
+    "Database statistics for the planner (SQLite; nothing to do on PostgreSQL)": (
+        "supportdesk.database_optimize",
+        ("crontab", {"minute": "17", "hour": "3"}),
+        {"expire_seconds": 3000},
+    ),
     "Incident follow-ups: unreviewed reports, old action items (once per working day)": (
         "incidents.follow_ups",
         ("crontab", {"minute": "30"}),

@@ -19,7 +19,7 @@ export DEBUG=0 SECURE_SSL_REDIRECT=false SECURE_HSTS_SECONDS=0 ALLOWED_HOSTS=127
 export API_THROTTLE_USER=1000000/min REQUEST_LOG_LEVEL=WARNING
 SECRET_KEY="$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(48))')"
 export SECRET_KEY
-unset REDIS_URL  # never the development broker or cache (bench/database.py)
+unset REDIS_URL BROKER_URL  # never the development broker or cache (bench/database.py)
 
 echo "load: preparing the bench database (seeded once, reused afterwards)..."
 exports="$($BIN/python -m bench.loadtest prepare)"

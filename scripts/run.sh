@@ -23,7 +23,7 @@ $BIN/celery -A supportdesk worker --loglevel=INFO --pool=solo --concurrency=1 \
   --without-gossip --without-mingle -n "worker@%h" &
 pids+=($!)
 $BIN/celery -A supportdesk beat --loglevel=INFO \
-  --scheduler django_celery_beat.schedulers:DatabaseScheduler --pidfile= &
+  --scheduler supportdesk.beat:SingleBeatScheduler --pidfile= &
 pids+=($!)
 $BIN/python manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)

@@ -6,7 +6,11 @@ class SupportdeskConfig(AppConfig):
     verbose_name = "supportdesk"
 
     def ready(self) -> None:
-        from supportdesk import refdata
+        from django.db.models.signals import post_migrate
+
+        from supportdesk import dbstats, refdata
 
         # Cache invalidation only (derived data, never business rules): see supportdesk.refdata.
         refdata.connect()
+        # SQLite's planner statistics after every migrate (supportdesk/dbstats.py).
+        post_migrate.connect(dbstats.after_migrate, dispatch_uid="supportdesk-dbstats")

@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# gunicorn 27's control socket lives at one fixed path per user (~/.gunicorn/gunicorn.ctl): two
+# servers on one host would fight over it, and nothing here uses it.
+control_socket_disable = True
+
 
 def on_starting(server):
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -129,6 +129,12 @@ else:
     # An unreachable server (dropped packets, not a refusal) answers 503 after 5 s instead of
     # holding the request until the worker times out (supportdesk.outages).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # Behind PgBouncer in transaction mode a named cursor (`.iterator()` on PostgreSQL) may land
+    # on another server connection between fetches: set this, and CONN_MAX_AGE=0
+    # (README.md, "Connection pooling").
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 # django-prometheus' wrappers of the same backends count queries, errors and connections.
 DATABASES["default"]["ENGINE"] = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
@@ -185,34 +191,27 @@ STORAGES = {
 }
 
 # --- Broker and cache -----------------------------------------------------------------------
+# BROKER_URL (redis://... or amqp://... for RabbitMQ) names the Celery broker; without it the
+# broker is REDIS_URL, which is also the cache. Neither set: the embedded mode below.
 REDIS_URL = env.str("REDIS_URL", default="")
-# A dead Redis must fail a publish in milliseconds, not hold a web request for seconds;
-# the notification stays pending and the beat sweep delivers it later.
-REDIS_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
+# A dead broker must fail a publish in milliseconds, not hold a web request for seconds; the
+# notification stays pending and the beat sweep delivers it later.
+_FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+REDIS_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **_FAIL_FAST}
 # A dead or unreachable Redis costs a request at most half a second once; then
 # supportdesk.safecache works without the cache for a few seconds.
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+BROKER_URL = env.str("BROKER_URL", default="") or REDIS_URL
 BROKER_DIR = VAR_DIR / "broker"
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "supportdesk",
-            "OPTIONS": REDIS_CACHE_OPTIONS,
-        }
-    }
+if BROKER_URL:
+    CELERY_BROKER_URL = BROKER_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = (
+        dict(REDIS_BROKER_TRANSPORT_OPTIONS)
+        if BROKER_URL.startswith(("redis://", "rediss://"))
+        else dict(_FAIL_FAST)
+    )
 else:
-    # Embedded mode: kombu's filesystem transport needs no server, and a file cache is shared
-    # by every process on the machine (web, worker, beat) so invalidation reaches them all.
+    # Embedded mode: kombu's filesystem transport needs no server.
     # kombu ignores the host of the filesystem transport, but warns at every connection without one.
     CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -222,6 +221,18 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "supportdesk",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
+    }
+else:
+    # A file cache is shared by every process on the machine (web, worker, beat) so
+    # invalidation reaches them all.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -246,7 +257,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The database schedule (editable in admin), run by whichever beat holds the beat lock: start
+# as many beats as you like (one per host, say), exactly one schedules (supportdesk/beat.py).
+CELERY_BEAT_SCHEDULER = "supportdesk.beat:SingleBeatScheduler"
+# Store last_run_at after every task sent, so a beat taking over reads where the last one was.
+CELERY_BEAT_SYNC_EVERY = 1
 # A broker that is down must not hang a web request: fail fast, log, and let the sweep catch up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

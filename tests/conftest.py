@@ -54,6 +54,41 @@ def redis_url():
     return url
 
 
+@pytest.fixture(scope="session")
+def rabbitmq_url():
+    """A RabbitMQ virtual host of our own on the local server (so parallel runs and other
+    projects' queues never mix), removed afterwards. RABBITMQ_URL names another server."""
+    import shutil
+    import socket
+    import subprocess
+    import uuid
+
+    if os.environ.get("RABBITMQ_URL"):
+        yield os.environ["RABBITMQ_URL"]
+        return
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError as exc:
+        service_missing(f"needs RabbitMQ on 127.0.0.1:5672 (`rabbitmq-server -detached`): {exc}")
+    if not shutil.which("rabbitmqctl"):
+        service_missing("needs rabbitmqctl to create a virtual host (or set RABBITMQ_URL)")
+    vhost = f"sd-test-{uuid.uuid4().hex[:12]}"
+
+    def ctl(*args):
+        return subprocess.run(
+            ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60
+        )
+
+    made = ctl("add_vhost", vhost)
+    if made.returncode != 0:
+        service_missing(f"rabbitmqctl add_vhost failed: {made.stderr.strip()}")
+    ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        ctl("delete_vhost", vhost)
+
+
 @pytest.fixture(autouse=True)
 def _email_backend(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

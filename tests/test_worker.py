@@ -1,4 +1,5 @@
-"""The real thing: a Celery worker with embedded beat (DatabaseScheduler) against Redis and the
+"""The real thing: a Celery worker with embedded beat (the database schedule, behind the beat
+lock) against each production broker (Redis; RabbitMQ with BROKER_URL=amqp://) and the
 PostgreSQL test database. An overdue request produces exactly one nudge e-mail within seconds,
 and later ticks of the sweep send nothing more."""
 
@@ -45,9 +46,11 @@ def wait_for(predicate, *, timeout: float, what: str):
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
 def test_an_overdue_request_produces_exactly_one_nudge_email(
-    postgres, redis_url, rep, hub, steward, tmp_path
+    request, broker, postgres, redis_url, rep, hub, steward, tmp_path
 ):
+    broker_url = redis_url if broker == "redis" else request.getfixturevalue("rabbitmq_url")
     # The schedule as seeded (transactional tests empty the tables), with only the sweep on and
     # ticking every 2 s instead of every minute: the change an admin would make in Django admin.
     install_default_schedule()
@@ -87,6 +90,7 @@ def test_an_overdue_request_produces_exactly_one_nudge_email(
         DJANGO_SETTINGS_MODULE="supportdesk.settings",
         DATABASE_URL=database_url(),
         REDIS_URL=redis_url,
+        BROKER_URL=broker_url,
         SUPPORTDESK_VAR_DIR=str(tmp_path),  # the file e-mail backend writes to tmp_path/mail
         SECRET_KEY="worker-test-secret",
         PYTHONUNBUFFERED="1",
@@ -101,7 +105,7 @@ def test_an_overdue_request_produces_exactly_one_nudge_email(
                 "-B",
                 # For `worker`, -S is --statedb (a shelve file); the beat scheduler is this:
                 "--scheduler",
-                "django_celery_beat.schedulers:DatabaseScheduler",
+                "supportdesk.beat:SingleBeatScheduler",
                 "--pool=solo",
                 "--concurrency=1",
                 "--without-gossip",

@@ -1,0 +1,12 @@
+"""Project-wide beat tasks. Thin: one service call each."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from supportdesk.dbstats import database_optimize
+
+
+@shared_task(name="supportdesk.database_optimize", acks_late=True, time_limit=600)
+def database_optimize_task() -> str:
+    return database_optimize(full=True)
