@@ -33,7 +33,6 @@ import time
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count
 from django.http import HttpResponse
 from django.utils import timezone
@@ -47,6 +46,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+
+from supportdesk import safecache
 
 logger = logging.getLogger(__name__)
 
@@ -103,27 +104,15 @@ def domain_snapshot(*, now: datetime.datetime | None = None) -> dict:
 
 def cached_domain_snapshot() -> dict:
     seconds = settings.METRICS_CACHE_SECONDS
-    try:
-        snapshot = cache.get(SNAPSHOT_KEY) if seconds else None
-    except Exception:
-        logger.warning("metrics: cache unavailable, reading the database", exc_info=True)
-        snapshot = None
-    if snapshot is None:
-        snapshot = domain_snapshot()
-        if seconds:
-            try:
-                cache.set(SNAPSHOT_KEY, snapshot, seconds)
-            except Exception:
-                logger.warning("metrics: could not cache the snapshot", exc_info=True)
-    return snapshot
+    if not seconds:
+        return domain_snapshot()
+    # A dead cache costs one database read per scrape, never the metrics (supportdesk.safecache).
+    return safecache.cached(SNAPSHOT_KEY, domain_snapshot, timeout=seconds)
 
 
 def record_sweep(*, seconds: float, finished_at: float | None = None) -> None:
     """Called by the sweep task: the last run's duration, for any web process to export."""
-    try:
-        cache.set(SWEEP_KEY, {"seconds": seconds, "at": finished_at or time.time()}, None)
-    except Exception:
-        logger.warning("metrics: could not record the sweep duration", exc_info=True)
+    safecache.set(SWEEP_KEY, {"seconds": seconds, "at": finished_at or time.time()}, None)
 
 
 class DomainCollector:
@@ -142,10 +131,7 @@ class DomainCollector:
             snapshot = None
         if snapshot is not None:
             yield from self._families(snapshot)
-        try:
-            sweep = cache.get(SWEEP_KEY)
-        except Exception:  # noqa: BLE001
-            sweep = None
+        sweep = safecache.get(SWEEP_KEY)
         if sweep:
             duration = GaugeMetricFamily(
                 "supportdesk_sweep_duration_seconds", "Duration of the last SLO sweep."
