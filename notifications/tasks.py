@@ -15,6 +15,13 @@ def deliver_notification(notification_id: int) -> bool:
 
 
 @shared_task(
+    name="notifications.deliver_batch", acks_late=True, time_limit=120, soft_time_limit=100
+)
+def deliver_notifications(notification_ids: list[int]) -> int:
+    return services.deliver_many(notification_ids=notification_ids)
+
+
+@shared_task(
     name="notifications.deliver_pending", acks_late=True, time_limit=120, soft_time_limit=100
 )
 def deliver_pending() -> int:

@@ -38,6 +38,7 @@ def enqueued(monkeypatch) -> list[int]:
     """The ids handed to the broker, in order (nothing is sent)."""
     ids: list[int] = []
     monkeypatch.setattr(services, "enqueue_delivery", ids.append)
+    monkeypatch.setattr(services, "enqueue_deliveries", ids.extend)
     return ids
 
 
