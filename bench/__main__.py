@@ -48,7 +48,17 @@ def main(argv: list[str]) -> int:
         print(f"== {name}")
         results[name] = module.run()
         print()
+    if "pages" in results or "sweep" in results:
+        from bench import targets
+
+        results["targets"] = targets.report(results)
+        print()
     database.clear_broker()
+    out = (
+        out.with_name(f"latest-{results['dataset']['requests']}.json")
+        if "dataset" in results
+        else out
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))
     print(f"figures written to {out}")

@@ -1,5 +1,7 @@
 """The bench runs on its own database, next to the one DATABASE_URL names (PostgreSQL: the same
 server, database `<name>_bench`) or var/bench/bench.sqlite3, so it never touches real data.
+Each dataset size other than 100,000 (BENCH_REQUESTS) has a database of its own
+(`<name>_bench_1000000`, var/bench/bench-1000000.sqlite3), so switching sizes reseeds nothing.
 
 It also keeps away from the development broker and cache: the bench's notifications are
 enqueued into var/bench/run/broker (nobody consumes it; a development worker must never be
@@ -38,14 +40,16 @@ def configure() -> str:
     cache at var/bench/run. Call before django.setup(). Returns the bench DATABASE_URL."""
     url = os.environ.get("DATABASE_URL", "")
     run = run_dir()
+    size = int(os.environ.get("BENCH_REQUESTS", "100000"))
     if not url or url.startswith("sqlite"):
-        path = var_dir() / "bench" / "bench.sqlite3"
+        path = sqlite_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         bench_url = f"sqlite:///{path}"
     else:
         parts = urlsplit(url)
         name = parts.path.lstrip("/") or "supportdesk"
-        bench_name = name if name.endswith("_bench") else f"{name}_bench"
+        suffix = "_bench" if size == 100_000 else f"_bench_{size}"
+        bench_name = name if "_bench" in name else f"{name}{suffix}"
         _create_pg_database(url, bench_name)
         bench_url = urlunsplit(parts._replace(path=f"/{bench_name}"))
     os.environ["DATABASE_URL"] = bench_url
@@ -58,6 +62,12 @@ def configure() -> str:
     for folder in ("broker/queue", "broker/control", "broker/processed", "cache", "mail"):
         (run / folder).mkdir(parents=True, exist_ok=True)
     return bench_url
+
+
+def sqlite_path() -> Path:
+    size = int(os.environ.get("BENCH_REQUESTS", "100000"))
+    name = "bench.sqlite3" if size == 100_000 else f"bench-{size}.sqlite3"
+    return var_dir() / "bench" / name
 
 
 def clear_broker() -> None:
@@ -100,12 +110,12 @@ def recreate() -> None:
     url = os.environ["DATABASE_URL"]
     connection.close()
     if url.startswith("sqlite"):
-        path = var_dir() / "bench" / "bench.sqlite3"
+        path = sqlite_path()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
         name = urlsplit(url).path.lstrip("/")
-        if not name.endswith("_bench"):  # never drop anything but a bench database
+        if "_bench" not in name:  # never drop anything but a bench database
             raise RuntimeError(f"refusing to drop {name!r}: not a bench database")
         _create_pg_database(url, name, drop=True)
     call_command("migrate", verbosity=0)

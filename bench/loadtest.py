@@ -83,12 +83,45 @@ def report(prefix: str) -> int:
         f"p95 {total['95%']} ms, p99 {total['99%']} ms; {failures} errors in {requests:,} "
         "requests"
     )
+    _targets(
+        users=int(os.environ.get("LOAD_USERS", "50")),
+        rps=float(total["Requests/s"]),
+        p95=float(total["95%"]),
+        errors=failures,
+        login_max_ms=json.loads(logins.read_text()).get("login_max_ms")
+        if logins.exists()
+        else None,
+    )
     failed = Path(f"{prefix}_failures.csv")
     if failures and failed.exists():
         print("failures:")
         for row in _rows(failed):
             print(f"  {row['Occurrences']:>5} x {row['Method']} {row['Name']}: {row['Error']}")
     return 1 if failures or not requests else 0
+
+
+def _targets(*, users: int, rps: float, p95: float, errors: int, login_max_ms) -> None:
+    """Issue 21's targets for this run's number of users (50: throughput and p95; 200: no
+    error and no login slower than 2 s)."""
+    checks = [("no errors", "0", str(errors), errors == 0)]
+    if users <= 50:
+        checks += [
+            ("throughput", ">= 150 requests/s", f"{rps:.1f}", rps >= 150),
+            ("p95", "<= 100 ms", f"{p95:.0f} ms", p95 <= 100),
+        ]
+    else:
+        slowest = "unknown" if login_max_ms is None else f"{login_max_ms} ms"
+        checks.append(
+            (
+                "slowest login",
+                "<= 2000 ms",
+                slowest,
+                login_max_ms is not None and login_max_ms <= 2000,
+            )
+        )
+    print(f"\ntargets (issue 21) at {users} users:")
+    for name, limit, figure, met in checks:
+        print(f"  {name:14} {limit:>18} {figure:>12}  {'met' if met else 'NOT MET'}")
 
 
 def _rows(path: Path) -> list[dict]:

@@ -54,6 +54,7 @@ def _logged_in(environment) -> None:
         "seconds_until_all_logged_in": round(time.monotonic() - _logins["started"], 1),
         "login_p50_ms": entry.get_response_time_percentile(0.5),
         "login_p95_ms": entry.get_response_time_percentile(0.95),
+        "login_max_ms": round(entry.max_response_time),
         "login_failures": entry.num_failures,
     }
     prefix = environment.parsed_options.csv_prefix if environment.parsed_options else None

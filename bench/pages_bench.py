@@ -2,10 +2,13 @@
 of the queue's queries.
 
 Measured in-process with Django's test client (middleware, views, templates and the database;
-no network), median and p95 over repeated requests after a warm-up. Targets (reported, not
-asserted): every page at most 15 queries whatever the data size; queue first page under 50 ms
-median on PostgreSQL; submission under 30 ms. The submissions are deleted afterwards (and by
-bench.dataset before the dataset is reused), so every run measures the same data."""
+no network), median and p95 over repeated requests after a warm-up, in wall-clock time and in
+this process's CPU time. The CPU figure leaves out the database server's work and, above all,
+the time other programs take the cores from us: on a shared machine it is the steadier one to
+compare before and after; the targets are read on the wall-clock median. Targets (reported,
+never asserted) are those of issue 21, printed by bench.targets. The submissions (and the replies
+to them) are deleted afterwards (and by bench.dataset before the dataset is reused), so every run
+measures the same data."""
 
 from __future__ import annotations
 
@@ -15,7 +18,14 @@ import time
 RUNS = 20
 WARMUP = 3
 TARGET_QUERIES = 15
-TARGET_MS = {"queue, first page": 50, "request submission": 30}
+# Issue 21, at 100,000 and 1,000,000 requests on PostgreSQL: page -> (median ms, queries).
+TARGETS = {
+    "queue, first page": (15, None),
+    "request page (staff)": (15, 10),
+    "representative's request page": (10, None),
+    "request submission": (10, 10),
+    "reply (staff)": (10, None),
+}
 
 
 def _measure(call) -> dict:
@@ -24,19 +34,21 @@ def _measure(call) -> dict:
 
     for _ in range(WARMUP):
         call()
-    times, queries, status = [], [], None
+    times, cpu, queries, status = [], [], [], None
     for _ in range(RUNS):
         connection.queries_log.clear()  # a count over its 9,000-entry limit is wrong
         with CaptureQueriesContext(connection) as ctx:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             response = call()
             times.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
         queries.append(len(ctx.captured_queries))
         status = response.status_code
     times.sort()
     return {
         "median_ms": round(statistics.median(times), 1),
         "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+        "cpu_ms": round(statistics.median(cpu), 1),
         "queries": max(queries),
         "status": status,
     }
@@ -81,6 +93,16 @@ def run() -> dict:
             },
         )
 
+    # Replies go to a request of the bench's own (removed afterwards), not to the dataset.
+    submit()
+    replied = SupportRequest.objects.filter(subject__startswith="Bench submission").latest("pk")
+
+    def reply():
+        return staff_client.post(
+            reverse("tickets:desk_reply", args=[replied.pk]),
+            {"reply-body": f"Bench reply {next(counter)}: **done**, see the docs."},
+        )
+
     pages = {
         "queue, first page": lambda: staff_client.get(reverse("tickets:queue")),
         "queue, by community": lambda: staff_client.get(
@@ -89,14 +111,18 @@ def run() -> dict:
         "request page (staff)": lambda: staff_client.get(
             reverse("tickets:desk_request", args=[one.pk])
         ),
+        "representative's request page": lambda: rep_client.get(
+            reverse("tickets:detail", args=[one.pk])
+        ),
         "representative's list": lambda: rep_client.get(reverse("tickets:my_requests")),
         "request submission": submit,
+        "reply (staff)": reply,
         "budgets changelist (admin)": lambda: admin_client.get("/admin/communities/supportbudget/"),
         "GET /api/v1/requests/": lambda: staff_client.get("/api/v1/requests/"),
         "status page": lambda: anonymous.get("/status/"),
     }
     results = {}
-    print(f"{'page':30} {'median':>9} {'p95':>9} {'queries':>8}  status")
+    print(f"{'page':31} {'median':>9} {'p95':>9} {'cpu':>9} {'queries':>8}  status")
     try:
         for name, call in pages.items():
             figures = _measure(call)
@@ -104,11 +130,9 @@ def run() -> dict:
             flags = []
             if figures["queries"] > TARGET_QUERIES:
                 flags.append(f"> {TARGET_QUERIES} queries")
-            if name in TARGET_MS and figures["median_ms"] > TARGET_MS[name]:
-                flags.append(f"> {TARGET_MS[name]} ms")
             print(
-                f"{name:30} {figures['median_ms']:>7.1f}ms {figures['p95_ms']:>7.1f}ms "
-                f"{figures['queries']:>8}  {figures['status']}"
+                f"{name:31} {figures['median_ms']:>7.1f}ms {figures['p95_ms']:>7.1f}ms "
+                f"{figures['cpu_ms']:>7.1f}ms {figures['queries']:>8}  {figures['status']}"
                 + (f"  ({'; '.join(flags)})" if flags else "")
             )
     finally:

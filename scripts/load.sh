@@ -5,7 +5,8 @@
 # with 50 users (stewards on the queue and request pages, representatives on their list and
 # submitting) for 60 seconds, from 10 s after the last of them has logged in (bench/locustfile.py).
 # Prints requests/s, p50/p95/p99 and the errors; exits 1 on any error. LOAD_USERS, LOAD_SECONDS
-# and LOAD_WAIT ("min,max" think time in s) change the mix.
+# and LOAD_WAIT ("min,max" think time in s) change the mix; LOAD_WORKER_CLASS (sync, gthread),
+# LOAD_WORKERS and LOAD_THREADS the server (printed with the figures, to compare settings).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -38,8 +39,13 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-$BIN/gunicorn supportdesk.wsgi:application --workers 2 --bind "127.0.0.1:$PORT" \
-  --timeout 60 --access-logfile /dev/null --error-logfile "$OUT-gunicorn.log" &
+WORKER_CLASS="${LOAD_WORKER_CLASS:-sync}"
+WORKERS="${LOAD_WORKERS:-2}"
+THREADS="${LOAD_THREADS:-1}"
+$BIN/gunicorn supportdesk.wsgi:application --config=python:supportdesk.gunicorn_conf \
+  --worker-class "$WORKER_CLASS" --workers "$WORKERS" --threads "$THREADS" \
+  --bind "127.0.0.1:$PORT" --timeout 60 --access-logfile /dev/null \
+  --error-logfile "$OUT-gunicorn.log" &
 server=$!
 
 healthy=""
@@ -56,7 +62,7 @@ if [[ -z "$healthy" ]]; then
   exit 1
 fi
 
-echo "load: $USERS users for ${LOAD_SECONDS}s after logging in, against $HOST (gunicorn, 2 workers, DEBUG=0; database ${DATABASE_URL%%:*})"
+echo "load: $USERS users for ${LOAD_SECONDS}s after logging in, against $HOST (gunicorn $WORKER_CLASS, $WORKERS workers x $THREADS threads, DEBUG=0; database ${DATABASE_URL%%:*})"
 rm -f "$OUT"_*.csv "$OUT"_logins.json
 # --run-time is only a safety net: the locustfile stops the run LOAD_SECONDS after the logins.
 $BIN/locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate 10 \
