@@ -28,6 +28,7 @@ from availability.forms import MaintenanceForm, StatusOverrideForm
 from availability.models import MaintenanceWindow
 from communities.models import Hub
 from supportdesk.errors import DomainError
+from supportdesk.replica import replica_reads
 
 # --- public -----------------------------------------------------------------------------------
 
@@ -238,7 +239,8 @@ def reliability(request):
     wants_csv = request.GET.get("format") == "csv"
     if wants_csv and chart_slug not in dashboard.CHART_SLUGS:
         raise Http404("No such chart.")
-    charts = dashboard.reliability_dashboard(months=months, budget_month=budget_month)
+    with replica_reads():  # slightly stale numbers are fine here (DATABASE_REPLICA_URL)
+        charts = dashboard.reliability_dashboard(months=months, budget_month=budget_month)
     if wants_csv:
         chart = next(c for c in charts if c.slug == chart_slug)
         response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -135,11 +135,21 @@ else:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
         "DISABLE_SERVER_SIDE_CURSORS", default=False
     )
+# Optional read replica for the dashboard and exports (supportdesk/replica.py).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["supportdesk.replica.ReplicaRouter"]
 # django-prometheus' wrappers of the same backends count queries, errors and connections.
-DATABASES["default"]["ENGINE"] = {
-    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
-}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+for _database in DATABASES.values():
+    _database["ENGINE"] = {
+        "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+        "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    }.get(_database["ENGINE"], _database["ENGINE"])
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
