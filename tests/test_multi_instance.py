@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -206,7 +207,13 @@ def test_two_servers_two_workers_two_beats_send_everything_exactly_once(
         for n in range(3):
             for i, port in enumerate(ports):
                 subject = f"Multi-instance submission {i}-{n}"
-                assert submit(f"http://127.0.0.1:{port}", token, hub.pk, subject) == 201
+                try:
+                    status = submit(f"http://127.0.0.1:{port}", token, hub.pk, subject)
+                except urllib.error.HTTPError as exc:
+                    pytest.fail(
+                        f"submission answered {exc.code}: {exc.read()[:500]}\n{fleet.logs()}"
+                    )
+                assert status == 201
                 submitted.append(subject)
 
         def leaders() -> list[str]:

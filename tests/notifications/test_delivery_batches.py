@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 
+import kombu.pools
 import pytest
 from django.core import mail
 
@@ -62,11 +63,14 @@ def filesystem_broker(tmp_path):
         broker_transport_options=options,
         task_always_eager=False,
     )
+    # Other tests close pools of kombu's process-wide registry: start from a clean one.
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
     services.reset_broker_breaker()
     yield tmp_path / "queue"
     app.conf.update(**saved)
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
     services.reset_broker_breaker()
