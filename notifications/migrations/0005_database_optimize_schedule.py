@@ -17,6 +17,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("notifications", "0003_beat_schedule")]
+    dependencies = [("notifications", "0004_paging_beat")]
 
     operations = [migrations.RunPython(seed, unseed)]
