@@ -17,6 +17,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("notifications", "0004_paging_beat")]
+    dependencies = [("notifications", "0005_notification_message_id")]
 
     operations = [migrations.RunPython(seed, unseed)]
