@@ -122,7 +122,10 @@ def test_api_upload_list_and_scope(client, answered, rep, other_rep, settings):
     client.force_login(rep)
     created = client.post(url, {"file": [upload("a.png", PNG), upload("b.txt", b"hello")]})
     assert created.status_code == 201, created.content
-    assert [a["content_type"] for a in created.json()] == ["image/png", "text/plain"]
+    assert [a["content_type"] for a in created.json()["attachments"]] == [
+        "image/png",
+        "text/plain",
+    ]
     listed = client.get(url).json()
     assert listed["count"] == 2
     assert client.get(listed["results"][0]["url"]).status_code == 200

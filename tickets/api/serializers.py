@@ -145,6 +145,10 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return reverse("tickets:attachment_download", args=[obj.pk])
 
 
+class AttachmentsCreatedSerializer(serializers.Serializer):
+    attachments = AttachmentSerializer(many=True, help_text="The files stored, in order.")
+
+
 class AttachmentUploadSerializer(serializers.Serializer):
     file = serializers.ListField(child=serializers.FileField(), help_text="One or more files.")
 

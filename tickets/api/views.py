@@ -18,6 +18,7 @@ from accounts.roles import is_staff_member, member_community_ids, representative
 from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
 from tickets import selectors, services
 from tickets.api.serializers import (
+    AttachmentsCreatedSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     LinkIssueSerializer,
@@ -196,7 +197,7 @@ class RequestAttachmentsView(ApiView):
         tags=TAGS,
         request={"multipart/form-data": AttachmentUploadSerializer},
         responses={
-            201: AttachmentSerializer(many=True),
+            201: AttachmentsCreatedSerializer,
             **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
@@ -208,7 +209,8 @@ class RequestAttachmentsView(ApiView):
             request=r, by=request.user, files=incoming_from_uploads(uploads)
         )
         return Response(
-            AttachmentSerializer(stored, many=True).data, status=status.HTTP_201_CREATED
+            {"attachments": AttachmentSerializer(stored, many=True).data},
+            status=status.HTTP_201_CREATED,
         )
 
 
