@@ -18,6 +18,8 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
             )
         except ApiToken.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.") from None
+        if token.is_expired:
+            raise exceptions.AuthenticationFailed("This token has expired.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         now = timezone.now()

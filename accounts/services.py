@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import secrets
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,10 +25,22 @@ def _new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
+def api_token_active_count(*, user) -> int:
+    """Tokens that still work: neither revoked nor expired."""
+    return (
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        .exclude(expires_at__lte=timezone.now())
+        .count()
+    )
+
+
 @transaction.atomic
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user`, named so they can tell it apart later. Returns the token and its
-    secret: the only time the secret exists outside the caller's hands."""
+def api_token_create(
+    *, user, name: str, expires_at: datetime.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for `user`, named so they can tell it apart later, working until
+    `expires_at` (None: until revoked). Returns the token and its secret: the only time the
+    secret exists outside the caller's hands."""
     if not (user and user.is_authenticated and user.is_active):
         raise PermissionDenied("Only an active user can create API tokens.")
     name = " ".join((name or "").split())
@@ -34,15 +48,22 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
         raise DomainError("Give the token a name, e.g. the script that will use it.", field="name")
     if len(name) > ApiToken._meta.get_field("name").max_length:
         raise DomainError("Keep the name under 100 characters.", field="name")
-    # Lock the user's row so two concurrent creations cannot both pass the limit.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
-    if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError("The expiry date must be in the future.", field="expires_at")
+    # Lock the user's row so two concurrent creations cannot both pass the limit. The model
+    # comes from settings, not type(user): a session's request.user is a SimpleLazyObject.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    if api_token_active_count(user=user) >= MAX_ACTIVE_TOKENS:
         raise DomainError(
             f"You already have {MAX_ACTIVE_TOKENS} active tokens: revoke one you no longer use."
         )
     secret = _new_secret()
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=secret[:PREFIX_LENGTH], key_hash=ApiToken.hash_key(secret)
+        user=user,
+        name=name,
+        prefix=secret[:PREFIX_LENGTH],
+        key_hash=ApiToken.hash_key(secret),
+        expires_at=expires_at,
     )
     logger.info("API token %s (%s) created by %s", token.pk, token.prefix, user.username)
     return token, secret

@@ -10,7 +10,16 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+            "is_active",
+        ]
         read_only_fields = fields
 
 
@@ -28,3 +37,6 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, help_text="What the token is for.")
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it stops working; omit for never."
+    )

@@ -41,7 +41,9 @@ class TokenListView(ApiView):
     )
     def post(self, request):
         data = parse(ApiTokenCreateSerializer, request.data)
-        token, secret = services.api_token_create(user=request.user, name=data["name"])
+        token, secret = services.api_token_create(
+            user=request.user, name=data["name"], expires_at=data.get("expires_at")
+        )
         token.secret = secret
         return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 

@@ -114,3 +114,40 @@ def test_the_browser_session_works_and_its_writes_need_the_csrf_token(rep):
     response = client.post(URL, {"name": "from the browser"}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_a_browser_session_creates_a_token_through_the_api(client, rep):
+    """The session's request.user is a SimpleLazyObject: creating a token from a logged-in
+    browser (no token yet to authenticate with) used to answer 500."""
+    client.force_login(rep)
+    response = client.post(URL, {"name": "first"}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["secret"].startswith("sd_")
+    assert ApiToken.objects.get().user == rep
+
+
+def test_an_expired_token_is_refused(api, rep):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    expires = timezone.now() + datetime.timedelta(days=1)
+    response = api(rep).post(URL, {"name": "cli", "expires_at": expires.isoformat()}, format="json")
+    assert response.status_code == 201
+    secret = response.json()["secret"]
+    assert token_client(secret).get(URL).status_code == 200
+    with time_machine.travel(expires + datetime.timedelta(seconds=1)):
+        refused = token_client(secret).get(URL)
+        assert refused.status_code == 401
+        assert "expired" in refused.json()["detail"]
+        assert api(rep).get(URL).json()["results"][0]["is_active"] is False
+
+
+def test_an_expiry_in_the_past_is_refused_with_a_reason(api, rep):
+    response = api(rep).post(
+        URL, {"name": "cli", "expires_at": "2020-01-01T00:00:00Z"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "future" in response.json()["detail"]
+    assert not ApiToken.objects.exists()
