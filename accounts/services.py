@@ -8,7 +8,7 @@ import logging
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken
@@ -81,3 +81,19 @@ def api_token_revoke(*, token: ApiToken, by) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         logger.info("API token %s (%s) revoked by %s", token.pk, token.prefix, by.username)
     return token
+
+
+def email_address_ensure(*, user) -> None:
+    """Give an account made before allauth (or in Django admin) its e-mail address as allauth's
+    primary address, so changing it keeps the old one until the new one is verified. The
+    address was typed in by an admin, so it counts as verified."""
+    from allauth.account.models import EmailAddress
+
+    if not user.email or EmailAddress.objects.filter(user=user).exists():
+        return
+    try:
+        with transaction.atomic():
+            EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    except IntegrityError:
+        # Another account already holds this address in allauth: leave it to an admin.
+        logger.warning("E-mail address of user %s is taken by another account", user.pk)

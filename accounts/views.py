@@ -54,3 +54,12 @@ def api_token_revoke(request, pk: int):
     services.api_token_revoke(token=token, by=request.user)
     messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
     return redirect("accounts:api_tokens")
+
+
+@login_required
+def email(request):
+    """allauth's e-mail page, for an account whose address allauth has not seen yet too."""
+    from allauth.account.views import email as allauth_email
+
+    services.email_address_ensure(user=request.user)
+    return allauth_email(request)

@@ -3,6 +3,7 @@ environment (django-environ). See README.md, "Configuration", for the table of v
 
 from __future__ import annotations
 
+import datetime
 import logging
 import sys
 from pathlib import Path
@@ -55,6 +56,15 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_prometheus",
     "django_structlog",
+    # Sign-in: allauth (local accounts, GitHub / Google / OpenID Connect, TOTP), axes (lock-outs).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+    "axes",
     "accounts",
     "communities",
     "slo",
@@ -82,6 +92,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.AdminMfaRequiredMiddleware",
+    # Last: turns a lock-out raised during authentication into the lock-out page (429).
+    "axes.middleware.AxesMiddleware",
     # Binds request_id (and the user) to every log line written while serving the request.
     "django_structlog.middlewares.RequestMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -166,6 +180,103 @@ if TESTING:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in (django-allauth), lock-outs (django-axes), two-factor ---------------------------
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every attempt for a locked-out account or address, before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+# Accounts made by an admin before e-mail addresses were tracked still sign in; a changed
+# address is only used once its owner clicks the link sent to it.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[supportdesk] "
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_SESSION_REMEMBER = None
+# One lock-out rule for every login form (ours and /admin/login/): axes, below. allauth keeps
+# its limits on password-reset and verification e-mails.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# A provider's verified e-mail address that matches an existing account signs in to that
+# account (and links the provider). Only providers an admin configured are trusted.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS: dict = {"github": {}, "google": {}, "openid_connect": {}}
+# Providers configured from the environment (README "Signing in"); more in admin (Social apps).
+if env.str("GITHUB_CLIENT_ID", default=""):
+    SOCIALACCOUNT_PROVIDERS["github"] = {
+        "APPS": [
+            {
+                "client_id": env.str("GITHUB_CLIENT_ID"),
+                "secret": env.str("GITHUB_CLIENT_SECRET", default=""),
+            }
+        ],
+        "SCOPE": ["read:user", "user:email"],
+    }
+if env.str("GOOGLE_CLIENT_ID", default=""):
+    SOCIALACCOUNT_PROVIDERS["google"] = {
+        "APPS": [
+            {
+                "client_id": env.str("GOOGLE_CLIENT_ID"),
+                "secret": env.str("GOOGLE_CLIENT_SECRET", default=""),
+            }
+        ],
+        "SCOPE": ["openid", "profile", "email"],
+    }
+if env.str("OIDC_SERVER_URL", default=""):
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "APPS": [
+            {
+                "provider_id": env.str("OIDC_PROVIDER_ID", default="oidc"),
+                "name": env.str("OIDC_PROVIDER_NAME", default="Institutional sign-in"),
+                "client_id": env.str("OIDC_CLIENT_ID"),
+                "secret": env.str("OIDC_CLIENT_SECRET", default=""),
+                "settings": {
+                    "server_url": env.str("OIDC_SERVER_URL"),
+                    "token_auth_method": env.str(
+                        "OIDC_TOKEN_AUTH_METHOD", default="client_secret_basic"
+                    ),
+                    "oauth_pkce_enabled": True,
+                },
+            }
+        ]
+    }
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "supportdesk"
+# Addresses typed in by an admin are trusted enough to protect with a second factor.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Admins (superusers) without TOTP are sent to enrol before any other page (README).
+MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=not DEBUG)
+
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# Per account and, separately, per address: a guesser is stopped whichever one it varies.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.throttling.attempted_username"
+AXES_RESET_ON_SUCCESS = True
+# A lock-out ends AXES_COOLOFF_TIME after the failure that caused it; attempts meanwhile do not
+# prolong it (the page can say when it ends).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# How many proxies of ours append to X-Forwarded-For; 0 trusts only the TCP peer (otherwise
+# anyone could claim a fresh address per guess).
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+
+# Invitations: a signed, single-use link valid this long.
+INVITATION_VALID_DAYS = 7
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -1,18 +1,27 @@
+from allauth.account import views as allauth_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import views as account_views
 from supportdesk import api, metrics, views
 
 # A database outage answers 503 (HTML or, under /api/, JSON) wherever it is raised.
 handler500 = "supportdesk.outages.server_error"
 
+# /admin/login/ takes no password itself: it sends people to the one sign-in page, so lock-outs
+# and two-factor apply to admins too.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # allauth's sign-in under the names the templates and LOGIN_URL have always used.
+    path("accounts/login/", allauth_views.login, name="login"),
+    path("accounts/logout/", allauth_views.logout, name="logout"),
+    path("accounts/email/", account_views.email, name="account_email"),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("availability.urls")),

@@ -1,0 +1,35 @@
+"""Admins must use a second factor when MFA_REQUIRED_FOR_ADMINS is on (the default in
+production): a signed-in superuser without an authenticator app is sent to enrol one before
+any other page, including Django admin."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+
+def needs_mfa_enrolment(user) -> bool:
+    if not (settings.MFA_REQUIRED_FOR_ADMINS and user.is_authenticated and user.is_superuser):
+        return False
+    from allauth.mfa.models import Authenticator
+
+    return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class AdminMfaRequiredMiddleware:
+    # Pages an admin without TOTP may still reach: enrolling, signing out, static files.
+    ALLOWED_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path
+        if (
+            not path.startswith(self.ALLOWED_PREFIXES)
+            and not path.startswith("/" + settings.STATIC_URL.lstrip("/"))
+            and needs_mfa_enrolment(request.user)
+        ):
+            return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
