@@ -30,3 +30,75 @@ class ApiTokenForm(forms.Form):
             return None
         midnight = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
         return timezone.make_aware(midnight, timezone.get_current_timezone())
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(label="Role", choices=())
+    community = forms.ModelChoiceField(
+        label="Community", queryset=None, required=False, help_text="Representatives only."
+    )
+    country = forms.CharField(
+        label="Country (engineers)",
+        max_length=2,
+        required=False,
+        help_text="Two-letter code, for the engineer's public holidays.",
+    )
+
+    def __init__(self, *args, inviter, community=None, **kwargs):
+        from accounts.models import Invitation
+        from accounts.roles import is_admin
+        from communities.models import Community
+
+        super().__init__(*args, **kwargs)
+        roles = Invitation.Role.choices if is_admin(inviter) else Invitation.Role.choices[:1]
+        self.fields["role"].choices = roles
+        self.fields["community"].queryset = Community.objects.filter(is_active=True)
+        if community is not None:
+            # Inviting from a community's page: a representative of that community.
+            for name in ("role", "community", "country"):
+                del self.fields[name]
+
+
+class AcceptInvitationForm(forms.Form):
+    username = forms.CharField(max_length=150, help_text="What you will log in with.")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    password1 = forms.CharField(
+        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_username(self):
+        from django.contrib.auth.validators import UnicodeUsernameValidator
+
+        username = self.cleaned_data["username"].strip()
+        UnicodeUsernameValidator()(username)
+        return username
+
+    def clean(self):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.password_validation import validate_password
+
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1:
+            probe = get_user_model()(
+                username=data.get("username", ""),
+                email=self.email,
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+            )
+            try:
+                validate_password(p1, user=probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

@@ -63,3 +63,87 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and not self.is_expired
+
+
+class Invitation(models.Model):
+    """An e-mail address invited to become a representative of a community, an engineer or the
+    project manager. The link in the e-mail is signed and names the invitation and its current
+    nonce: re-sending draws a new nonce (the older link stops working) and a new expiry;
+    accepting or revoking ends it for good."""
+
+    class Role(models.TextChoices):
+        REPRESENTATIVE = "representative", "Community representative"
+        ENGINEER = "engineer", "Engineer"
+        PROJECT_MANAGER = "project_manager", "Project manager"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    email = models.EmailField(db_index=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REPRESENTATIVE)
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    country = models.CharField(
+        max_length=2, blank=True, help_text="Engineers: ISO 3166 code, for public holidays."
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    nonce = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accepted_invitations",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [
+            models.Index(
+                fields=["community", "expires_at"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_pending_idx",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="representative") | models.Q(community__isnull=False),
+                name="invitation_representative_has_community",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["representative", "engineer", "project_manager"]),
+                name="invitation_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return self.State.ACCEPTED
+        if self.revoked_at:
+            return self.State.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.State.EXPIRED
+        return self.State.PENDING
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING

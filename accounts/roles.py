@@ -45,3 +45,25 @@ def member_community_ids(user) -> set[int]:
             "community_id", flat=True
         )
     )
+
+
+def is_admin(user) -> bool:
+    return is_staff_member(user) and user.is_superuser
+
+
+def may_manage_community_people(user, community) -> bool:
+    """Who invites representatives of a community: an admin, or an engineer (support stewards
+    are every community's point of contact, DOMAIN.md)."""
+    if community is None or not community.is_active:
+        return False
+    return is_admin(user) or is_engineer(user)
+
+
+def may_invite(user, *, role: str, community=None) -> bool:
+    """Representatives: for a community the inviter may manage. Engineers and the project
+    manager: admins only. A representative or hub administrator invites nobody."""
+    from accounts.models import Invitation
+
+    if role == Invitation.Role.REPRESENTATIVE:
+        return may_manage_community_people(user, community)
+    return is_admin(user)

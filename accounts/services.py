@@ -7,12 +7,16 @@ import datetime
 import logging
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ApiToken
-from supportdesk.errors import DomainError, PermissionDenied
+from accounts.models import ApiToken, Invitation
+from accounts.roles import may_invite
+from supportdesk.errors import DomainError, InvalidTransition, PermissionDenied
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +101,231 @@ def email_address_ensure(*, user) -> None:
     except IntegrityError:
         # Another account already holds this address in allauth: leave it to an admin.
         logger.warning("E-mail address of user %s is taken by another account", user.pk)
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+INVITATION_SALT = "supportdesk.invitation"
+
+
+class InvitationUnusable(DomainError):
+    """The link cannot be used; `reason` says why, for a page that explains it."""
+
+    status_code = 410
+
+    def __init__(self, reason: str, message: str, invitation: Invitation | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.invitation = invitation
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The signed part of the invitation link (no timestamp: the expiry is in the database)."""
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
+
+
+def invitation_path(invitation: Invitation) -> str:
+    return reverse("accounts:invitation_accept", args=[invitation_token(invitation)])
+
+
+def _valid_days() -> int:
+    return getattr(settings, "INVITATION_VALID_DAYS", 7)
+
+
+def _send_invitation(invitation: Invitation) -> None:
+    from notifications.services import notify
+
+    role = invitation.get_role_display().lower()
+    where = f" of {invitation.community.name}" if invitation.community_id else ""
+    inviter = invitation.invited_by.display_name if invitation.invited_by else "The support team"
+    notify(
+        key=f"invitation:{invitation.pk}:{invitation.nonce}",
+        kind="invitation",
+        email=invitation.email,
+        subject=f"You are invited to supportdesk as {role}{where}",
+        body=(
+            f"{inviter} invited you to supportdesk as {role}{where}.\n\n"
+            "Open the link below to choose a password (or sign in with a provider) and start "
+            f"using the support desk. The link works once, until "
+            f"{invitation.expires_at:%d %B %Y %H:%M} UTC."
+        ),
+        url=invitation_path(invitation),
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *, by, email: str, role: str, community=None, country: str = ""
+) -> Invitation:
+    """Invite `email` as `role` (of `community`, for a representative) and e-mail the link."""
+    email = get_user_model().objects.normalize_email((email or "").strip()).lower()
+    if not email or "@" not in email:
+        raise DomainError("Give the e-mail address to invite.", field="email")
+    if role not in Invitation.Role.values:
+        raise DomainError("Choose a role.", field="role")
+    if role == Invitation.Role.REPRESENTATIVE and community is None:
+        raise DomainError("Choose the community the representative speaks for.", field="community")
+    if role != Invitation.Role.REPRESENTATIVE:
+        community = None
+    if not may_invite(by, role=role, community=community):
+        raise PermissionDenied("You may not invite people for this role or community.")
+    if get_user_model().objects.filter(email__iexact=email).exists():
+        raise DomainError("Somebody already has an account with this address.", field="email")
+    now = timezone.now()
+    pending = Invitation.objects.filter(
+        email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    )
+    if pending.exists():
+        raise DomainError(
+            "This address already has a pending invitation: re-send or revoke it.", field="email"
+        )
+    invitation = Invitation.objects.create(
+        email=email,
+        role=role,
+        community=community,
+        country=(country or "").upper()[:2],
+        invited_by=by,
+        nonce=secrets.token_hex(16),
+        sent_at=now,
+        expires_at=now + datetime.timedelta(days=_valid_days()),
+    )
+    _send_invitation(invitation)
+    logger.info("Invitation %s for %s created by %s", invitation.pk, role, by.username)
+    return invitation
+
+
+def _check_manage(invitation: Invitation, by) -> None:
+    if not may_invite(by, role=invitation.role, community=invitation.community):
+        raise PermissionDenied("You may not manage this invitation.")
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by) -> Invitation:
+    """A fresh link, valid for another INVITATION_VALID_DAYS; the previous link stops working."""
+    _check_manage(invitation, by)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise InvalidTransition("This invitation was already accepted or revoked.")
+    now = timezone.now()
+    invitation.nonce = secrets.token_hex(16)
+    invitation.sent_at = now
+    invitation.expires_at = now + datetime.timedelta(days=_valid_days())
+    invitation.save(update_fields=["nonce", "sent_at", "expires_at"])
+    _send_invitation(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
+    _check_manage(invitation, by)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:
+        raise InvalidTransition("This invitation was already accepted.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def invitation_for_token(*, token: str, lock: bool = False) -> Invitation:
+    """The pending invitation a link names, or InvitationUnusable saying why not."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT)
+        pk, nonce = int(data["i"]), str(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise InvitationUnusable(
+            "invalid", "This invitation link is not valid. Check that it was copied whole."
+        ) from None
+    queryset = Invitation.objects.select_related("community")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    invitation = queryset.filter(pk=pk).first()
+    if invitation is None:
+        raise InvitationUnusable("invalid", "This invitation no longer exists.")
+    if invitation.accepted_at:
+        raise InvitationUnusable(
+            "used", "This invitation was already used. Log in with your account.", invitation
+        )
+    if invitation.revoked_at:
+        raise InvitationUnusable("revoked", "This invitation was withdrawn.", invitation)
+    if invitation.nonce != nonce:
+        raise InvitationUnusable(
+            "replaced",
+            "A newer invitation was sent for this address: use the latest e-mail.",
+            invitation,
+        )
+    if invitation.expires_at <= timezone.now():
+        raise InvitationUnusable(
+            "expired", "This invitation has expired. Ask for a new one.", invitation
+        )
+    return invitation
+
+
+def _grant_invited_role(*, invitation: Invitation, user) -> None:
+    from communities.models import Membership
+    from rotation.models import Engineer
+
+    if invitation.role == Invitation.Role.REPRESENTATIVE:
+        if (
+            Membership.objects.filter(user=user, role=Membership.Role.REPRESENTATIVE)
+            .exclude(community=invitation.community)
+            .exists()
+        ):
+            raise DomainError("This account already speaks for another community.")
+        Membership.objects.update_or_create(
+            user=user,
+            community=invitation.community,
+            defaults={"role": Membership.Role.REPRESENTATIVE},
+        )
+    else:
+        user.is_staff = True
+        if invitation.role == Invitation.Role.PROJECT_MANAGER:
+            user.is_project_manager = True
+        user.save(update_fields=["is_staff", "is_project_manager"])
+        if invitation.role == Invitation.Role.ENGINEER and not hasattr(user, "engineer"):
+            # Off the roster until an admin places them: joining changes who is on duty.
+            Engineer.objects.create(user=user, country=invitation.country or "US", is_active=False)
+
+
+def _mark_accepted(*, invitation: Invitation, user) -> None:
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, username: str, first_name: str, last_name: str, password: str):
+    """Create the invited person's account with the password they chose, bound to the invited
+    community and role. The link is used up: a second accept finds it accepted."""
+    from allauth.account.models import EmailAddress
+
+    invitation = invitation_for_token(token=token, lock=True)
+    users = get_user_model().objects
+    username = (username or "").strip()
+    if users.filter(username__iexact=username).exists():
+        raise DomainError("This username is taken: choose another.", field="username")
+    if users.filter(email__iexact=invitation.email).exists():
+        raise DomainError("Somebody already has an account with this address: log in instead.")
+    user = users.create_user(
+        username=username,
+        email=invitation.email,
+        password=password,
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
+    )
+    # They proved they read this address by opening the link sent to it.
+    EmailAddress.objects.create(user=user, email=invitation.email, primary=True, verified=True)
+    _grant_invited_role(invitation=invitation, user=user)
+    _mark_accepted(invitation=invitation, user=user)
+    logger.info("Invitation %s accepted by new user %s", invitation.pk, user.pk)
+    return user
+
+
+@transaction.atomic
+def invitation_accept_for_user(*, token: str, user) -> Invitation:
+    """Bind an account made by a provider sign-in that started from an invitation link."""
+    invitation = invitation_for_token(token=token, lock=True)
+    _grant_invited_role(invitation=invitation, user=user)
+    _mark_accepted(invitation=invitation, user=user)
+    logger.info("Invitation %s accepted by provider sign-in of user %s", invitation.pk, user.pk)
+    return invitation

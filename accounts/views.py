@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.forms import ApiTokenForm
+from accounts.forms import AcceptInvitationForm, ApiTokenForm, InvitationForm
+from accounts.models import Invitation
+from accounts.roles import is_admin, is_engineer
+from supportdesk import errors as supportdesk_errors
 from supportdesk.errors import DomainError
+
+# Where the invitation page leaves its token for a provider sign-in started from it.
+INVITATION_SESSION_KEY = "supportdesk_invitation"
 
 
 @login_required
@@ -63,3 +71,120 @@ def email(request):
 
     services.email_address_ensure(user=request.user)
     return allauth_email(request)
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+def _back(request, invitation):
+    if invitation.community_id:
+        return redirect("communities:people", slug=invitation.community.slug)
+    return redirect("accounts:invite")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite(request):
+    """Invite somebody: admins any role; engineers representatives of any community."""
+    if not (is_admin(request.user) or is_engineer(request.user)):
+        raise PermissionDenied
+    form = InvitationForm(request.POST or None, inviter=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invitation_create(by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return _back(request, invitation)
+    pending = selectors.pending_invitations()
+    if not is_admin(request.user):
+        pending = pending.filter(role=Invitation.Role.REPRESENTATIVE)
+    return render(
+        request,
+        "accounts/invite.html",
+        {"form": form, "pending": pending[:200]},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def invitation_resend(request, pk: int):
+    invitation = get_object_or_404(Invitation.objects.select_related("community"), pk=pk)
+    try:
+        services.invitation_resend(invitation=invitation, by=request.user)
+    except supportdesk_errors.PermissionDenied:
+        raise PermissionDenied from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"A new link was sent to {invitation.email}.")
+    return _back(request, invitation)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, pk: int):
+    invitation = get_object_or_404(Invitation.objects.select_related("community"), pk=pk)
+    try:
+        services.invitation_revoke(invitation=invitation, by=request.user)
+    except supportdesk_errors.PermissionDenied:
+        raise PermissionDenied from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The invitation for {invitation.email} was revoked.")
+    return _back(request, invitation)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    """The link from the e-mail. Anybody may open it; it says plainly when it cannot be used."""
+    try:
+        invitation = services.invitation_for_token(token=token)
+    except services.InvitationUnusable as exc:
+        return render(
+            request,
+            "accounts/invitation_unusable.html",
+            {"reason": exc.reason, "message": exc.message},
+            status=410 if exc.reason != "invalid" else 404,
+        )
+    if request.user.is_authenticated:
+        return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+    form = AcceptInvitationForm(
+        request.POST or None,
+        email=invitation.email,
+        initial={"username": invitation.email.split("@")[0]},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.invitation_accept(
+                token=token,
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                password=data["password1"],
+            )
+        except services.InvitationUnusable as exc:
+            return render(
+                request,
+                "accounts/invitation_unusable.html",
+                {"reason": exc.reason, "message": exc.message},
+                status=410,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome! Your account is ready.")
+            return redirect("home")
+    # A provider sign-in started from this page binds the invitation (accounts/adapters.py).
+    request.session[INVITATION_SESSION_KEY] = token
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=400 if form.errors else 200,
+    )

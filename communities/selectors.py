@@ -122,3 +122,14 @@ def budget_notice_from(*, status: BudgetStatus, community: Community) -> str | N
             "budget renews. Incidents never draw on the budget."
         )
     return None
+
+
+def community_members(*, community):
+    """Representatives and hub administrators of a community, by name."""
+    from communities.models import Membership
+
+    return (
+        Membership.objects.filter(community=community, user__is_active=True)
+        .select_related("user")
+        .order_by("role", "user__first_name", "user__last_name", "user__username")
+    )

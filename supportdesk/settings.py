@@ -257,7 +257,7 @@ MFA_TOTP_ISSUER = "supportdesk"
 # Addresses typed in by an admin are trusted enough to protect with a second factor.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Admins (superusers) without TOTP are sent to enrol before any other page (README).
-MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=not DEBUG)
+MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=not DEBUG and not TESTING)
 
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))

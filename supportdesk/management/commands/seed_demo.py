@@ -19,6 +19,7 @@ from rotation.models import Engineer, RotationSettings
 from slo.models import ClosedDate
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed on purpose: local demo logins only
+DEMO_INVITEE = "new-rep@example.org"
 
 Hubs = list[tuple[str, str, str, bool]]
 # slug, name, kind, time zone, hubs (slug, name, cluster, has Dask Gateway)
@@ -70,6 +71,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self.seed_world()
             self.seed_history()
+            self.seed_invitation()
         self.print_logins()
 
     # ------------------------------------------------------------------------------------------
@@ -141,6 +143,38 @@ class Command(BaseCommand):
         if created:
             self.stdout.write(self.style.SUCCESS(f"Demo history created: {created}"))
 
+    def seed_invitation(self) -> None:
+        """A pending invitation for a new Pangeo representative, so the invitation page can be
+        tried at once: created once, re-sent (fresh 7 days) when it has expired."""
+        from accounts import services as account_services
+        from accounts.models import Invitation
+
+        invitation = Invitation.objects.filter(email=DEMO_INVITEE).order_by("-pk").first()
+        admin = User.objects.get(username="admin")
+        if invitation is None:
+            account_services.invitation_create(
+                by=admin,
+                email=DEMO_INVITEE,
+                role=Invitation.Role.REPRESENTATIVE,
+                community=Community.objects.get(slug="pangeo"),
+            )
+        elif invitation.state == Invitation.State.EXPIRED:
+            account_services.invitation_resend(invitation=invitation, by=admin)
+
+    def print_invitation(self) -> None:
+        from django.conf import settings
+
+        from accounts import services as account_services
+        from accounts.models import Invitation
+
+        invitation = Invitation.objects.filter(email=DEMO_INVITEE).order_by("-pk").first()
+        if invitation is not None and invitation.is_pending:
+            self.stdout.write(
+                f"\nDemo invitation ({DEMO_INVITEE}, representative of Pangeo), valid until "
+                f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC:\n"
+                f"  {settings.SITE_URL}{account_services.invitation_path(invitation)}\n"
+            )
+
     def print_logins(self) -> None:
         self.stdout.write(
             "\nDemo logins (password for all: "
@@ -150,3 +184,4 @@ class Command(BaseCommand):
             "  pm             project manager\n"
             "  rep-pangeo     representative of Pangeo (and rep-<slug> for every community)\n"
         )
+        self.print_invitation()
