@@ -1,11 +1,17 @@
 """allauth hooks: nobody signs themselves up. An account exists because an admin made it, an
 invitation was accepted, or a provider vouched for an e-mail address in a domain an admin
-allowed for a community (accounts/services.py decides; these adapters only ask)."""
+allowed for a community. The decisions are services (accounts/services.py); these adapters
+only ask them."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+
+from accounts import services
+
+# Where the invitation page leaves its token for a provider sign-in started from it.
+INVITATION_SESSION_KEY = "supportdesk_invitation"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -14,6 +20,37 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
 
+def _verified_addresses(sociallogin) -> list[str]:
+    return [a.email for a in sociallogin.email_addresses if a.verified and a.email]
+
+
+def _pending_invitation_token(request) -> str | None:
+    token = request.session.get(INVITATION_SESSION_KEY) if request is not None else None
+    if not token:
+        return None
+    try:
+        services.invitation_for_token(token=token)
+    except services.InvitationUnusable:
+        return None
+    return token
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
-        return False
+        """A provider sign-in creates an account only from a valid invitation link, or for a
+        verified address in a domain an admin allowed for a community."""
+        if _pending_invitation_token(request):
+            return True
+        return (
+            services.allowed_domain_community(emails=_verified_addresses(sociallogin)) is not None
+        )
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form)
+        token = _pending_invitation_token(request)
+        if token:
+            services.invitation_accept_for_user(token=token, user=user)
+            request.session.pop(INVITATION_SESSION_KEY, None)
+        else:
+            services.account_join_allowed_domain(user=user, emails=_verified_addresses(sociallogin))
+        return user

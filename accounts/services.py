@@ -329,3 +329,36 @@ def invitation_accept_for_user(*, token: str, user) -> Invitation:
     _mark_accepted(invitation=invitation, user=user)
     logger.info("Invitation %s accepted by provider sign-in of user %s", invitation.pk, user.pk)
     return invitation
+
+
+# --- Provider sign-in for allowed e-mail domains ----------------------------------------------
+
+
+def allowed_domain_community(*, emails: list[str]):
+    """The community that allowed one of these (provider-verified) addresses' domains, if any."""
+    from communities.models import AllowedEmailDomain
+
+    domains = {e.rsplit("@", 1)[-1].lower() for e in emails if "@" in e}
+    if not domains:
+        return None
+    allowed = (
+        AllowedEmailDomain.objects.filter(domain__in=domains, community__is_active=True)
+        .select_related("community")
+        .order_by("domain")
+        .first()
+    )
+    return allowed.community if allowed else None
+
+
+@transaction.atomic
+def account_join_allowed_domain(*, user, emails: list[str]) -> None:
+    """A new account made by a provider sign-in for an allowed domain speaks for that community."""
+    from communities.models import Membership
+
+    community = allowed_domain_community(emails=emails)
+    if community is None:
+        raise PermissionDenied("Sign-up is by invitation only.")
+    Membership.objects.get_or_create(
+        user=user, community=community, defaults={"role": Membership.Role.REPRESENTATIVE}
+    )
+    logger.info("User %s joined %s through an allowed e-mail domain", user.pk, community.slug)

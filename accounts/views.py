@@ -11,14 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
+from accounts.adapters import INVITATION_SESSION_KEY
 from accounts.forms import AcceptInvitationForm, ApiTokenForm, InvitationForm
 from accounts.models import Invitation
 from accounts.roles import is_admin, is_engineer
 from supportdesk import errors as supportdesk_errors
 from supportdesk.errors import DomainError
-
-# Where the invitation page leaves its token for a provider sign-in started from it.
-INVITATION_SESSION_KEY = "supportdesk_invitation"
 
 
 @login_required

@@ -24,7 +24,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from communities.models import BudgetSettings, Community, Hub, Membership, SupportBudget
+from communities.models import (
+    AllowedEmailDomain,
+    BudgetSettings,
+    Community,
+    Hub,
+    Membership,
+    SupportBudget,
+)
 from communities.services import (
     NEARLY_EXHAUSTED_PERCENT,
     budget_set_hours,
@@ -48,13 +55,19 @@ class HubInline(admin.TabularInline):
     readonly_fields = ("status",)
 
 
+class AllowedEmailDomainInline(admin.TabularInline):
+    model = AllowedEmailDomain
+    extra = 0
+    verbose_name = "e-mail domain allowed to sign in with a provider (as representatives)"
+
+
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "kind", "timezone", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [HubInline, MembershipInline]
+    inlines = [HubInline, MembershipInline, AllowedEmailDomainInline]
 
 
 @admin.register(Hub)

@@ -174,3 +174,25 @@ class BudgetSettings(SingletonModel):
     def default_monthly_hours(self) -> Decimal:
         share = self.hours_per_engineer_month * self.support_share_percent / 100
         return (share / self.communities_per_engineer).quantize(Decimal("0.01"))
+
+
+class AllowedEmailDomain(models.Model):
+    """People whose provider (GitHub, Google, OpenID Connect) vouches for a verified address in
+    this domain may sign in without an invitation, as representatives of the community."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="allowed_email_domains"
+    )
+    domain = models.CharField(
+        max_length=253, unique=True, help_text="e.g. example.edu (exact match, no wildcards)."
+    )
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return f"{self.domain} → {self.community}"
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower().lstrip("@")
+        super().save(*args, **kwargs)

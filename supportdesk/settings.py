@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AdminMfaRequiredMiddleware",
-    # Last: turns a lock-out raised during authentication into the lock-out page (429).
+    # Turns a lock-out raised during authentication into the lock-out page (429).
     "axes.middleware.AxesMiddleware",
     # Binds request_id (and the user) to every log line written while serving the request.
     "django_structlog.middlewares.RequestMiddleware",
@@ -199,7 +199,7 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[supportdesk] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "login"
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG or TESTING else "https"
 ACCOUNT_SESSION_REMEMBER = None
 # One lock-out rule for every login form (ours and /admin/login/): axes, below. allauth keeps
 # its limits on password-reset and verification e-mails.
@@ -212,6 +212,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_STORE_TOKENS = False
+# Ask GitHub for the addresses it verified: only those may match an account or a domain.
+SOCIALACCOUNT_QUERY_EMAIL = True
 SOCIALACCOUNT_PROVIDERS: dict = {"github": {}, "google": {}, "openid_connect": {}}
 # Providers configured from the environment (README "Signing in"); more in admin (Social apps).
 if env.str("GITHUB_CLIENT_ID", default=""):
@@ -274,6 +276,13 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 # How many proxies of ours append to X-Forwarded-For; 0 trusts only the TCP peer (otherwise
 # anyone could claim a fresh address per guess).
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+
+if TESTING:
+    # A real OpenID Connect provider for the sign-in tests, mounted by a test-only URLconf
+    # (tests/accounts/oidc_urls.py) and served by the live test server.
+    INSTALLED_APPS.append("oidc_provider")
+    OIDC_USERINFO = "tests.accounts.oidc_op.userinfo"
+    OIDC_LOGIN_URL = "/op/login/"
 
 # Invitations: a signed, single-use link valid this long.
 INVITATION_VALID_DAYS = 7
