@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 
+from allauth.account import forms as allauth_forms
 from django import forms
 from django.utils import timezone
 
@@ -102,3 +103,65 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class AccountForm(forms.Form):
+    """Name, time zone and notification preferences (kind x channel checkboxes)."""
+
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Times on every page are shown to you in this zone.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        import zoneinfo
+
+        from notifications import preferences
+
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [("", "The support desk's zone")] + [
+            (z, z) for z in sorted(zoneinfo.available_timezones())
+        ]
+        self.grid = []
+        for kind, kind_label in preferences.KINDS:
+            row = []
+            for channel, channel_label in preferences.CHANNELS:
+                name = f"pref__{kind}__{channel}"
+                self.fields[name] = forms.BooleanField(
+                    required=False,
+                    label=f"{kind_label}: {channel_label}",
+                    initial=channel in preferences.channels_for(user, kind),
+                )
+                row.append(name)
+            self.grid.append((kind_label, row))
+
+    def grid_fields(self):
+        return [(label, [self[name] for name in row]) for label, row in self.grid]
+
+    def preferences(self) -> dict[str, list[str]]:
+        from notifications import preferences
+
+        return {
+            kind: [
+                channel
+                for channel, _ in preferences.CHANNELS
+                if self.cleaned_data.get(f"pref__{kind}__{channel}")
+            ]
+            for kind, _ in preferences.KINDS
+        }
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's login form, also taking the `username` field Django's login form (and scripts
+    written against it) posted before allauth, so existing logins keep working."""
+
+    def __init__(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if data is not None and "login" not in data and "username" in data:
+            data = data.copy()
+            data["login"] = data["username"]
+            kwargs["data"] = data
+        super().__init__(*args, **kwargs)

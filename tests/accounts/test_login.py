@@ -127,3 +127,9 @@ def test_logging_out_needs_a_post(client, rep):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302 and response["Location"] == LOGIN
     assert "_auth_user_id" not in client.session
+
+
+def test_the_old_username_field_still_logs_in(client, rep):
+    response = client.post(LOGIN, {"username": "rep_a", "password": "pw"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(rep.pk)
