@@ -33,3 +33,28 @@ class AdminMfaRequiredMiddleware:
         ):
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
+
+
+class UserTimezoneMiddleware:
+    """Show times to each person in the time zone they chose on their account page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import zoneinfo
+
+        from django.utils import timezone
+
+        user = getattr(request, "user", None)
+        zone = getattr(user, "timezone", "") if user is not None and user.is_authenticated else ""
+        if zone:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                zone = ""
+        try:
+            return self.get_response(request)
+        finally:
+            if zone:
+                timezone.deactivate()

@@ -11,11 +11,22 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
+from supportdesk.validators import validate_timezone
+
 
 class User(AbstractUser):
     is_project_manager = models.BooleanField(
         default=False, help_text="Sees everybody's workload and is told about escalations."
     )
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="Times are shown to this person in this zone; empty: the support desk's zone.",
+    )
+    # {preference kind: [channels]}; a missing kind means every channel (notifications/
+    # preferences.py). On the user row so that honouring it costs no query.
+    notification_preferences = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

@@ -10,6 +10,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -362,3 +363,23 @@ def account_join_allowed_domain(*, user, emails: list[str]) -> None:
         user=user, community=community, defaults={"role": Membership.Role.REPRESENTATIVE}
     )
     logger.info("User %s joined %s through an allowed e-mail domain", user.pk, community.slug)
+
+
+@transaction.atomic
+def account_update(
+    *, user, first_name: str, last_name: str, timezone_name: str, preferences: dict
+) -> None:
+    """The person's own settings: name, display time zone, notification channels per kind."""
+    from notifications.preferences import clean_preferences
+    from supportdesk.validators import validate_timezone
+
+    if timezone_name:
+        try:
+            validate_timezone(timezone_name)
+        except DjangoValidationError as exc:
+            raise DomainError(str(exc.messages[0]), field="timezone") from None
+    user.first_name = (first_name or "").strip()[:150]
+    user.last_name = (last_name or "").strip()[:150]
+    user.timezone = timezone_name or ""
+    user.notification_preferences = clean_preferences(preferences)
+    user.save(update_fields=["first_name", "last_name", "timezone", "notification_preferences"])

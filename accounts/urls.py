@@ -4,6 +4,7 @@ from accounts import views
 
 app_name = "accounts"
 urlpatterns = [
+    path("accounts/profile/", views.account, name="account"),
     path("accounts/tokens/", views.api_tokens, name="api_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("invitations/", views.invite, name="invite"),

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.adapters import INVITATION_SESSION_KEY
-from accounts.forms import AcceptInvitationForm, ApiTokenForm, InvitationForm
+from accounts.forms import AcceptInvitationForm, AccountForm, ApiTokenForm, InvitationForm
 from accounts.models import Invitation
 from accounts.roles import is_admin, is_engineer
+from notifications.preferences import CHANNELS
 from supportdesk import errors as supportdesk_errors
 from supportdesk.errors import DomainError
 
@@ -184,5 +185,42 @@ def invitation_accept(request, token: str):
         request,
         "accounts/invitation_accept.html",
         {"invitation": invitation, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request):
+    """The person's own account: name, e-mail (changed through a verified link), time zone,
+    notification preferences, and links to password, two-factor, providers and API tokens."""
+    user = request.user
+    form = AccountForm(
+        request.POST or None,
+        user=user,
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "timezone": user.timezone,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(
+                user=user,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                timezone_name=form.cleaned_data["timezone"],
+                preferences=form.preferences(),
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Your account settings are saved.")
+            return redirect("accounts:account")
+    return render(
+        request,
+        "accounts/account.html",
+        {"form": form, "channels": CHANNELS},
         status=400 if form.errors else 200,
     )

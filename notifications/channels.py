@@ -7,6 +7,7 @@ An incident page to the on-duty stewards is never suppressed by a preference (DO
 
 from __future__ import annotations
 
+from notifications import preferences
 from notifications.models import Notification
 
 Channel = Notification.Channel
@@ -18,6 +19,12 @@ def paging_channels_for_user(*, user, email: bool = True, in_app: bool = True) -
     at once); e-mail when the person has an address. The team chat is not personal: the step's
     chat post is one message to the engineering channel (see incidents/paging.py)."""
     channels = []
+    # A person may add e-mail to their pages on the account page (notifications/preferences.py);
+    # nothing they choose there removes a page.
+    chosen = (getattr(user, "notification_preferences", None) or {}).get(
+        preferences.INCIDENT_PAGES, []
+    )
+    email = email or preferences.EMAIL in chosen
     if email and user.email:
         channels.append(Channel.EMAIL)
     if in_app or not channels:

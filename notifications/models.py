@@ -21,6 +21,9 @@ class Notification(models.Model):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # The recipient turned this kind off on every channel (notifications/preferences.py):
+        # claimed all the same, so the decision is recorded once and never re-made.
+        SKIPPED = "skipped", "Not sent: turned off by the recipient"
 
     key = models.CharField(max_length=255, unique=True)
     kind = models.CharField(max_length=50, db_index=True)

@@ -34,6 +34,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications import preferences
 from notifications.models import Notification
 from supportdesk import mailthread
 
@@ -155,8 +156,37 @@ def _notification_fields(
         if not email:
             # A user without an address still sees the nudge in the app.
             channel = Notification.Channel.IN_APP
+    skipped = False
+    # The person's choice (account page). Incident pages are never filtered here: an on-duty
+    # steward is paged whatever they chose (preferences.py).
+    if (
+        user is not None
+        and channel != Notification.Channel.WEBHOOK
+        and preferences.preference_kind(kind) != preferences.INCIDENT_PAGES
+    ):
+        wanted = preferences.channels_for(user, kind)
+        if channel == Notification.Channel.EMAIL and preferences.EMAIL not in wanted:
+            channel = Notification.Channel.IN_APP
+        skipped = channel == Notification.Channel.IN_APP and preferences.IN_APP not in wanted
     in_app = channel == Notification.Channel.IN_APP
     email_out = channel == Notification.Channel.EMAIL
+    if skipped:
+        return {
+            "key": key[:255],
+            "kind": kind,
+            "channel": Notification.Channel.IN_APP,
+            "recipient": user,
+            "recipient_email": email,
+            "subject": subject[:255],
+            "body": body,
+            "url": url,
+            "request": request,
+            "incident": incident,
+            "created_at": now,
+            "status": Notification.Status.SKIPPED,
+            "sent_at": None,
+            "read_at": now,
+        }
     return {
         "key": key[:255],
         "kind": kind,
