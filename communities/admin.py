@@ -364,3 +364,13 @@ class BudgetSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AllowedEmailDomain)
+class AllowedEmailDomainAdmin(admin.ModelAdmin):
+    """Every domain allowed to sign in with a provider, and the community it joins."""
+
+    list_display = ("domain", "community")
+    list_select_related = ("community",)
+    search_fields = ("domain", "community__name")
+    autocomplete_fields = ("community",)
