@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0005_notification_message_id'),
+        ('notifications', '0006_database_optimize_schedule'),
     ]
 
     operations = [
