@@ -11,6 +11,8 @@ import os
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from rotation.models import RotationSettings
 from supportdesk import refdata, safecache
@@ -24,6 +26,13 @@ from tests.factories import (
 )
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+# Property tests check rules, not speed: a busy CI machine must not fail them for generating
+# examples slowly, so no deadline and no "too slow" health check anywhere.
+hypothesis_settings.register_profile(
+    "supportdesk", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("supportdesk")
 
 
 def service_missing(reason: str):
