@@ -9,7 +9,8 @@
 #   4. schemathesis as staff on every operation, then as the representative on the operations
 #      staff cannot reach, a bounded number of examples each, checking that no response is a
 #      5xx and that every response matches the schema;
-#   5. stop the server, drop the database; exit with schemathesis's status.
+#   5. stop the server (by its PID, also when a step failed or the run was interrupted), drop
+#      the database; exit with schemathesis's status.
 #
 # Knobs: FUZZ_MAX_EXAMPLES (default 10), FUZZ_TIMEOUT (seconds, default 600), FUZZ_SEED
 # (default 1, for reproducible runs), FUZZ_WORKERS (default 2). Reports land in var/fuzz/.
@@ -57,7 +58,14 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    # TERM: gunicorn stops its workers and exits; after 20 s, KILL (its workers notice their
+    # parent is gone and exit too).
     kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 40); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
   if [[ -n "$FUZZ_DB" ]]; then
@@ -80,18 +88,21 @@ fi
 # Everything the server writes (cache, broker queue, e-mail files) stays in the temp dir, and
 # no Redis is shared with other runs: deliveries are queued to files and never sent.
 mkdir -p "$WORK"/var/{broker/queue,broker/control,broker/processed,mail,cache,static}
+# The environment as one command prefix: `env` execs what follows, so `"${RUN[@]}" cmd &` gives
+# $! = the PID of cmd itself (a shell function run with & would be a subshell, and killing that
+# subshell left gunicorn running after the script ended).
+RUN=(env -u REDIS_URL -u EMAIL_URL
+  DATABASE_URL="$FUZZ_DATABASE_URL"
+  SUPPORTDESK_VAR_DIR="$WORK/var"
+  DEBUG=0
+  SECRET_KEY="fuzz-only-$(date +%s)-$$-not-a-secret"
+  SECURE_SSL_REDIRECT=0
+  SECURE_HSTS_SECONDS=0
+  API_THROTTLE_ANON=100000/min
+  API_THROTTLE_USER=100000/min
+  LOG_LEVEL=WARNING)
 run() {
-  env -u REDIS_URL -u EMAIL_URL \
-    DATABASE_URL="$FUZZ_DATABASE_URL" \
-    SUPPORTDESK_VAR_DIR="$WORK/var" \
-    DEBUG=0 \
-    SECRET_KEY="fuzz-only-$(date +%s)-$$-not-a-secret" \
-    SECURE_SSL_REDIRECT=0 \
-    SECURE_HSTS_SECONDS=0 \
-    API_THROTTLE_ANON=100000/min \
-    API_THROTTLE_USER=100000/min \
-    LOG_LEVEL=WARNING \
-    "$@"
+  "${RUN[@]}" "$@"
 }
 
 # --- 2. schema, demo data, a token -------------------------------------------------------------
@@ -115,9 +126,9 @@ REP_TOKEN="$(token_for rep-pangeo)"    # Pangeo's representative
 # --- 3. the server -----------------------------------------------------------------------------
 PORT="$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
-run "$BIN/gunicorn" supportdesk.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 \
+"${RUN[@]}" "$BIN/gunicorn" supportdesk.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 \
   --timeout 60 --access-logfile - --error-logfile - >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
+SERVER_PID=$!  # gunicorn's master: stopping it stops its workers
 for _ in $(seq 1 60); do
   curl -fsS -o /dev/null "$BASE/api/schema/" 2>/dev/null && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
