@@ -353,6 +353,12 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
+    # The solo pool runs each task in the process that took it from the queue. A prefork
+    # worker (--concurrency=2) on this transport was seen to stop consuming for minutes while
+    # 600 messages piled up; solo drained them in 10 s. A configured worker_pool also replaces
+    # Celery's default (prefork, even when given as --pool=prefork), and supportdesk.celery
+    # refuses any other pool for this broker.
+    CELERY_WORKER_POOL = "solo"
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -150,3 +150,34 @@ def test_a_task_sent_by_the_web_process_runs_in_a_real_worker(migrated_var):
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+@pytest.mark.parametrize("pool", ["threads", "prefork"])
+def test_the_embedded_broker_runs_only_the_solo_pool(tmp_path, pool):
+    """A prefork worker on the filesystem broker was seen to stop consuming for minutes: the
+    embedded settings make solo the pool (Celery then ignores --pool=prefork, its default), and
+    the worker refuses any other."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update(
+        SUPPORTDESK_VAR_DIR=str(tmp_path), DEBUG="1", DJANGO_SETTINGS_MODULE="supportdesk.settings"
+    )
+    command = [str(BIN / "celery"), "-A", "supportdesk", "worker", f"--pool={pool}"]
+    if pool == "threads":
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode != 0
+        assert "supports only the solo pool" in done.stdout + done.stderr
+    else:
+        check = (
+            "from supportdesk.celery import app; import django; django.setup(); "
+            "print(app.conf.worker_pool)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert done.stdout.strip() == "solo", done.stderr
