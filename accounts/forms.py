@@ -65,11 +65,17 @@ class AcceptInvitationForm(forms.Form):
     username = forms.CharField(max_length=150, help_text="What you will log in with.")
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
+    # A limit like every other text field's: long enough for any passphrase, short enough
+    # that hashing it costs nothing.
     password1 = forms.CharField(
-        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password",
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password again",
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args, email: str, **kwargs):

@@ -61,10 +61,11 @@ def test_dashboard_reads_go_to_the_replica_and_writes_to_the_primary(postgres, t
     charts, replica_queries, primary_selects, primary_inserts = map(int, done.stdout.split()[-4:])
     assert charts > 0
     assert replica_queries > 0
-    # The heavy reads (requests, incidents) all went to the replica. (A settings singleton
-    # is read with get_or_create, which Django sends to the primary.)
+    # The heavy reads (requests, incidents) all went to the replica. (Settings singletons are
+    # read with get_or_create, which Django sends to the primary: each one an earlier test's
+    # flush removed is created there, so how many depends on the test order.)
     assert primary_selects == 0
-    assert primary_inserts == 1
+    assert primary_inserts <= 2
 
 
 def test_without_a_replica_reads_stay_on_the_primary():
