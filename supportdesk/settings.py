@@ -364,7 +364,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "supportdesk",
+            # Several deployments (or test databases) sharing one Redis keep apart by prefix.
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="supportdesk"),
             "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }

@@ -144,6 +144,9 @@ def test_two_servers_two_workers_two_beats_send_everything_exactly_once(
         LOG_FORMAT="plain",
         DATABASE_URL=database_url(),
         REDIS_URL=redis_url,
+        # A cache of the fleet's own: the shared Redis may hold reference data (today's
+        # stewards) cached by another test database's processes.
+        CACHE_KEY_PREFIX=f"multi-instance-{os.getpid()}-{tmp_path.name}",
         SUPPORTDESK_VAR_DIR=str(tmp_path),  # every process writes e-mail to tmp_path/mail
         PYTHONUNBUFFERED="1",
     )

@@ -74,6 +74,9 @@ def server(database_proxy, redis_url, tmp_path):
     env.update(
         DATABASE_URL=proxied_database_url(database_proxy.port),
         REDIS_URL=redis_url,
+        # A cache of the server's own: the shared Redis may hold reference data (today's
+        # stewards) cached by another test database's processes.
+        CACHE_KEY_PREFIX=f"database-outage-{os.getpid()}-{tmp_path.name}",
         SUPPORTDESK_VAR_DIR=str(var),
         SECRET_KEY="database-outage-test-secret",
         SECURE_SSL_REDIRECT="0",
