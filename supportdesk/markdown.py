@@ -3,6 +3,7 @@ nothing a user types can inject script, styles, event handlers or javascript: li
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import markdown as md
@@ -42,3 +43,42 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 on the line above
+
+
+# The product documentation (docs/*.md) is ours, not user text, but goes through the same
+# sanitiser; it may also use top-level headings, and headings keep the ids its table of contents
+# links to.
+DOCUMENT_TAGS = ALLOWED_TAGS | {"h1", "h2"}
+DOCUMENT_ATTRIBUTES = {
+    **ALLOWED_ATTRIBUTES,
+    **{f"h{level}": {"id"} for level in range(1, 7)},
+}
+
+
+def render_document(text: str) -> tuple[SafeString, list[dict]]:
+    """A Markdown document as sanitised HTML, and its headings as a nested table of contents
+    (the `toc` extension's tokens: level, id, name, children). No `nl2br`: documents are
+    hard-wrapped prose, unlike the messages people type."""
+    converter = md.Markdown(extensions=["toc", "fenced_code", "tables", "sane_lists"])
+    html = converter.convert(text or "")
+    clean = nh3.clean(
+        html,
+        tags=DOCUMENT_TAGS,
+        attributes=DOCUMENT_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return mark_safe(clean), _plain_names(converter.toc_tokens)  # noqa: S308 - nh3 above
+
+
+def _plain_names(tokens: list[dict]) -> list[dict]:
+    """The toc extension gives names HTML-escaped; templates escape them again."""
+    return [
+        {
+            "level": t["level"],
+            "id": t["id"],
+            "name": html_lib.unescape(t["name"]),
+            "children": _plain_names(t["children"]),
+        }
+        for t in tokens
+    ]

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from supportdesk import api, metrics, views
+from supportdesk import api, docs, metrics, views
 
 # A database outage answers 503 (HTML or, under /api/, JSON) wherever it is raised.
 handler500 = "supportdesk.outages.server_error"
@@ -17,6 +17,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("docs/", docs.docs_page, name="docs"),
+    path("docs/<slug:slug>/", docs.docs_page, name="docs_page"),
     # allauth's sign-in under the names the templates and LOGIN_URL have always used.
     path("accounts/login/", allauth_views.login, name="login"),
     path("accounts/logout/", allauth_views.logout, name="logout"),
