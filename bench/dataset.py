@@ -31,6 +31,18 @@ DAYS = 180
 OPEN_SHARE = 0.6
 BATCH = 10_000
 ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo", "America/Los_Angeles"]
+# Words the requests and messages are written from (a second random stream, so the rest of
+# the dataset is the same as without them): full-text search needs text that differs per row.
+_TOPIC_WORDS = """
+xarray dask kernel notebook conda environment package image timeout quota storage gpu
+login spawner profile memory cluster scheduler worker extension jupyterlab voila
+dashboard token s3 bucket netcdf zarr pangeo numpy pandas matplotlib cartopy rstudio
+julia terminal git ssh proxy certificate dns upgrade version permissions home directory
+disk cpu slow crash error restart binder repo2docker helm kubernetes node autoscaler
+preemptible cost
+"""
+TOPICS = tuple(_TOPIC_WORDS.split())
+VERBS = ("fails", "hangs", "crashes", "is slow", "is missing", "times out", "breaks", "errors")
 # What the pages bench and the load test submit; removed before the dataset is reused.
 EXTRA_SUBJECT_PREFIXES = ("Bench submission", "Load submission")
 
@@ -90,6 +102,7 @@ def _seed(*, requests: int, communities: int) -> dict:
     from tickets.models import Message, SupportRequest, TimeEntry
 
     rng = random.Random(SEED)
+    words = random.Random(SEED + 1)
     now = timezone.now().replace(microsecond=0)
     password = make_password("bench")
 
@@ -158,7 +171,8 @@ def _seed(*, requests: int, communities: int) -> dict:
 
     policies = load_policies()
     calendars = {zone: calendar_for(timezone_name=zone) for zone in ZONES}
-    request_fields = SupportRequest._meta.concrete_fields
+    # Columns the database computes (GeneratedField) are left to it.
+    request_fields = [f for f in SupportRequest._meta.concrete_fields if not f.generated]
     # A plain object with the model's defaults: refresh_request_deadlines reads and sets
     # attributes only, and building 100,000 model instances costs more than the inserts.
     defaults = {f.attname: f.get_default() for f in request_fields}
@@ -204,8 +218,11 @@ def _seed(*, requests: int, communities: int) -> dict:
             r.id = next_request
             r.community_id, r.hub_id, r.requester_id = community.pk, hub.pk, rep.pk
             r.assignee_id = assignee.pk
-            r.subject = f"Request about {hub.name} #{made}"
-            r.description = "Users report that the environment is missing a package."
+            a, b, c = words.sample(TOPICS, 3)
+            r.subject = f"{a.capitalize()} {words.choice(VERBS)} on {hub.name} #{made}"
+            r.description = (
+                f"Users report that {b} {words.choice(VERBS)} when they use {c} with {a}."
+            )
             r.received_at = r.created_at = r.updated_at = received
             r.priority_rank = rng.randrange(1, 9)
             next_request += 1
@@ -239,7 +256,8 @@ def _seed(*, requests: int, communities: int) -> dict:
                         r.id,
                         assignee.pk if from_staff else rep.pk,
                         "public" if k < 2 or rng.random() < 0.5 else "internal",
-                        f"Message {k} on this request.",
+                        f"Message {k}: the {words.choice(TOPICS)} {words.choice(VERBS)} "
+                        f"after the {words.choice(TOPICS)} change.",
                         "",
                         None,
                         from_staff,

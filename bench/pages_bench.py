@@ -108,6 +108,10 @@ def run() -> dict:
         "queue, by community": lambda: staff_client.get(
             reverse("tickets:queue"), {"community": busy}
         ),
+        "queue, by rank": lambda: staff_client.get(reverse("tickets:queue"), {"sort": "rank"}),
+        "queue, by last update": lambda: staff_client.get(
+            reverse("tickets:queue"), {"sort": "updated"}
+        ),
         "request page (staff)": lambda: staff_client.get(
             reverse("tickets:desk_request", args=[one.pk])
         ),
@@ -148,13 +152,14 @@ def _explain_queue(staff, community_id: int) -> dict:
     from tickets.selectors import queue_order, request_list_for
 
     plans = {}
-    for label, filters in (
-        ("queue, first page", {"state": "open"}),
-        ("queue, by community", {"state": "open", "community": community_id}),
+    for label, filters, sort in (
+        ("queue, first page", {"state": "open"}, "deadline"),
+        ("queue, by community", {"state": "open", "community": community_id}, "deadline"),
+        ("queue, by rank", {"state": "open"}, "rank"),
     ):
         qs = request_list_for(user=staff, filters=filters)
         plans[label] = {
-            "page": explain(lambda qs=qs: list(queue_order(qs)[:25])),
+            "page": explain(lambda qs=qs, sort=sort: list(queue_order(qs, sort)[:25])),
             "count": explain(qs.count),
         }
         for part, plan in plans[label].items():

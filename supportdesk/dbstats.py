@@ -1,7 +1,7 @@
 """Planner statistics for the embedded SQLite database.
 
 Without statistics SQLite plans blind: at 100,000 requests it answered the queue by sorting
-60,000 rows (about 110 ms in one query) instead of walking `request_due_order_idx` (3 ms).
+60,000 rows (about 110 ms in one query) instead of walking the queue order index (3 ms).
 PostgreSQL's autovacuum keeps its own statistics; SQLite has nothing of the kind, so:
 
 - after every `migrate` (post_migrate): `PRAGMA optimize`, and a full `ANALYZE` when a table

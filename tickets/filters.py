@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
 from communities.models import Community
 from tickets.models import SupportRequest
-from tickets.selectors import Calendars, soon_thresholds
+from tickets.selectors import QUEUE_SORTS, Calendars, soon_thresholds
 
 Status = SupportRequest.Status
 Category = SupportRequest.Category
@@ -95,10 +95,27 @@ class SupportRequestFilter(django_filters.FilterSet):
     )
     likely_incident = django_filters.BooleanFilter(label="Likely incident", widget=AnyYesNo)
     q = django_filters.CharFilter(label="Search", method="filter_search")
+    # The queue's order (tickets.selectors.queue_order applies it; filtering ignores it). A
+    # value outside the list is a form error, never an order_by() of user input.
+    sort = django_filters.ChoiceFilter(
+        label="Sort by",
+        choices=list(QUEUE_SORTS.items()),
+        method="filter_sort",
+        empty_label=None,
+    )
 
     class Meta:
         model = SupportRequest
-        fields = ["state", "category", "community", "assignee", "due", "likely_incident", "q"]
+        fields = [
+            "state",
+            "category",
+            "community",
+            "assignee",
+            "due",
+            "likely_incident",
+            "q",
+            "sort",
+        ]
 
     def __init__(
         self, data=None, queryset=None, *, request=None, prefix=None, user=None, calendars=None
@@ -123,6 +140,8 @@ class SupportRequestFilter(django_filters.FilterSet):
             )
             # Representatives do not filter by steward; the field stays but offers nobody.
             self.filters["assignee"].queryset = User.objects.none()
+            # Their list has one order (newest first).
+            del self.filters["sort"]
 
     def filter_state(self, queryset, name, value):
         if value == "open":
@@ -155,6 +174,9 @@ class SupportRequestFilter(django_filters.FilterSet):
             )
             within |= community & Q(next_due_at__lte=threshold) & kind
         return queryset.filter(within, next_due_at__gt=now)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 
 
 class SupportRequest(models.Model):
@@ -117,6 +117,22 @@ class SupportRequest(models.Model):
     # The nearest pending deadline of the ones above: the queue's sort key.
     next_due_at = models.DateTimeField(null=True, blank=True)
 
+    # The queue pins incidents and likely incidents (not yet triaged as something else) above
+    # everything while they are open: 0 pinned, 1 the rest. Computed by the database from the
+    # columns it reads, so no service can forget it, and indexed with the deadline order.
+    queue_pin = models.GeneratedField(
+        expression=Case(
+            When(
+                Q(status__in=["new", "triaged", "planned"])
+                & (Q(category="incident") | Q(category="", likely_incident=True)),
+                then=Value(0),
+            ),
+            default=Value(1),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+
     # Optimistic locking: every write bumps it; a stale form is refused instead of lost.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -126,10 +142,20 @@ class SupportRequest(models.Model):
         ordering = ["-received_at"]
         indexes = [
             models.Index(fields=["status", "next_due_at"], name="request_queue_idx"),
-            # The queue's order (selectors.queue_order: next_due_at ascending with no deadline
-            # last, which is an ascending index's own order, then received_at, id): the first
-            # page is read in index order, whatever the filters and however many rows there are.
-            models.Index(fields=["next_due_at", "received_at", "id"], name="request_due_order_idx"),
+            # The queue's order (selectors.queue_order: incidents pinned first, then next_due_at
+            # ascending with no deadline last, which is an ascending index's own order, then
+            # received_at, id): the first page is read in index order, whatever the filters and
+            # however many rows there are. One index per order the steward can choose.
+            models.Index(
+                fields=["queue_pin", "next_due_at", "received_at", "id"],
+                name="request_pin_due_order_idx",
+            ),
+            models.Index(
+                fields=["queue_pin", "priority_rank", "next_due_at", "received_at", "id"],
+                name="request_pin_rank_order_idx",
+            ),
+            models.Index(fields=["received_at", "id"], name="request_received_order_idx"),
+            models.Index(fields=["updated_at", "id"], name="request_updated_order_idx"),
             models.Index(fields=["community", "status", "-received_at"], name="request_comm_idx"),
             # The open requests per steward (rotation.services.assignee_for_new_request counts
             # them on every submission): with the id in the index the count never reads the

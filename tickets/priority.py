@@ -18,6 +18,20 @@ RANK_LABELS = {
     8: "The community has no budget left",
 }
 
+# The deciding factor in two or three words, for the queue's rank column (the full label and
+# rank_reason say the rest).
+RANK_SHORT = {
+    0: "Incident",
+    1: "Funded",
+    2: "Many communities",
+    3: "Team goals",
+    4: "Upstream goals",
+    5: "Budget to spare",
+    6: "High impact",
+    7: "Other work",
+    8: "No budget left",
+}
+
 
 def applying_factors(
     *,

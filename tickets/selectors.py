@@ -49,9 +49,29 @@ def request_list_for(*, user, filters: Mapping | None = None) -> QuerySet[Suppor
     return qs
 
 
-def queue_order(qs: QuerySet[SupportRequest]) -> QuerySet[SupportRequest]:
-    """Nearest deadline first; requests with no pending deadline last, oldest first."""
-    return qs.order_by(F("next_due_at").asc(nulls_last=True), "received_at", "pk")
+# The orders a steward can choose for the queue (the `sort` query parameter): key -> label.
+QUEUE_SORTS = {
+    "deadline": "Incidents, then nearest deadline",
+    "rank": "Incidents, then priority rank",
+    "received": "Most recently received",
+    "updated": "Most recently updated",
+}
+DEFAULT_SORT = "deadline"
+
+
+def queue_order(qs: QuerySet[SupportRequest], sort: str = DEFAULT_SORT) -> QuerySet[SupportRequest]:
+    """The queue's order. "deadline" (the default): open incidents and likely incidents pinned
+    first, then the nearest deadline, requests with no pending deadline last, oldest first.
+    "rank": pinned first, then priority rank (1 highest), then deadline. "received" and
+    "updated": newest first. Each order has an index that matches it (tickets.models)."""
+    due = F("next_due_at").asc(nulls_last=True)
+    if sort == "rank":
+        return qs.order_by("queue_pin", "priority_rank", due, "received_at", "pk")
+    if sort == "received":
+        return qs.order_by("-received_at", "-pk")
+    if sort == "updated":
+        return qs.order_by("-updated_at", "-pk")
+    return qs.order_by("queue_pin", due, "received_at", "pk")
 
 
 def request_get_for(*, user, pk) -> SupportRequest:

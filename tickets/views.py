@@ -33,7 +33,7 @@ from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
 from tickets.filters import SupportRequestFilter
 from tickets.models import SupportRequest
-from tickets.priority import RANK_LABELS, rank_reason, request_factors
+from tickets.priority import RANK_LABELS, RANK_SHORT, rank_reason, request_factors
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -243,25 +243,38 @@ def request_confirm(request, pk):
 # --- stewards --------------------------------------------------------------------------------
 
 
-@require_GET
-@staff_required
-def queue(request):
+def _queue_filtered(request, *, calendars=None):
+    """The queue's filterset, its filtered and ordered requests and the chosen order, from the
+    query string (shared by the queue, its CSV export and the bulk actions' way back)."""
     scope = selectors.request_scope_for(user=request.user).select_related(
         "community", "hub", "assignee"
     )
-    calendars = selectors.Calendars()  # shared by the "due soon" filter and the rows
     filterset = SupportRequestFilter(
         data=_filter_data(request, default_state="open"),
         queryset=scope,
         user=request.user,
-        calendars=calendars,
+        calendars=calendars or selectors.Calendars(),
     )
-    page = CappedPaginator(selectors.queue_order(filterset.qs), _page_size(request)).get_page(
-        request.GET.get("page")
-    )
+    qs = filterset.qs
+    sort = filterset.form.cleaned_data.get("sort") or selectors.DEFAULT_SORT
+    return filterset, selectors.queue_order(qs, sort), sort
+
+
+@require_GET
+@staff_required
+def queue(request):
+    calendars = selectors.Calendars()  # shared by the "due soon" filter and the rows
+    filterset, ordered, sort = _queue_filtered(request, calendars=calendars)
+    page = CappedPaginator(ordered, _page_size(request)).get_page(request.GET.get("page"))
     rows = selectors.annotate_deadlines(page.object_list, calendars=calendars)
     for r in rows:
         r.rank_label = RANK_LABELS.get(r.priority_rank, "")
+        r.rank_short = RANK_SHORT.get(r.priority_rank, "")
+    active = [
+        name
+        for name in ("category", "community", "assignee", "due", "likely_incident", "q")
+        if request.GET.get(name)
+    ]
     return render(
         request,
         "tickets/queue.html",
@@ -272,7 +285,12 @@ def queue(request):
             "query": _query_without_page(request),
             "page_sizes": PAGE_SIZES,
             "page_size": _page_size(request),
+            "sort": sort,
+            "sort_label": selectors.QUEUE_SORTS[sort],
+            "active_filters": len(active),
         },
+        # A sort outside the list is refused (the page says why, in the default order).
+        status=400 if "sort" in filterset.errors else 200,
     )
 
 

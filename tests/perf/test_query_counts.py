@@ -53,6 +53,8 @@ QUEUE_VIEWS = {
     "queue, due soon": {"due": "soon"},
     "queue, incidents": {"category": "incident"},
     "queue, search": {"q": "xarray"},
+    "queue, by rank": {"sort": "rank"},
+    "queue, by last update": {"sort": "updated"},
 }
 
 
