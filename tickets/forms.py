@@ -240,3 +240,121 @@ class AttachInboundForm(forms.Form):
         required=False,
         label="Hub (optional)",
     )
+
+
+_KEEP_YES_NO = [("", "Keep"), ("yes", "Yes"), ("no", "No")]
+_REFERENCE_TEXT = "SD-"
+
+
+class IdListField(forms.Field):
+    """Request ids from repeated query parameters (checkboxes), as ints."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            value = [value]
+        try:
+            return [int(v) for v in value]
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError("The selection is not valid.") from exc
+
+
+class BulkForm(forms.Form):
+    """The queue's bulk actions. `ids` are the ticked rows; `all_on_page` with `page_ids` is
+    the select-all box, which works without JavaScript (the page's rows are sent along)."""
+
+    ids = IdListField(required=False)
+    page_ids = IdListField(required=False)
+    all_on_page = forms.BooleanField(label="Select every request on this page", required=False)
+    action = forms.ChoiceField(label="Action", choices=())
+    assignee = forms.ModelChoiceField(
+        label="Assign to", queryset=User.objects.none(), required=False, empty_label="Choose…"
+    )
+    category = forms.ChoiceField(
+        label="Category",
+        required=False,
+        choices=[("", "Choose…"), *[c for c in Category.choices if c[0]]],
+    )
+    has_dedicated_funding = forms.ChoiceField(
+        label="Dedicated funding", choices=_KEEP_YES_NO, required=False
+    )
+    impacts_many_communities = forms.ChoiceField(
+        label="Impacts many communities", choices=_KEEP_YES_NO, required=False
+    )
+    aligns_with_team_goals = forms.ChoiceField(
+        label="Team's goals", choices=_KEEP_YES_NO, required=False
+    )
+    aligns_with_upstream_goals = forms.ChoiceField(
+        label="Upstream goals", choices=_KEEP_YES_NO, required=False
+    )
+    high_single_community_impact = forms.ChoiceField(
+        label="High impact on one community", choices=_KEEP_YES_NO, required=False
+    )
+    duplicate_of = forms.CharField(
+        label="Duplicate of (reference)", required=False, max_length=20, help_text="e.g. SD-123"
+    )
+    back = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        from tickets.bulk import ACTIONS
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "Choose…"), *ACTIONS.items()]
+        self.fields["assignee"].queryset = User.objects.filter(
+            is_staff=True, is_active=True
+        ).order_by("first_name", "last_name", "username")
+
+    def clean_duplicate_of(self):
+        value = self.cleaned_data["duplicate_of"].strip()
+        if not value:
+            return None
+        digits = value.upper().removeprefix(_REFERENCE_TEXT).strip()
+        if not digits.isdigit() or len(digits) > 12:
+            raise forms.ValidationError("Give the reference of a request, e.g. SD-123.")
+        try:
+            return SupportRequest.objects.select_related("community").get(pk=int(digits))
+        except SupportRequest.DoesNotExist as exc:
+            raise forms.ValidationError(f"There is no request {value}.") from exc
+
+    def clean(self):
+        data = super().clean()
+        selected = list(data.get("ids") or [])
+        if data.get("all_on_page"):
+            selected += [pk for pk in data.get("page_ids") or [] if pk not in selected]
+        data["selected"] = selected
+        if not selected:
+            raise forms.ValidationError("Tick at least one request.")
+        action = data.get("action")
+        if action == "assign" and not data.get("assignee"):
+            self.add_error("assignee", "Choose who to assign them to.")
+        if action == "categorise" and not data.get("category"):
+            self.add_error("category", "Choose a category.")
+        if (
+            action == "duplicate"
+            and not data.get("duplicate_of")
+            and "duplicate_of" not in self.errors
+        ):
+            self.add_error("duplicate_of", "Give the reference of the original request.")
+        if action == "priority":
+            from tickets.bulk import PRIORITY_FACTORS
+
+            if not any(data.get(name) for name in PRIORITY_FACTORS):
+                raise forms.ValidationError("Set at least one priority factor to Yes or No.")
+        return data
+
+    def params(self) -> dict:
+        from tickets.bulk import PRIORITY_FACTORS
+
+        data = self.cleaned_data
+        factors = {
+            name: {"yes": True, "no": False}.get(data.get(name) or "") for name in PRIORITY_FACTORS
+        }
+        return {
+            "assignee": data.get("assignee"),
+            "category": data.get("category"),
+            "original": data.get("duplicate_of"),
+            **factors,
+        }

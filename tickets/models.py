@@ -76,6 +76,11 @@ class SupportRequest(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
     )
 
+    # Closed as a duplicate of another request of the same community (the work goes on there).
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+
     # Priority factors (DOMAIN.md "Priority order"); budget factors are derived from usage.
     has_dedicated_funding = models.BooleanField(default=False)
     impacts_many_communities = models.BooleanField(default=False)
@@ -156,6 +161,12 @@ class SupportRequest(models.Model):
             ),
             models.Index(fields=["received_at", "id"], name="request_received_order_idx"),
             models.Index(fields=["updated_at", "id"], name="request_updated_order_idx"),
+            # The planning view (selectors.planning_requests): work planning by rank.
+            models.Index(
+                fields=["priority_rank", "next_due_at", "received_at", "id"],
+                condition=Q(status="planned"),
+                name="request_planning_order_idx",
+            ),
             models.Index(fields=["community", "status", "-received_at"], name="request_comm_idx"),
             # The open requests per steward (rotation.services.assignee_for_new_request counts
             # them on every submission): with the id in the index the count never reads the

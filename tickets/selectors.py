@@ -74,6 +74,19 @@ def queue_order(qs: QuerySet[SupportRequest], sort: str = DEFAULT_SORT) -> Query
     return qs.order_by("queue_pin", due, "received_at", "pk")
 
 
+def planning_requests() -> QuerySet[SupportRequest]:
+    """Change and guidance requests in work planning, highest priority first (rank 1 first),
+    then nearest deadline, oldest first. Staff only (the view checks)."""
+    return (
+        SupportRequest.objects.filter(
+            status=SupportRequest.Status.PLANNED,
+            category__in=[SupportRequest.Category.CHANGE, SupportRequest.Category.GUIDANCE],
+        )
+        .select_related("community", "hub", "assignee")
+        .order_by("priority_rank", F("next_due_at").asc(nulls_last=True), "received_at", "pk")
+    )
+
+
 def request_get_for(*, user, pk) -> SupportRequest:
     """One request the user may read, or 404 (outside the scope it does not exist)."""
     try:

@@ -452,6 +452,44 @@ def _open_request(
     return r
 
 
+def _record_assigned(r: SupportRequest, *, assignee, by, at: datetime.datetime) -> None:
+    """The audit row of a (re)assignment, and the new assignee's note in the app."""
+    _record(r, Kind.ASSIGNED, by, at, detail=f"Assigned to {assignee}", assignee=assignee.pk)
+    if assignee.pk != by.pk:
+        notify(
+            key=f"request:{r.pk}:assigned:{assignee.pk}:v{r.version}",
+            kind="request_assigned",
+            channel=Notification.Channel.IN_APP,
+            subject=_subject(r, f"Assigned to you by {by}: {r.subject}"),
+            body=f"{r.community}: {r.subject}",
+            user=assignee,
+            url=_desk_url(r),
+            request=r,
+        )
+
+
+@transaction.atomic
+def request_assign(
+    *, request: SupportRequest, by, assignee, expected_version: int | None = None
+) -> SupportRequest:
+    """Give the request to a member of the support team without triaging it (triage can
+    reassign too, through the same audit row and note). Assigning to the current assignee
+    changes nothing."""
+    _require_staff(by, "assign requests")
+    r = _lock(request, expected_version)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is closed: it can no longer be reassigned.")
+    if assignee is None or not is_staff_member(assignee):
+        raise DomainError(f"{assignee or 'Nobody'} is not on the support team.", field="assignee")
+    if assignee.pk == r.assignee_id:
+        return r
+    at = timezone.now()
+    r.assignee = assignee
+    _save(r, ["assignee"])
+    _record_assigned(r, assignee=assignee, by=by, at=at)
+    return r
+
+
 @transaction.atomic
 def request_triage(
     *,
@@ -515,18 +553,7 @@ def request_triage(
         **changes,
     )
     if reassigned:
-        _record(r, Kind.ASSIGNED, by, at, detail=f"Assigned to {assignee}", assignee=assignee.pk)
-        if assignee.pk != by.pk:
-            notify(
-                key=f"request:{r.pk}:assigned:{assignee.pk}:v{r.version}",
-                kind="request_assigned",
-                channel=Notification.Channel.IN_APP,
-                subject=_subject(r, f"Assigned to you by {by}: {r.subject}"),
-                body=f"{r.community}: {r.subject}",
-                user=assignee,
-                url=_desk_url(r),
-                request=r,
-            )
+        _record_assigned(r, assignee=assignee, by=by, at=at)
     if budget_moved:
         # Its time left or joined the budget, and budget use orders the community's requests.
         priority_recompute_for_community(community=r.community)
@@ -1003,6 +1030,74 @@ def request_close(
         )
     else:
         _record(r, Kind.CLOSED, by, at, detail="Closed")
+    return r
+
+
+@transaction.atomic
+def request_close_as_duplicate(
+    *,
+    request: SupportRequest,
+    by,
+    original: SupportRequest,
+    expected_version: int | None = None,
+) -> SupportRequest:
+    """Close a request as a duplicate of `original`, another request of the same community
+    (whose representative can follow it there). The representative is told where the work goes
+    on, in a public reply (which answers them); an untriaged duplicate takes the original's
+    category."""
+    _require_staff(by, "close requests")
+    r = _lock(request, expected_version)
+    if r.status == Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is already closed.")
+    if original.pk == r.pk:
+        raise DomainError(f"{r.reference} cannot be a duplicate of itself.", field="duplicate_of")
+    if original.community_id != r.community_id:
+        raise DomainError(
+            f"{original.reference} belongs to another community: {r.community}'s "
+            "representative could not follow it there.",
+            field="duplicate_of",
+        )
+    if original.status == Status.CLOSED:
+        raise DomainError(
+            f"{original.reference} is closed: choose an open request to continue in.",
+            field="duplicate_of",
+        )
+    at = timezone.now()
+    fields = ["status", "closed_at", "duplicate_of"]
+    if r.status == Status.NEW:
+        if not original.category:
+            raise InvalidTransition(
+                f"Triage {original.reference} or {r.reference} first: "
+                "a closed request needs a category."
+            )
+        r.category = original.category
+        r.triaged_at = at
+        fields += ["category", "triaged_at"]
+    body = (
+        f"This request duplicates {original.reference} ({original.subject}). We continue "
+        f"there, so please follow and reply on {original.reference}: "
+        f"{absolute_url(_rep_url(original))}"
+    )
+    message, message_fields = _post_public_staff_message(r, by=by, body=body, at=at)
+    fields += message_fields
+    if r.resolved_at is None:
+        r.resolved_at = at
+        fields.append("resolved_at")
+    r.status = Status.CLOSED
+    r.closed_at = at
+    r.duplicate_of = original
+    fields += refresh_request_deadlines(r)
+    _save(r, fields)
+    _record(
+        r,
+        Kind.CLOSED,
+        by,
+        at,
+        detail=f"Closed as a duplicate of {original.reference}",
+        duplicate_of=original.pk,
+        message=message.pk,
+    )
+    _email_reply(r, message, by)
     return r
 
 

@@ -14,6 +14,8 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     # Stewards
     path("desk/", views.queue, name="queue"),
+    path("desk/bulk/", views.queue_bulk, name="queue_bulk"),
+    path("desk/planning/", views.planning, name="planning"),
     path("desk/requests/<int:pk>/", views.desk_request, name="desk_request"),
     path("desk/requests/<int:pk>/triage/", views.desk_triage, name="desk_triage"),
     path("desk/requests/<int:pk>/reply/", views.desk_reply, name="desk_reply"),

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -22,13 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import staff_required
 from accounts.roles import is_staff_member, member_community_ids, representative_community
 from communities.selectors import budget_notice_for
-from communities.services import budget_status
+from communities.services import budget_status, budget_statuses
 from slo.models import SLOPolicy
 from slo.services import explain, is_overdue, load_policies, remaining_text
 from slo.timebox import request_timebox_running, timebox_state
 from supportdesk.errors import ConcurrentEdit, DomainError
 from supportdesk.pagination import CappedPaginator
-from tickets import forms, selectors, services
+from tickets import bulk, forms, selectors, services
 from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
 from tickets.filters import SupportRequestFilter
@@ -288,9 +288,76 @@ def queue(request):
             "sort": sort,
             "sort_label": selectors.QUEUE_SORTS[sort],
             "active_filters": len(active),
+            "bulk_form": forms.BulkForm(auto_id="bulk_%s"),
         },
         # A sort outside the list is refused (the page says why, in the default order).
         status=400 if "sort" in filterset.errors else 200,
+    )
+
+
+def _queue_url(querystring: str) -> str:
+    """The queue with a querystring the browser sent back (normalised: it only ever becomes
+    the query part of the queue's own URL)."""
+    query = QueryDict(querystring or "", mutable=True)
+    query.pop("page", None)
+    encoded = query.urlencode()
+    return reverse("tickets:queue") + (f"?{encoded}" if encoded else "")
+
+
+@require_POST
+@staff_required
+def queue_bulk(request):
+    """The queue's bulk actions: each ticked request through the same service as the request
+    page's action, with a result per row (done, or refused and why)."""
+    form = forms.BulkForm(request.POST, auto_id="bulk_%s")
+    back = _queue_url(request.POST.get("back", ""))
+    if not form.is_valid():
+        return render(request, "tickets/bulk_result.html", {"form": form, "back": back}, status=400)
+    action = form.cleaned_data["action"]
+    results = bulk.bulk_apply(
+        by=request.user, ids=form.cleaned_data["selected"], action=action, params=form.params()
+    )
+    done = sum(1 for row in results if row.ok)
+    return render(
+        request,
+        "tickets/bulk_result.html",
+        {
+            "form": form,
+            "back": back,
+            "results": results,
+            "action_label": bulk.ACTIONS[action],
+            "done": done,
+            "refused": len(results) - done,
+        },
+    )
+
+
+@require_GET
+@staff_required
+def planning(request):
+    """The project manager's view: change and guidance requests in work planning, highest
+    priority first, each with its community's budget use this month."""
+    planned = selectors.planning_requests()
+    page = CappedPaginator(planned, 50).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    statuses = budget_statuses(communities={r.community for r in rows})
+    communities = {}
+    for r in rows:
+        r.rank_label = RANK_LABELS.get(r.priority_rank, "")
+        r.rank_short = RANK_SHORT.get(r.priority_rank, "")
+        r.budget = statuses.get(r.community_id)
+        entry = communities.setdefault(
+            r.community_id, {"community": r.community, "budget": r.budget, "requests": 0}
+        )
+        entry["requests"] += 1
+    summary = sorted(
+        communities.values(),
+        key=lambda e: (-(e["budget"].fraction_used if e["budget"] else 0), e["community"].name),
+    )
+    return render(
+        request,
+        "tickets/planning.html",
+        {"page": page, "rows": rows, "summary": summary, "query": ""},
     )
 
 
