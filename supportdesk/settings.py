@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
     "axes",
+    # Providers' inbound e-mail webhooks (tickets/mailhooks.py); outgoing mail stays on SMTP.
+    "anymail",
     "accounts",
     "communities",
     "slo",
@@ -322,6 +324,29 @@ STORAGES = {
     },
 }
 
+# Attachments in an S3-compatible bucket (django-storages) instead of the var folder, so that
+# web and worker machines share them. The bucket stays private: files are only streamed through
+# the permission-checked download view, never linked to. Empty: the var folder above.
+ATTACHMENTS_S3_BUCKET = env.str("ATTACHMENTS_S3_BUCKET", default="")
+if ATTACHMENTS_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENTS_S3_BUCKET,
+            "location": env.str("ATTACHMENTS_S3_PREFIX", default="attachments"),
+            # Unset: AWS itself, and boto3's usual AWS_* variables or instance role.
+            "endpoint_url": env.str("ATTACHMENTS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("ATTACHMENTS_S3_REGION", default="") or None,
+            "access_key": env.str("ATTACHMENTS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("ATTACHMENTS_S3_SECRET_ACCESS_KEY", default="") or None,
+            # "path" for MinIO and other servers without bucket sub-domains.
+            "addressing_style": env.str("ATTACHMENTS_S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+
 # --- Broker and cache -----------------------------------------------------------------------
 # BROKER_URL (redis://... or amqp://... for RabbitMQ) names the Celery broker; without it the
 # broker is REDIS_URL, which is also the cache. Neither set: the embedded mode below.
@@ -433,6 +458,15 @@ ATTACHMENT_MAX_FILE_BYTES = env.int("ATTACHMENT_MAX_FILE_BYTES", default=10 * 10
 ATTACHMENT_MAX_MESSAGE_BYTES = env.int("ATTACHMENT_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 # A message larger than this is quarantined unread (bytes).
 INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=40 * 1024 * 1024)
+
+# Providers' inbound webhooks (tickets/mailhooks.py, django-anymail): basic-auth credentials
+# "user:password" that every provider's webhook URL carries (several, comma-separated, while
+# rotating); unset, every post is refused. Mailgun also signs its posts with this key.
+# Amazon SES's S3 receipt action reads the bucket with boto3's usual AWS_* settings.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.list("ANYMAIL_WEBHOOK_SECRET", default=[]),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+}
 
 # Optional Slack-compatible incoming webhook for nudges.
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")

@@ -446,3 +446,46 @@ def dovecot():
         except subprocess.TimeoutExpired:
             process.kill()
         shutil.rmtree(d, ignore_errors=True)
+
+
+# --- S3-compatible object storage -------------------------------------------------------------
+
+
+class S3Server:
+    def __init__(self, url: str):
+        self.url = url
+        # What boto3 (anymail's SES S3 action) and django-storages need to reach it.
+        self.client_params = {
+            "endpoint_url": url,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "sd-test-key",
+            "aws_secret_access_key": "sd-test-secret",
+        }
+
+
+@pytest.fixture(scope="session")
+def _moto_s3_url():
+    """moto's S3-compatible server (moto[server], a test dependency), in this process on a free
+    port: a real HTTP S3 API that boto3 and django-storages talk to over the network."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        service_missing("needs moto[server] (requirements-dev.txt) for an S3-compatible server")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_server(_moto_s3_url):
+    """An empty S3-compatible server for this test (buckets of earlier tests are gone)."""
+    import urllib.request
+
+    urllib.request.urlopen(
+        urllib.request.Request(f"{_moto_s3_url}/moto-api/reset", method="POST"), timeout=10
+    ).read()
+    return S3Server(_moto_s3_url)

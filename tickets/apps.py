@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = "Support requests"
+
+    def ready(self) -> None:
+        # anymail's inbound signal feeds provider webhooks to tickets.inbound.receive_email.
+        from tickets import mailhooks
+
+        mailhooks.connect()

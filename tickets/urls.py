@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import views
+from tickets import mailhooks, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -31,4 +31,6 @@ urlpatterns = [
     path(
         "desk/mail/<int:pk>/original/", views.incoming_mail_original, name="incoming_mail_original"
     ),
+    # Providers' inbound e-mail webhooks (anymail), authenticated by ANYMAIL_WEBHOOK_SECRET.
+    *mailhooks.urlpatterns_for_providers(),
 ]
