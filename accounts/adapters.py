@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
+from django.http import Http404
 
 from accounts import services
 
@@ -35,7 +37,18 @@ def _pending_invitation_token(request) -> str | None:
     return token
 
 
+class ProviderNotConfigured(SocialApp.DoesNotExist, Http404):
+    """A provider with no app configured: allauth's code that expects DoesNotExist still
+    catches it, and anywhere else (e.g. GET /accounts/github/login/) it answers 404, not 500."""
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request, provider, client_id=None):
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist as exc:
+            raise ProviderNotConfigured(f"Sign-in with {provider} is not configured.") from exc
+
     def is_open_for_signup(self, request, sociallogin) -> bool:
         """A provider sign-in creates an account only from a valid invitation link, or for a
         verified address in a domain an admin allowed for a community."""

@@ -85,6 +85,7 @@ class HubAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "community__name", "url")
     list_select_related = ("community",)
     autocomplete_fields = ("community",)
+
     # Overrides go through the maintenance page, which audits them and refreshes the status page.
     readonly_fields = ("status", "status_override", "status_override_reason")
 
@@ -198,6 +199,11 @@ def _csv_cell(value) -> str:
 @admin.register(SupportBudget)
 class SupportBudgetAdmin(admin.ModelAdmin):
     form = SupportBudgetForm
+
+    class Media:
+        # Classes, not style attributes: the Content-Security-Policy allows no inline style.
+        css = {"all": ["css/admin.css"]}
+
     list_display = ("community", "month_label", "hours", "used", "remaining", "percent")
     list_filter = (BudgetUseFilter, BudgetMonthFilter)
     search_fields = ("community__name", "community__slug")
@@ -257,9 +263,8 @@ class SupportBudgetAdmin(admin.ModelAdmin):
     def percent(self, obj):
         percent = round(obj.percent_used)
         return format_html(
-            '<span style="white-space: nowrap"><meter min="0" max="100" low="{}" high="99" '
-            'optimum="0" value="{}" title="{}% used" style="width: 7rem; vertical-align: middle">'
-            "</meter> {}%</span>",
+            '<span class="budget-use"><meter min="0" max="100" low="{}" high="99" '
+            'optimum="0" value="{}" title="{}% used"></meter> {}%</span>',
             NEARLY_EXHAUSTED_PERCENT,
             min(percent, 100),
             percent,

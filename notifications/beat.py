@@ -66,6 +66,11 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, tuple, dict]] = {
         ("crontab", {"minute": "17", "hour": "3"}),
         {"expire_seconds": 3000},
     ),
+    "Forget idempotency keys older than 24 hours": (
+        "supportdesk.idempotency_sweep",
+        ("crontab", {"minute": "41"}),
+        {"expire_seconds": 3000},
+    ),
     "Incident follow-ups: unreviewed reports, old action items (once per working day)": (
         "incidents.follow_ups",
         ("crontab", {"minute": "30"}),

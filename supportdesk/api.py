@@ -38,7 +38,7 @@ from drf_spectacular.extensions import (
 from drf_spectacular.plumbing import build_basic_type, build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
@@ -48,11 +48,13 @@ from rest_framework.views import set_rollback
 
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition
 from supportdesk.errors import PermissionDenied as DomainPermissionDenied
+from supportdesk.idempotency import IdempotencyConflict
 from supportdesk.parsers import LimitedJSONParser, PayloadTooLarge  # noqa: F401 - re-exported
 
 # --- Errors ------------------------------------------------------------------------------------
 
 DOMAIN_CODES: list[tuple[type[DomainError], str]] = [
+    (IdempotencyConflict, "idempotency_conflict"),
     (ConcurrentEdit, "concurrent_edit"),
     (InvalidTransition, "invalid_transition"),
     (DomainPermissionDenied, "permission_denied"),
@@ -137,7 +139,7 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="Stable machine code: invalid, parse_error, too_large, not_authenticated, "
         "authentication_failed, permission_denied, not_found, invalid_transition, "
-        "concurrent_edit, throttled, service_unavailable, ..."
+        "concurrent_edit, idempotency_conflict, throttled, service_unavailable, ..."
     )
     errors = serializers.DictField(
         child=serializers.JSONField(),
@@ -342,5 +344,7 @@ class SchemaView(JsonErrorsMixin, SpectacularAPIView):
     pass
 
 
-class DocsView(JsonErrorsMixin, SpectacularSwaggerView):
-    pass
+class DocsView(JsonErrorsMixin, SpectacularSwaggerSplitView):
+    """Swagger UI from drf-spectacular-sidecar (no CDN). The split view serves its start-up
+    script as a file of its own (`?script`), so the page runs under the CSP, no inline script;
+    templates/drf_spectacular/swagger_ui.html moves the inline <style> to static/css."""

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_celery_beat",
     "django_prometheus",
     "django_structlog",
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "supportdesk.middleware.request_id",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A view that loses the database answers 503 with Retry-After, not 500.
     "supportdesk.outages.DatabaseUnavailableMiddleware",
@@ -384,13 +387,18 @@ else:
     # Celery's default (prefork, even when given as --pool=prefork), and supportdesk.celery
     # refuses any other pool for this broker.
     CELERY_WORKER_POOL = "solo"
+# Several deployments (or test databases) sharing one Redis keep apart by prefix. Under
+# pytest-xdist each worker has a test database of its own, so each gets its own cache keys
+# too (gw0, gw1, ...): one worker's cached reference data must never serve the other's.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="supportdesk")
+if TESTING and env.str("PYTEST_XDIST_WORKER", default=""):
+    CACHE_KEY_PREFIX = f"{CACHE_KEY_PREFIX}-{env.str('PYTEST_XDIST_WORKER')}"
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Several deployments (or test databases) sharing one Redis keep apart by prefix.
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="supportdesk"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
@@ -412,7 +420,12 @@ if TESTING:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if TESTING and not env.bool("TEST_REAL_CACHE", default=False):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
@@ -557,6 +570,28 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Health checks come from load balancers over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and everything else only from
+# our own origin; no inline script or style anywhere (behaviour lives in static/js, widths in
+# CSS classes), so neither 'unsafe-inline' nor nonces are needed. img-src allows data: for the
+# two-factor set-up page's QR code (allauth renders it as a data: URL) and the Swagger UI's
+# icons. form-action is left open: the social sign-in forms POST to us and are redirected to
+# the provider (GitHub, Google, the IdP), which form-action would block. Django admin and the
+# API docs (drf-spectacular's split Swagger view, served from drf-spectacular-sidecar) run
+# under the same policy (tests/supportdesk/test_csp.py, tests/e2e).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Logs, metrics, error reports (supportdesk/observability.py, supportdesk/metrics.py) ------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -10,3 +10,11 @@ from supportdesk.dbstats import database_optimize
 @shared_task(name="supportdesk.database_optimize", acks_late=True, time_limit=600)
 def database_optimize_task() -> str:
     return database_optimize(full=True)
+
+
+@shared_task(name="supportdesk.idempotency_sweep", acks_late=True, time_limit=600)
+def idempotency_sweep_task() -> int:
+    """Forget idempotency keys older than 24 hours (supportdesk/idempotency.py)."""
+    from supportdesk.idempotency import sweep_expired
+
+    return sweep_expired()

@@ -10,6 +10,7 @@ from django.conf import settings
 from accounts.models import User
 from communities.models import Community, Hub
 from supportdesk.errors import DomainError
+from supportdesk.idempotency import new_form_token
 from supportdesk.limits import MAX_TEXT
 from tickets.attachments import check_sizes, megabytes
 from tickets.models import CannedResponse, SupportRequest
@@ -52,7 +53,20 @@ class AttachmentsField(forms.FileField):
         return files
 
 
-class RequestForm(forms.Form):
+class OneTimeTokenForm(forms.Form):
+    """A form that creates something carries a one-time token (a hidden field, new for every
+    unbound form): a second POST of the same token, a double click, redirects to what the first
+    one made (supportdesk.idempotency.web_once) instead of making it again."""
+
+    submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", new_form_token())
+
+
+class RequestForm(OneTimeTokenForm):
     hub = forms.ModelChoiceField(
         label="Hub", queryset=Hub.objects.none(), empty_label="Choose a hub"
     )
@@ -98,7 +112,7 @@ class RequestForm(forms.Form):
         return [self[name] for name in self.SYMPTOMS]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(OneTimeTokenForm):
     body = forms.CharField(
         max_length=MAX_TEXT,
         label="Your reply",
@@ -120,7 +134,7 @@ class ReplyForm(forms.Form):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(OneTimeTokenForm):
     body = forms.CharField(
         max_length=MAX_TEXT,
         label="Internal note",

@@ -26,6 +26,7 @@ from communities.services import budget_status, budget_statuses
 from slo.models import SLOPolicy
 from slo.services import explain, is_overdue, load_policies, remaining_text
 from slo.timebox import request_timebox_running, timebox_state
+from supportdesk import idempotency
 from supportdesk.errors import ConcurrentEdit, DomainError
 from supportdesk.pagination import CappedPaginator
 from tickets import bulk, forms, selectors, services
@@ -109,9 +110,16 @@ def request_new(request):
     form = forms.RequestForm(request.POST or None, request.FILES or None, community=community)
     status = 200
     if request.method == "POST":
+        # A double-clicked submit: the first POST made the request, this one goes to it.
+        done = idempotency.web_replay(
+            user=request.user, form="new-request", token=request.POST.get("submission_token")
+        )
+        if done:
+            return redirect(done)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+
+            def create() -> str:
                 r = services.request_submit(
                     requester=request.user,
                     hub=data["hub"],
@@ -124,11 +132,20 @@ def request_new(request):
                     affected_users=data["affected_users"],
                     attachments=incoming_from_uploads(data["attachments"]),
                 )
+                return reverse("tickets:received", kwargs={"pk": r.pk})
+
+            try:
+                location = idempotency.web_once(
+                    user=request.user,
+                    form="new-request",
+                    token=data["submission_token"],
+                    create=create,
+                )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 status = exc.status_code
             else:
-                return redirect("tickets:received", pk=r.pk)
+                return redirect(location)
         else:
             status = 400
     likely = False
@@ -208,7 +225,12 @@ def request_reply(request, pk):
     if not form.is_valid():
         messages.error(request, "Your reply was not sent: please correct the errors below.")
         return _render_detail(request, r, reply_form=form, status=400)
-    try:
+    form_name = f"reply:{r.pk}"
+    token = form.cleaned_data["submission_token"]
+    if idempotency.web_replay(user=request.user, form=form_name, token=token):
+        return redirect("tickets:detail", pk=pk)  # a double submit: the reply is there
+
+    def create() -> str:
         services.request_reply(
             request=r,
             by=request.user,
@@ -216,6 +238,10 @@ def request_reply(request, pk):
             link_url=form.cleaned_data["link_url"],
             attachments=incoming_from_uploads(form.cleaned_data["attachments"]),
         )
+        return reverse("tickets:detail", kwargs={"pk": pk})
+
+    try:
+        idempotency.web_once(user=request.user, form=form_name, token=token, create=create)
     except DomainError as exc:
         messages.error(request, exc.message)
         return _render_detail(request, r, reply_form=form, status=exc.status_code)
@@ -501,11 +527,24 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
     r = selectors.request_get_for(user=request.user, pk=pk)
     form_kwargs = (form_kwargs or (lambda r: {}))(r)
     form = form_class(request.POST, request.FILES, prefix=key, **form_kwargs)
+    # Forms that create (a reply, a note) carry a one-time token: a double submit adds nothing.
+    token = request.POST.get(f"{key}-submission_token", "")
+    form_name = f"desk-{key}:{r.pk}"
+    if token and idempotency.web_replay(user=request.user, form=form_name, token=token):
+        return redirect("tickets:desk_request", pk=pk)
     if not form.is_valid():
         messages.error(request, "Nothing was changed: please correct the errors below.")
         return _render_desk(request, r, bound={key: form}, status=400)
-    try:
+
+    def create() -> str:
         run(r, form.cleaned_data)
+        return reverse("tickets:desk_request", kwargs={"pk": pk})
+
+    try:
+        if "submission_token" in form.fields:
+            idempotency.web_once(user=request.user, form=form_name, token=token, create=create)
+        else:
+            create()
     except ConcurrentEdit as exc:
         # Show the current request with the steward's input, now based on the new version:
         # submitting again applies it knowingly.

@@ -30,6 +30,7 @@ from incidents.api.serializers import (
 )
 from incidents.models import Incident, IncidentReport, RoleAssignment
 from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
+from supportdesk.idempotency import idempotent
 
 TAGS = ["incidents"]
 STAFF_ONLY = "Only the support team can do this."
@@ -102,8 +103,9 @@ class IncidentListView(ApiView):
         summary="Declare an incident (staff); you become its commander and liaison",
         tags=TAGS,
         request=DeclareSerializer,
-        responses={201: IncidentSerializer, **error_responses(400, 401, 403, 429)},
+        responses={201: IncidentSerializer, **error_responses(400, 401, 403, 409, 429)},
     )
+    @idempotent
     def post(self, request):
         forbid_unless(_staff(request), "Only the support team can declare incidents.")
         data = parse(DeclareSerializer, request.data)
@@ -171,6 +173,7 @@ class IncidentTimelineView(StaffIncidentCommand):
         request=TimelineEntryCreateSerializer,
         responses={201: TimelineEntrySerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
+    @idempotent
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
         data = parse(TimelineEntryCreateSerializer, request.data)
@@ -190,6 +193,7 @@ class IncidentUpdateView(StaffIncidentCommand):
         request=UpdateSerializer,
         responses={201: TimelineEntrySerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
+    @idempotent
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
         data = parse(UpdateSerializer, request.data)

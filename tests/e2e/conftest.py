@@ -43,21 +43,60 @@ def browser():
         browser.close()
 
 
+# Every page reports Content-Security-Policy violations to its console: Chromium logs its own
+# ("Refused to ... because it violates the following Content Security Policy directive"), and
+# this listener logs each `securitypolicyviolation` event too (e.g. a report-only violation).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("Content Security Policy violation: " + event.violatedDirective +
+                " blocked " + (event.blockedURI || "inline") + " at " + event.documentURI +
+                " (" + (event.sourceFile || "?") + ":" + event.lineNumber + ")");
+});
+"""
+
+
+class CspViolations(list):
+    """Console messages about the Content-Security-Policy, from every page of a test."""
+
+    def watch(self, page) -> None:
+        if getattr(page, "_csp_watched", False):
+            return
+        page._csp_watched = True
+
+        def on_console(message):
+            if "Content Security Policy" in message.text:
+                self.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+
+
 @pytest.fixture
-def new_page(browser, live_server):
-    """Open a fresh browser context (its own cookies) on the live server."""
+def csp_violations():
+    """The CSP violations seen so far; `new_page` fails the test at teardown if any."""
+    return CspViolations()
+
+
+@pytest.fixture
+def new_page(browser, live_server, csp_violations):
+    """Open a fresh browser context (its own cookies) on the live server. Any page of it that
+    violates the Content-Security-Policy fails the test."""
     contexts = []
 
     def open_page(*, phone: bool = False):
         viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
         context = browser.new_context(base_url=live_server.url, viewport=viewport)
         context.set_default_timeout(10_000)
+        context.add_init_script(CSP_LISTENER)
+        context.on("page", csp_violations.watch)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        csp_violations.watch(page)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def app_on_fault_redis(fault_redis, settings, tmp_path):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": fault_redis.url,
-            "KEY_PREFIX": "supportdesk",
+            "KEY_PREFIX": settings.CACHE_KEY_PREFIX,
             "OPTIONS": settings.REDIS_CACHE_OPTIONS,
         }
     }

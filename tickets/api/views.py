@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.roles import is_staff_member, member_community_ids, representative_community
 from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
+from supportdesk.idempotency import idempotent
 from tickets import selectors, services
 from tickets.api.serializers import (
     AttachmentsCreatedSerializer,
@@ -100,8 +101,9 @@ class RequestListView(ApiView):
         summary="Submit a request for your community (representatives)",
         tags=TAGS,
         request=RequestCreateSerializer,
-        responses={201: SupportRequestSerializer, **error_responses(400, 401, 403, 429)},
+        responses={201: SupportRequestSerializer, **error_responses(400, 401, 403, 409, 429)},
     )
+    @idempotent
     def post(self, request):
         forbid_unless(
             representative_community(request.user) is not None,
@@ -154,6 +156,7 @@ class RequestMessagesView(ApiView):
         request=MessageCreateSerializer,
         responses={201: MessageSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
+    @idempotent
     def post(self, request, pk: int):
         r = _get(request, pk)
         data = parse(MessageCreateSerializer, request.data)
@@ -265,6 +268,7 @@ class RequestTimeEntriesView(ApiView):
         request=TimeEntryCreateSerializer,
         responses={201: TimeEntrySerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
+    @idempotent
     def post(self, request, pk: int):
         r = _get(request, pk)
         forbid_unless(_staff(request), STAFF_ONLY)
