@@ -133,3 +133,9 @@ def test_the_old_username_field_still_logs_in(client, rep):
     response = client.post(LOGIN, {"username": "rep_a", "password": "pw"})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(rep.pk)
+
+
+@pytest.mark.parametrize("provider", ["github", "google"])
+def test_a_provider_that_is_not_configured_is_404_not_500(client, db, provider):
+    assert client.get(f"/accounts/{provider}/login/").status_code == 404
+    assert client.post(f"/accounts/{provider}/login/").status_code == 404
