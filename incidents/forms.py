@@ -9,6 +9,7 @@ from accounts.models import User
 from communities.models import Hub
 from incidents.models import Incident, IncidentReport, RoleAssignment, TimelineEntry
 from incidents.services import MANUAL_KINDS
+from supportdesk.idempotency import OneTimeTokenForm
 from supportdesk.limits import MAX_TEXT
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -42,7 +43,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class DeclareForm(forms.Form):
+class DeclareForm(OneTimeTokenForm):
     title = forms.CharField(max_length=200, help_text="Short, e.g. “Servers do not start”.")
     hubs = forms.ModelMultipleChoiceField(
         queryset=Hub.objects.filter(is_active=True).select_related("community"),

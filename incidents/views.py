@@ -35,7 +35,7 @@ from incidents.report import (
 )
 from slo.services import incident_calendar, is_overdue, remaining_text
 from slo.timebox import timebox_state
-from supportdesk import worktime
+from supportdesk import idempotency, worktime
 from supportdesk.errors import DomainError
 from tickets.models import SupportRequest
 
@@ -250,10 +250,16 @@ def declare(request):
             SupportRequest.objects.select_related("community", "hub"), pk=raw
         )
     if request.method == "POST":
+        # A double-clicked "Declare": the first POST declared it, this one goes to it.
+        token = request.POST.get("submission_token", "")
+        done = idempotency.web_replay(user=request.user, form="declare", token=token)
+        if done:
+            return redirect(done)
         form = forms.DeclareForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+
+            def create() -> str:
                 incident = services.incident_declare(
                     by=request.user,
                     hubs=data["hubs"],
@@ -266,13 +272,19 @@ def declare(request):
                     override_reason=data["override_reason"],
                     impact_started_at=data["impact_started_at"],
                 )
-            except DomainError as exc:
-                _add_form_errors(form, exc)
-            else:
                 messages.success(
                     request, f"{incident.reference} declared. You are the Incident Commander."
                 )
-                return _to_detail(incident)
+                return reverse("incidents:detail", args=[incident.pk])
+
+            try:
+                location = idempotency.web_once(
+                    user=request.user, form="declare", token=token, create=create
+                )
+            except DomainError as exc:
+                _add_form_errors(form, exc)
+            else:
+                return redirect(location)
         status = 400
     else:
         form = forms.DeclareForm(initial=_declare_initial(support_request))

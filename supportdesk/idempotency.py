@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -125,6 +126,19 @@ def sweep_expired(*, now: datetime.datetime | None = None) -> int:
 
 def new_form_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+class OneTimeTokenForm(forms.Form):
+    """A form that creates something carries a one-time token (a hidden field, new for every
+    unbound form): a second POST of the same token, a double click, redirects to what the first
+    one made (supportdesk.idempotency.web_once) instead of making it again."""
+
+    submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", new_form_token())
 
 
 def web_once(*, user, form: str, token: str, create: Callable[[], str]) -> str:

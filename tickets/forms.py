@@ -10,7 +10,7 @@ from django.conf import settings
 from accounts.models import User
 from communities.models import Community, Hub
 from supportdesk.errors import DomainError
-from supportdesk.idempotency import new_form_token
+from supportdesk.idempotency import OneTimeTokenForm
 from supportdesk.limits import MAX_TEXT
 from tickets.attachments import check_sizes, megabytes
 from tickets.models import CannedResponse, SupportRequest
@@ -51,19 +51,6 @@ class AttachmentsField(forms.FileField):
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
         return files
-
-
-class OneTimeTokenForm(forms.Form):
-    """A form that creates something carries a one-time token (a hidden field, new for every
-    unbound form): a second POST of the same token, a double click, redirects to what the first
-    one made (supportdesk.idempotency.web_once) instead of making it again."""
-
-    submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("submission_token", new_form_token())
 
 
 class RequestForm(OneTimeTokenForm):

@@ -1,7 +1,7 @@
-"""A double-clicked submit creates one thing: the new-request form, the representative's reply
-and the steward's reply and note carry a one-time token (supportdesk/idempotency.py); a second
-POST of the same token, also while the first is still running, redirects to what the first one
-made."""
+"""A double-clicked submit creates one thing: the new-request form, the representative's reply,
+the steward's reply and note and the incident declaration carry a one-time token
+(supportdesk/idempotency.py); a second POST of the same token, also while the first is still
+running, redirects to what the first one made."""
 
 from __future__ import annotations
 
@@ -98,6 +98,30 @@ def test_the_stewards_reply_and_note_are_added_once(client, rep, hub, steward, c
         response = client.post(reverse(f"tickets:desk_{key}", args=[r.pk]), data)
         assert response.status_code == 302
     assert Message.objects.filter(request=r, body="Restarted it.").count() == 1
+
+
+def test_a_double_declare_makes_one_incident(client, steward, hub, clock):
+    from incidents.models import Incident
+
+    client.force_login(steward)
+    token = token_of(client.get(reverse("incidents:declare")).content.decode())
+    form = {
+        "title": "Servers do not start",
+        "hubs": [hub.pk],
+        "symptom": "start_servers",
+        "affected_users": "30",
+        "detected_by": "community",
+        "summary": "",
+        "impact_started_at": "",
+        "override_reason": "",
+        "submission_token": token,
+    }
+    first = client.post(reverse("incidents:declare"), form)
+    second = client.post(reverse("incidents:declare"), form)
+    incident = Incident.objects.get()
+    expected = reverse("incidents:detail", args=[incident.pk])
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == expected
 
 
 def _waiting_on_a_lock() -> bool:
