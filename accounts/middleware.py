@@ -35,8 +35,24 @@ class AdminMfaRequiredMiddleware:
         return self.get_response(request)
 
 
+def display_timezone(user) -> str:
+    """The zone every page shows this person's times in: the one they chose on their account
+    page; otherwise, for a representative, their community's zone (issue 19: everything a
+    representative reads is in their community's zone); otherwise the desk's zone ("")."""
+    if user is None or not user.is_authenticated:
+        return ""
+    if user.timezone:
+        return user.timezone
+    if user.is_staff:
+        return ""
+    from accounts.roles import representative_community
+
+    community = representative_community(user)  # cached on the user; the nav reads it too
+    return community.timezone if community is not None else ""
+
+
 class UserTimezoneMiddleware:
-    """Show times to each person in the time zone they chose on their account page."""
+    """Show times to each person in their zone (display_timezone)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,8 +62,7 @@ class UserTimezoneMiddleware:
 
         from django.utils import timezone
 
-        user = getattr(request, "user", None)
-        zone = getattr(user, "timezone", "") if user is not None and user.is_authenticated else ""
+        zone = display_timezone(getattr(request, "user", None))
         if zone:
             try:
                 timezone.activate(zoneinfo.ZoneInfo(zone))

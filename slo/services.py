@@ -308,10 +308,17 @@ def explain(
     calendar: WorkCalendar,
     policies: Policies | None = None,
 ) -> str:
-    """Why a deadline is where it is, in words a representative can check."""
+    """Why a deadline is where it is, in words a steward can check: every instant in the
+    clock's zone, to the minute, the zone named once by its friendly name."""
+    from supportdesk.zones import zone_name
+
     policies = policies or load_policies()
     return worktime.explain_deadline(
-        started, policies.target(clock), calendar, started_by=CLOCK_STARTED_BY.get(clock, "from")
+        started,
+        policies.target(clock),
+        calendar,
+        started_by=CLOCK_STARTED_BY.get(clock, "from"),
+        zone_label=zone_name(calendar.timezone),
     )
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "explain_deadline",
     "is_working_time",
     "next_working_instant",
+    "remaining_parts",
     "working_time_between",
 ]
 
@@ -404,6 +405,22 @@ def next_working_instant(instant: datetime, calendar: WorkCalendar | None = None
     return cal._to_local(cal._advance(_utc(instant, "instant"), _ZERO))
 
 
+def remaining_parts(
+    now: datetime, due: datetime, calendar: WorkCalendar | None = None
+) -> tuple[bool, int, int, int]:
+    """(overdue, working days, hours, minutes) between now and due, rounded up to the minute;
+    a working day is 24 working hours. The pieces describe_remaining (and translated words
+    elsewhere) are made of."""
+    cal = _calendar(calendar)
+    now_utc, due_utc = _utc(now, "now"), _utc(due, "due")
+    overdue = now_utc > due_utc
+    amount = cal._between(due_utc, now_utc) if overdue else cal._between(now_utc, due_utc)
+    minutes = -(-amount // _MINUTE)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return overdue, days, hours, minutes
+
+
 def describe_remaining(now: datetime, due: datetime, calendar: WorkCalendar | None = None) -> str:
     """Short words for the UI: "3 h 20 m left", "2 working days 3 h left", "overdue by 45 m".
 
@@ -411,15 +428,9 @@ def describe_remaining(now: datetime, due: datetime, calendar: WorkCalendar | No
     remains. A working day is 24 working hours. "due now" when no working time separates the
     two, which includes a weekend between a deadline and the Monday it resolves to.
     """
-    cal = _calendar(calendar)
-    now_utc, due_utc = _utc(now, "now"), _utc(due, "due")
-    overdue = now_utc > due_utc
-    amount = cal._between(due_utc, now_utc) if overdue else cal._between(now_utc, due_utc)
-    minutes = -(-amount // _MINUTE)
-    if minutes == 0:
+    overdue, days, hours, minutes = remaining_parts(now, due, calendar)
+    if not (days or hours or minutes):
         return "due now"
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
     if days:
         words = f"{days} working day{'s' if days != 1 else ''}"
         if hours:
@@ -437,10 +448,13 @@ def explain_deadline(
     calendar: WorkCalendar | None = None,
     *,
     started_by: str = "received",
+    zone_label: str | None = None,
 ) -> str:
     """How ``add_working_time(start, delta)`` was reached, in words a steward can check.
 
     ``started_by`` names the event that started the clock ("received", "resolved", ...).
+    Every instant is in the calendar's zone, to the minute. ``zone_label`` (a friendly name,
+    "Pacific Time") names that zone once at the end instead of an abbreviation per instant.
 
     For example "received Fri 22 Dec 20:00 UTC; 4 working hours that day; weekend not counted;
     25–26 Dec closed; due Wed 27 Dec 04:00 UTC". Only closed dates and the two ends are walked;
@@ -453,13 +467,15 @@ def explain_deadline(
     due_utc = start_utc if delta == _ZERO else cal._advance(start_utc, delta)
     local_start, local_due = cal._to_local(start_utc), cal._to_local(due_utc)
     show_year = local_start.year != local_due.year
-    phrases = [f"{started_by} {_format_instant(local_start, show_year)}"]
+    zoned = zone_label is None
+    phrases = [f"{started_by} {_format_instant(local_start, show_year, zoned)}"]
     if delta == _ZERO:
         phrases.append("no working time needed")
     else:
         phrases.extend(_explain_span(cal, start_utc, due_utc, show_year))
-    phrases.append(f"due {_format_instant(local_due, show_year)}")
-    return "; ".join(phrases)
+    phrases.append(f"due {_format_instant(local_due, show_year, zoned)}")
+    text = "; ".join(phrases)
+    return text if zoned else f"{text} ({zone_label})"
 
 
 # --- explanation helpers -------------------------------------------------------------------------
@@ -539,21 +555,23 @@ def _working_phrase(amount: timedelta) -> str:
 
 
 def _format_duration(amount: timedelta) -> str:
-    seconds = int(amount.total_seconds())
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    parts = [f"{value} {unit}" for value, unit in ((hours, "h"), (minutes, "m"), (seconds, "s"))]
+    # Minutes, never seconds: rounded up, so that an instant shown rounded down to its minute
+    # plus this duration reaches the next instant shown (00:56:39 + 23:03:21 reads as
+    # 00:56 + 23 h 4 m = 24:00).
+    minutes = -(-amount // _MINUTE)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{value} {unit}" for value, unit in ((hours, "h"), (minutes, "m"))]
     kept = [part for part in parts if not part.startswith("0 ")]
     return " ".join(kept) or "0 m"
 
 
-def _format_instant(local: datetime, show_year: bool) -> str:
-    # Own month and day names: strftime would follow the process locale.
-    clock = f"{local:%H:%M:%S}" if local.second else f"{local:%H:%M}"
+def _format_instant(local: datetime, show_year: bool, zoned: bool = True) -> str:
+    # Own month and day names: strftime would follow the process locale. Minutes only.
+    clock = f"{local:%H:%M}"
     day = f"{_WEEKDAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]}"
     if show_year:
         day += f" {local.year}"
-    return f"{day} {clock} {local.tzname()}"
+    return f"{day} {clock} {local.tzname()}" if zoned else f"{day} {clock}"
 
 
 def _format_date_run(first: int, last: int, show_year: bool) -> str:

@@ -13,6 +13,7 @@ from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import BooleanWidget
 
 from accounts.models import User
@@ -25,19 +26,19 @@ Status = SupportRequest.Status
 Category = SupportRequest.Category
 
 STATE_CHOICES = [
-    ("open", "Open (new, triaged or planned)"),
-    (Status.NEW, "New"),
-    (Status.TRIAGED, "Triaged"),
-    (Status.PLANNED, "In work planning"),
-    (Status.RESOLVED, "Resolved"),
-    (Status.CLOSED, "Closed"),
-    ("all", "All"),
+    ("open", _("Open (new, triaged or planned)")),
+    (Status.NEW, _("New")),
+    (Status.TRIAGED, _("Triaged")),
+    (Status.PLANNED, _("In work planning")),
+    (Status.RESOLVED, _("Resolved")),
+    (Status.CLOSED, _("Closed")),
+    ("all", _("All")),
 ]
 CATEGORY_CHOICES = [
-    ("untriaged", "Not yet triaged"),
-    (Category.INCIDENT, "Incident"),
-    (Category.CHANGE, "Change request"),
-    (Category.GUIDANCE, "Guidance request"),
+    ("untriaged", _("Not yet triaged")),
+    (Category.INCIDENT, _("Incident")),
+    (Category.CHANGE, _("Change request")),
+    (Category.GUIDANCE, _("Guidance request")),
 ]
 DUE_CHOICES = [("soon", "Due within 4 working hours"), ("overdue", "Overdue")]
 
@@ -75,10 +76,13 @@ _REFERENCE = re.compile(r"^\s*(?:sd-?)?(\d{1,12})\s*$", re.IGNORECASE)
 
 class SupportRequestFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
-        label="State", choices=STATE_CHOICES, method="filter_state", empty_label=None
+        label=_("State"), choices=STATE_CHOICES, method="filter_state", empty_label=None
     )
     category = django_filters.ChoiceFilter(
-        label="Category", choices=CATEGORY_CHOICES, method="filter_category", empty_label="Any"
+        label=_("Category"),
+        choices=CATEGORY_CHOICES,
+        method="filter_category",
+        empty_label=_("Any"),
     )
     community = django_filters.ModelChoiceFilter(
         label="Community", queryset=Community.objects.none(), empty_label="Any", widget=QuickSelect
@@ -94,7 +98,7 @@ class SupportRequestFilter(django_filters.FilterSet):
         label="Due", choices=DUE_CHOICES, method="filter_due", empty_label="Any time"
     )
     likely_incident = django_filters.BooleanFilter(label="Likely incident", widget=AnyYesNo)
-    q = django_filters.CharFilter(label="Search", method="filter_search")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search")
     # The queue's order (tickets.selectors.queue_order applies it; filtering ignores it). A
     # value outside the list is a form error, never an order_by() of user input.
     sort = django_filters.ChoiceFilter(

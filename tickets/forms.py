@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from communities.models import Community, Hub
@@ -33,11 +35,12 @@ class AttachmentsField(forms.FileField):
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", "Attach files (optional)")
+        kwargs.setdefault("label", _("Attach files (optional)"))
         super().__init__(**kwargs)
-        self.help_text = self.help_text or (
-            f"Up to {megabytes(settings.ATTACHMENT_MAX_FILE_BYTES)} each, "
-            f"{megabytes(settings.ATTACHMENT_MAX_MESSAGE_BYTES)} in all."
+        self.help_text = self.help_text or format_lazy(
+            _("Up to {each} each, {all} in all."),
+            each=megabytes(settings.ATTACHMENT_MAX_FILE_BYTES),
+            all=megabytes(settings.ATTACHMENT_MAX_MESSAGE_BYTES),
         )
 
     def clean(self, data, initial=None):
@@ -55,33 +58,35 @@ class AttachmentsField(forms.FileField):
 
 class RequestForm(OneTimeTokenForm):
     hub = forms.ModelChoiceField(
-        label="Hub", queryset=Hub.objects.none(), empty_label="Choose a hub"
+        label=_("Hub"), queryset=Hub.objects.none(), empty_label=_("Choose a hub")
     )
-    subject = forms.CharField(label="Subject", max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(
         max_length=MAX_TEXT,
-        label="Description",
+        label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="What happened, what you expected, links to notebooks or error messages. "
-        "Markdown is supported.",
+        help_text=_(
+            "What happened, what you expected, links to notebooks or error messages. "
+            "Markdown is supported."
+        ),
     )
     attachments = AttachmentsField()
-    cannot_log_in = forms.BooleanField(label="Users cannot log in", required=False)
+    cannot_log_in = forms.BooleanField(label=_("Users cannot log in"), required=False)
     cannot_start_servers = forms.BooleanField(
-        label="Users cannot start their servers", required=False
+        label=_("Users cannot start their servers"), required=False
     )
     cannot_run_code = forms.BooleanField(
-        label="Users cannot run code (no kernel starts)", required=False
+        label=_("Users cannot run code (no kernel starts)"), required=False
     )
     cannot_use_dask = forms.BooleanField(
-        label="Users cannot create or use Dask Gateway clusters", required=False
+        label=_("Users cannot create or use Dask Gateway clusters"), required=False
     )
     affected_users = forms.IntegerField(
-        label="How many users are affected?",
+        label=_("How many users are affected?"),
         min_value=0,
         max_value=1_000_000,
         initial=0,
-        help_text="Your best estimate; 0 if nobody is blocked.",
+        help_text=_("Your best estimate; 0 if nobody is blocked."),
     )
 
     SYMPTOMS = ("cannot_log_in", "cannot_start_servers", "cannot_run_code", "cannot_use_dask")
@@ -102,15 +107,15 @@ class RequestForm(OneTimeTokenForm):
 class ReplyForm(OneTimeTokenForm):
     body = forms.CharField(
         max_length=MAX_TEXT,
-        label="Your reply",
+        label=_("Your reply"),
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Markdown.",
+        help_text=_("Markdown."),
     )
     link_url = forms.URLField(
-        label="Attach a link (optional)",
+        label=_("Attach a link (optional)"),
         required=False,
         assume_scheme="https",
-        help_text="Logs, screenshots, a notebook: any https:// address.",
+        help_text=_("Logs, screenshots, a notebook: any https:// address."),
     )
     attachments = AttachmentsField()
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)

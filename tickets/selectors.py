@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, ngettext
 
 from accounts.roles import is_staff_member, member_community_ids
 from slo.services import Policies, calendar_pair, clock_timezone, load_policies
-from supportdesk.worktime import WorkCalendar, add_working_time, describe_remaining
+from supportdesk.worktime import (
+    WorkCalendar,
+    add_working_time,
+    describe_remaining,
+    remaining_parts,
+)
+from supportdesk.zones import format_local, zone_name
 from tickets.models import Attachment, InboundEmail, Message, RequestEvent, SupportRequest
 
 SOON = datetime.timedelta(hours=4)  # the queue's "due within 4 working hours"
@@ -289,25 +297,112 @@ def soon_thresholds(
 # --- what the representative is told ---------------------------------------------------------
 
 
+def duration_words(days: int, hours: int, minutes: int) -> str:
+    """ "2 working days 3 h", "5 h", "20 m", in the active language."""
+    if days:
+        words = ngettext("%(n)d working day", "%(n)d working days", days) % {"n": days}
+        return f"{words} {hours} h" if hours else words
+    if hours:
+        return f"{hours} h {minutes} m" if minutes else f"{hours} h"
+    return f"{minutes} m"
+
+
+@dataclass(frozen=True)
+class WaitingOn:
+    """Whose move it is on a request, as the representative's list says it."""
+
+    party: str  # "us", "you" or "" (closed)
+    text: str
+    overdue: bool = False
+
+
+def waiting_on(
+    r: SupportRequest, *, now: datetime.datetime, calendars: Calendars | None = None
+) -> WaitingOn:
+    """ "Waiting on us: answer due in 5 h", "Waiting on you", ... from the request's state and
+    its open deadline (no query: the columns are on the row)."""
+    status = SupportRequest.Status
+    if r.status == status.CLOSED:
+        return WaitingOn("", gettext("Closed"))
+    if r.status == status.RESOLVED:
+        return WaitingOn("you", gettext("Waiting on you: please confirm it is resolved, or reply"))
+    if r.response_due_at is not None:
+        calendars = calendars or Calendars()
+        overdue, days, hours, minutes = remaining_parts(
+            now, r.response_due_at, calendars.for_request(r)
+        )
+        if not (days or hours or minutes):
+            return WaitingOn("us", gettext("Waiting on us: answer due now"))
+        words = duration_words(days, hours, minutes)
+        if overdue:
+            text = gettext("Waiting on us: answer overdue by %(time)s") % {"time": words}
+            return WaitingOn("us", text, overdue=True)
+        return WaitingOn("us", gettext("Waiting on us: answer due in %(time)s") % {"time": words})
+    if r.status == status.PLANNED:
+        return WaitingOn("us", gettext("Waiting on us: in our work planning"))
+    return WaitingOn("you", gettext("Waiting on you"))
+
+
+def annotate_waiting(
+    requests: Iterable[SupportRequest],
+    *,
+    now: datetime.datetime | None = None,
+    calendars: Calendars | None = None,
+) -> list[SupportRequest]:
+    """Set `waiting` (a WaitingOn) on each request of the representative's list."""
+    now = now or timezone.now()
+    calendars = calendars or Calendars()
+    rows = list(requests)
+    for r in rows:
+        r.waiting = waiting_on(r, now=now, calendars=calendars)
+    return rows
+
+
 def _working_time_words(delta: datetime.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes % (24 * 60) == 0:
         days = minutes // (24 * 60)
-        day_words = "one working day" if days == 1 else f"{days} working days"
-        return f"{day_words} ({minutes // 60} working hours)"
+        if days == 1:
+            return gettext("one working day (%(hours)d working hours)") % {"hours": minutes // 60}
+        return gettext("%(days)d working days (%(hours)d working hours)") % {
+            "days": days,
+            "hours": minutes // 60,
+        }
     if minutes % 60 == 0:
         hours = minutes // 60
-        return "1 working hour" if hours == 1 else f"{hours} working hours"
-    return f"{minutes} working minutes"
+        return ngettext("%(n)d working hour", "%(n)d working hours", hours) % {"n": hours}
+    return ngettext("%(n)d working minute", "%(n)d working minutes", minutes) % {"n": minutes}
 
 
 def format_instant(instant: datetime.datetime, zone: str) -> str:
-    local = instant.astimezone(ZoneInfo(zone))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone})"
+    """ "Mon 16 Mar 2026, 04:00 Pacific Time": to the minute, the zone by its friendly name."""
+    return format_local(instant, zone)
+
+
+def _working_week_words(clock_zone: str, shown_zone: str) -> str:
+    """The working week in the clock's zone, and in the reader's when that differs, so a
+    representative never has to convert: "Monday 00:00 to Saturday 00:00 UTC (Sunday 16:00 to
+    Friday 16:00 Pacific Time)"."""
+    week = gettext("Monday 00:00 to Saturday 00:00 %(zone)s") % {"zone": zone_name(clock_zone)}
+    if clock_zone == shown_zone:
+        return week
+    # Any Monday midnight will do for the weekday and hour; take one without a clock change.
+    monday = datetime.datetime(2026, 1, 5, tzinfo=ZoneInfo(clock_zone))
+    start = timezone.localtime(monday, ZoneInfo(shown_zone))
+    end = timezone.localtime(monday + datetime.timedelta(days=5), ZoneInfo(shown_zone))
+    if (start.weekday(), start.time()) == (0, datetime.time()):
+        return week
+    local = gettext("%(start)s to %(end)s %(zone)s") % {
+        "start": dateformat.format(start, "l H:i"),
+        "end": dateformat.format(end, "l H:i"),
+        "zone": zone_name(shown_zone),
+    }
+    return f"{week} ({local})"
 
 
 def what_happens_next(r: SupportRequest, *, policies: Policies | None = None) -> list[str]:
-    """The lifecycle in plain words, with this request's own deadlines (DOMAIN.md)."""
+    """The lifecycle in plain words, with this request's own deadlines (DOMAIN.md), every time
+    in the community's zone."""
     from slo.models import SLOPolicy
 
     policies = policies or load_policies()
@@ -316,34 +411,51 @@ def what_happens_next(r: SupportRequest, *, policies: Policies | None = None) ->
     steps = []
     if r.likely_incident:
         steps.append(
-            "Your answers meet our incident definition (two or more users cannot log in, start "
-            "their servers, run code or use Dask Gateway), so we treat this as a likely "
-            "incident: it comes before all our other work."
+            gettext(
+                "Your answers meet our incident definition (two or more users cannot log in, "
+                "start their servers, run code or use Dask Gateway), so we treat this as a likely "
+                "incident: it comes before all our other work."
+            )
         )
     if r.triage_due_at:
         steps.append(
-            "We read it, decide whether it is an incident and categorise it within "
-            f"{_working_time_words(policies.target(clock.TRIAGE))}: "
-            f"by {format_instant(r.triage_due_at, zone)}."
+            gettext(
+                "We read it, decide whether it is an incident and categorise it within "
+                "%(span)s: by %(due)s."
+            )
+            % {
+                "span": _working_time_words(policies.target(clock.TRIAGE)),
+                "due": format_instant(r.triage_due_at, zone),
+            }
         )
     if r.first_response_due_at:
         steps.append(
-            "We reply with what we have found so far within "
-            f"{_working_time_words(policies.target(clock.FIRST_RESPONSE))}: "
-            f"by {format_instant(r.first_response_due_at, zone)}."
+            gettext("We reply with what we have found so far within %(span)s: by %(due)s.")
+            % {
+                "span": _working_time_words(policies.target(clock.FIRST_RESPONSE)),
+                "due": format_instant(r.first_response_due_at, zone),
+            }
         )
     steps.append(
-        "If it cannot be fixed quickly, we open an engineering issue, tell you that it has "
-        "entered our work planning, and keep you posted on the request page."
+        gettext(
+            "If it cannot be fixed quickly, we open an engineering issue, tell you that it has "
+            "entered our work planning, and keep you posted on the request page."
+        )
     )
     steps.append(
-        "When it is resolved we send you a resolution message. Please confirm it, or reply if "
-        "something is still not right (a reply reopens the request). Without a reply we close "
-        f"it after {_working_time_words(policies.target(clock.AUTO_CLOSE))}."
+        gettext(
+            "When it is resolved we send you a resolution message. Please confirm it, or reply "
+            "if something is still not right (a reply reopens the request). Without a reply we "
+            "close it after %(span)s."
+        )
+        % {"span": _working_time_words(policies.target(clock.AUTO_CLOSE))}
     )
     clock_zone = clock_timezone(r.community) or calendar_pair(kinds=(False,))[False].timezone
     steps.append(
-        f"Working time runs from Monday 00:00 to Saturday 00:00 ({clock_zone}), the same for "
-        "every community; weekends and the team's holidays do not count."
+        gettext(
+            "Working time runs from %(week)s, the same for every community; weekends and the "
+            "team's holidays do not count."
+        )
+        % {"week": _working_week_words(clock_zone, zone)}
     )
     return steps

@@ -29,6 +29,7 @@ from slo.timebox import request_timebox_running, timebox_state
 from supportdesk import idempotency
 from supportdesk.errors import ConcurrentEdit, DomainError
 from supportdesk.pagination import CappedPaginator
+from supportdesk.zones import format_local, zone_name
 from tickets import bulk, forms, selectors, services
 from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
@@ -96,6 +97,8 @@ def my_requests(request):
         "tickets/my_requests.html",
         {
             "page": page,
+            "rows": selectors.annotate_waiting(page.object_list),
+            "zone_label": zone_name(None),
             "filterset": filterset,
             "community": representative_community(request.user),
             "can_submit": representative_community(request.user) is not None,
@@ -196,6 +199,7 @@ def _render_detail(request, r, *, reply_form=None, status=200):
             "reply_form": reply_form,
             "can_act": is_rep,
             "response_due_text": _response_due_text(r),
+            "waiting": selectors.waiting_on(r, now=timezone.now()),
             "request_files": selectors.request_attachments_for(request=r),
         },
         status=status,
@@ -205,7 +209,8 @@ def _render_detail(request, r, *, reply_form=None, status=200):
 def _response_due_text(r: SupportRequest) -> str:
     if not r.is_open or r.response_due_at is None:
         return ""
-    return selectors.format_instant(r.response_due_at, r.community.timezone)
+    # The zone the page shows every time in (the community's, for a representative).
+    return format_local(r.response_due_at)
 
 
 @require_GET
@@ -405,7 +410,17 @@ def _deadlines(r: SupportRequest, calendars: selectors.Calendars):
     def add(label, due, started=None, clock_name=None, done=None, excused=False):
         if due is None:
             return
-        item = {"label": label, "due": due, "done": done, "explain": "", "excused": excused}
+        # One zone for the whole entry, the clock's (the reference zone unless the community
+        # has its own calendar), whatever zone the steward's account shows elsewhere.
+        item = {
+            "label": label,
+            "due": due,
+            "due_text": format_local(due, calendar.timezone, with_year=False),
+            "done": done,
+            "done_text": format_local(done, calendar.timezone, with_year=False, with_zone=False),
+            "explain": "",
+            "excused": excused,
+        }
         if done is None:
             item["overdue"] = is_overdue(due)
             item["remaining"] = (

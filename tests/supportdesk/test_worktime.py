@@ -469,3 +469,17 @@ def test_every_deadline_can_be_explained(scenario, delta):
     assert "; due " in text
     if delta:
         assert is_working_time(add_working_time(start, delta, calendar), calendar)
+
+
+def test_explanation_shows_minutes_never_seconds_and_one_zone():
+    """Issue 19: "received Tue 1 Dec 00:56:39 PST; 23 h 3 m 20 s of working time that day"
+    mixed zones and showed seconds. Instants are to the minute, durations rounded up so that
+    they add up, and a zone label names the one zone once."""
+    calendar = WorkCalendar(timezone="America/Los_Angeles")
+    start = datetime(2026, 12, 1, 0, 56, 39, tzinfo=ZoneInfo("America/Los_Angeles"))
+    text = explain_deadline(start, 24 * HOUR, calendar, zone_label="Pacific Time")
+    assert text == (
+        "received Tue 1 Dec 00:56; 23 h 4 m of working time that day; due Wed 2 Dec 00:56 "
+        "(Pacific Time)"
+    )
+    assert " s " not in explain_deadline(start, 24 * HOUR, calendar)

@@ -76,5 +76,5 @@ def test_next_steps_name_the_requests_own_deadlines(submit):
     r = submit(cannot_log_in=True, affected_users=3)
     steps = selectors.what_happens_next(r)
     assert steps[0].startswith("Your answers meet our incident definition")
-    assert any("8 working hours: by Mon 16 Mar 2026, 04:00 (UTC)" in s for s in steps)
+    assert any("8 working hours: by Mon 16 Mar 2026, 04:00 UTC." in s for s in steps)
     assert any("2 working days (48 working hours)" in s for s in steps)
