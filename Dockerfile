@@ -10,6 +10,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+# The compiled translations are generated, not committed.
+RUN pybabel -q compile -d locale -D django
 # collectstatic needs settings but no database or secret of consequence.
 RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput
 USER supportdesk

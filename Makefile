@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install system-deps run test lint format bench load fuzz-api migrate seed clean
+.PHONY: help install system-deps messages test-js run test lint format bench load fuzz-api migrate seed clean
 
 help:
 	@echo "make run       serve http://$(HOST):$(PORT) with demo data, a Celery worker and beat"
@@ -25,7 +25,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) system-deps
+install: $(STAMP) system-deps messages test-js
+
+# Translations: the .po files are the source; the .mo files Django reads are generated (and
+# git-ignored). Babel's compiler is pure Python, so no gettext tools are needed for this.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+messages: $(MO_FILES)
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+# axe-core (the accessibility journey injects it into every page) from the npm registry,
+# pinned by package-lock.json. Without npm the accessibility journey says why it skips.
+test-js: node_modules/axe-core/axe.min.js
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "Note: npm is missing; the accessibility (axe) journey will skip." >&2; fi
 
 # WeasyPrint (incident report PDFs) needs Pango; browser tests need Debian's Chromium.
 # Installed when missing and we may (root with apt); otherwise the affected tests say why.
@@ -74,4 +89,5 @@ fuzz-api: install var
 	@scripts/fuzz-api.sh
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache .hypothesis
+	rm -rf var .pytest_cache .ruff_cache .hypothesis node_modules
+	rm -f $(MO_FILES)

@@ -5,6 +5,7 @@ import datetime
 from allauth.account import forms as allauth_forms
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiTokenForm(forms.Form):
@@ -114,12 +115,17 @@ class AcceptInvitationForm(forms.Form):
 class AccountForm(forms.Form):
     """Name, time zone and notification preferences (kind x channel checkboxes)."""
 
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     timezone = forms.ChoiceField(
-        label="Time zone",
+        label=_("Time zone"),
         required=False,
-        help_text="Times on every page are shown to you in this zone.",
+        help_text=_("Times on every page are shown to you in this zone."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("Pages and e-mails are written to you in this language."),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -128,7 +134,17 @@ class AccountForm(forms.Form):
         from notifications import preferences
 
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [("", "The support desk's zone")] + [
+        from django.conf import settings
+
+        from accounts.roles import representative_community
+
+        self.fields["language"].choices = [("", _("Your browser's language")), *settings.LANGUAGES]
+        default_zone = (
+            _("Your community's zone")
+            if not user.is_staff and representative_community(user) is not None
+            else _("The support desk's zone")
+        )
+        self.fields["timezone"].choices = [("", default_zone)] + [
             (z, z) for z in sorted(zoneinfo.available_timezones())
         ]
         self.grid = []

@@ -73,3 +73,23 @@ class UserTimezoneMiddleware:
         finally:
             if zone:
                 timezone.deactivate()
+
+
+class UserLanguageMiddleware:
+    """The language chosen on the account page wins over the browser's (LocaleMiddleware,
+    earlier in the chain, has already applied Accept-Language and, on the way out, sets
+    Content-Language and Vary from whatever is active)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        from accounts.language import account_language
+
+        language = account_language(getattr(request, "user", None))
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -24,6 +24,12 @@ class User(AbstractUser):
         validators=[validate_timezone],
         help_text="Times are shown to this person in this zone; empty: the support desk's zone.",
     )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="Pages and e-mails are in this language; empty: the browser's language.",
+    )
     # {preference kind: [channels]}; a missing kind means every channel (notifications/
     # preferences.py). On the user row so that honouring it costs no query.
     notification_preferences = models.JSONField(default=dict, blank=True)

@@ -367,9 +367,17 @@ def account_join_allowed_domain(*, user, emails: list[str]) -> None:
 
 @transaction.atomic
 def account_update(
-    *, user, first_name: str, last_name: str, timezone_name: str, preferences: dict
+    *,
+    user,
+    first_name: str,
+    last_name: str,
+    timezone_name: str,
+    preferences: dict,
+    language: str | None = None,
 ) -> None:
-    """The person's own settings: name, display time zone, notification channels per kind."""
+    """The person's own settings: name, display time zone, language (None: unchanged),
+    notification channels per kind."""
+    from accounts.language import supported
     from notifications.preferences import clean_preferences
     from supportdesk.validators import validate_timezone
 
@@ -380,6 +388,18 @@ def account_update(
             raise DomainError(str(exc.messages[0]), field="timezone") from None
     user.first_name = (first_name or "").strip()[:150]
     user.last_name = (last_name or "").strip()[:150]
+    if language and not supported(language):
+        raise DomainError("Choose one of the languages offered.", field="language")
     user.timezone = timezone_name or ""
+    if language is not None:
+        user.language = language
     user.notification_preferences = clean_preferences(preferences)
-    user.save(update_fields=["first_name", "last_name", "timezone", "notification_preferences"])
+    user.save(
+        update_fields=[
+            "first_name",
+            "last_name",
+            "timezone",
+            "language",
+            "notification_preferences",
+        ]
+    )

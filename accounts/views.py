@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
@@ -202,6 +204,7 @@ def account(request):
             "first_name": user.first_name,
             "last_name": user.last_name,
             "timezone": user.timezone,
+            "language": user.language,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -211,12 +214,15 @@ def account(request):
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
                 timezone_name=form.cleaned_data["timezone"],
+                language=form.cleaned_data["language"],
                 preferences=form.preferences(),
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, "Your account settings are saved.")
+            if user.language:
+                translation.activate(user.language)  # the confirmation in the new language
+            messages.success(request, gettext("Your account settings are saved."))
             return redirect("accounts:account")
     return render(
         request,

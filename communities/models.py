@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from supportdesk.singleton import SingletonModel
 from supportdesk.validators import validate_timezone
@@ -78,10 +79,10 @@ class Membership(models.Model):
 
 class Hub(models.Model):
     class Status(models.TextChoices):
-        OPERATIONAL = "operational", "Operational"
-        DEGRADED = "degraded", "Degraded"
-        OUTAGE = "outage", "Outage"
-        MAINTENANCE = "maintenance", "Under maintenance"
+        OPERATIONAL = "operational", _("Operational")
+        DEGRADED = "degraded", _("Degraded")
+        OUTAGE = "outage", _("Outage")
+        MAINTENANCE = "maintenance", _("Under maintenance")
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="hubs")
     slug = models.SlugField(max_length=64, unique=True)

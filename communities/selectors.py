@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from accounts.roles import is_staff_member, representative_community
 from communities.models import Community
@@ -106,20 +107,35 @@ def budget_notice_from(*, status: BudgetStatus, community: Community) -> str | N
     """budget_notice_for, from a status already at hand."""
     month = date_format(status.month, "F Y")
     next_month = date_format(add_months(status.month, 1), "j F Y")
+    values = {
+        "community": community.name,
+        "month": month,
+        "next_month": next_month,
+        "used": status.used,
+        "hours": status.hours,
+        "percent": status.percent_used,
+        "remaining": status.remaining,
+    }
     if status.exhausted:
         return (
-            f"{community.name} has used its support budget for {month} "
-            f"({status.used} of {status.hours} hours). New change and guidance requests go to "
-            f"the bottom of the priority order until the budget renews on {next_month}, unless "
-            "they come with dedicated funding; the team may ask about extra funding. Incidents "
-            "are not affected: they never draw on the budget and come before all other work."
+            gettext(
+                "%(community)s has used its support budget for %(month)s (%(used)s of %(hours)s "
+                "hours). New change and guidance requests go to the bottom of the priority order "
+                "until the budget renews on %(next_month)s, unless they come with dedicated "
+                "funding; the team may ask about extra funding. Incidents are not affected: they "
+                "never draw on the budget and come before all other work."
+            )
+            % values
         )
     if status.nearly_exhausted:
         return (
-            f"{community.name} has used {status.percent_used}% of its support budget for "
-            f"{month} ({status.remaining} of {status.hours} hours left). Once it is used up, new "
-            "change and guidance requests go to the bottom of the priority order until the "
-            "budget renews. Incidents never draw on the budget."
+            gettext(
+                "%(community)s has used %(percent)s%% of its support budget for %(month)s "
+                "(%(remaining)s of %(hours)s hours left). Once it is used up, new change and "
+                "guidance requests go to the bottom of the priority order until the budget "
+                "renews. Incidents never draw on the budget."
+            )
+            % values
         )
     return None
 

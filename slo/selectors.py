@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 from slo.models import ClosedDate
 from slo.services import calendar_basis
@@ -28,8 +29,10 @@ class Period:
     def label(self) -> str:
         """ "24 Dec – 7 Jan", or "1 Jan" for one day; years only when not this year's."""
         show_year = self.this_year is not None and self.first.year != self.this_year
-        first = f"{self.first.day} {self.first:%b}" + (f" {self.first.year}" if show_year else "")
-        last = f"{self.last.day} {self.last:%b}" + (f" {self.last.year}" if show_year else "")
+        # Month names in the reader's language (strftime would follow the process locale).
+        pattern = "j M Y" if show_year else "j M"
+        first = dateformat.format(self.first, pattern)
+        last = dateformat.format(self.last, pattern)
         if self.first == self.last:
             return first
         return f"{first} – {last}"
@@ -37,9 +40,14 @@ class Period:
     @property
     def text(self) -> str:
         if self.kind == "reduced":
-            return f"Reduced capacity {self.label}: answers may be slower"
+            return gettext("Reduced capacity %(dates)s: answers may be slower") % {
+                "dates": self.label
+            }
         name = f" ({self.name})" if self.name else ""
-        return f"Closed {self.label}{name}: no deadline runs"
+        return gettext("Closed %(dates)s%(name)s: no deadline runs") % {
+            "dates": self.label,
+            "name": name,
+        }
 
 
 def upcoming_periods(

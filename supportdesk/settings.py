@@ -92,6 +92,9 @@ MIDDLEWARE = [
     # A view that loses the database answers 503 with Retry-After, not 500.
     "supportdesk.outages.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language); UserLanguageMiddleware below puts the
+    # account's preference first once the user is known.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -100,6 +103,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AdminMfaRequiredMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
     # Turns a lock-out raised during authentication into the lock-out page (429).
     "axes.middleware.AxesMiddleware",
     # Binds request_id (and the user) to every log line written while serving the request.
@@ -295,6 +299,11 @@ if TESTING:
 INVITATION_VALID_DAYS = 7
 
 LANGUAGE_CODE = "en-gb"
+# The languages pages and e-mails are offered in: a person's account preference, else their
+# browser's Accept-Language (LocaleMiddleware), else English. Spanish is in
+# locale/es/LC_MESSAGES/django.po; `make install` compiles it (the .mo is generated).
+LANGUAGES = [("en-gb", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

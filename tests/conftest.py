@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -16,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 
 from rotation.models import RotationSettings
 from supportdesk import refdata, safecache
+from supportdesk.translations import compile_stale
 from tests.factories import (
     CommunityFactory,
     EngineerFactory,
@@ -26,6 +28,9 @@ from tests.factories import (
 )
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+# The Spanish pages and e-mails are tested: never against a missing or stale .mo.
+compile_stale(Path(__file__).resolve().parents[1] / "locale")
 
 # Property tests check rules, not speed: a busy CI machine must not fail them for generating
 # examples slowly, so no deadline and no "too slow" health check anywhere.

@@ -8,21 +8,22 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.utils.translation import gettext_lazy as _
 
 
 class SupportRequest(models.Model):
     class Category(models.TextChoices):
-        UNTRIAGED = "", "Not yet triaged"
-        INCIDENT = "incident", "Incident"
-        CHANGE = "change", "Change request"
-        GUIDANCE = "guidance", "Guidance request"
+        UNTRIAGED = "", _("Not yet triaged")
+        INCIDENT = "incident", _("Incident")
+        CHANGE = "change", _("Change request")
+        GUIDANCE = "guidance", _("Guidance request")
 
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        TRIAGED = "triaged", "Triaged"
-        PLANNED = "planned", "In work planning"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        NEW = "new", _("New")
+        TRIAGED = "triaged", _("Triaged")
+        PLANNED = "planned", _("In work planning")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
 
     OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.PLANNED)
 

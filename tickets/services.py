@@ -20,8 +20,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from accounts.language import language_for
 from accounts.roles import is_staff_member, representative_community
 from communities.services import month_of
 from integrations import events as integration_events
@@ -226,6 +228,52 @@ def _post_public_staff_message(
     return message, fields
 
 
+def _acknowledgement(r: SupportRequest, requester, community, follow_up_of, policies) -> dict:
+    """The "we received your request" e-mail, in the active language."""
+    from tickets.selectors import what_happens_next
+
+    steps = "\n".join(f"- {step}" for step in what_happens_next(r, policies=policies))
+    follows = (
+        gettext("It follows up %(reference)s, which was closed.")
+        % {"reference": follow_up_of.reference}
+        + "\n\n"
+        if follow_up_of is not None
+        else ""
+    )
+    closing = (
+        gettext("Reply to this e-mail to add to it, or follow it on its page:")
+        if r.channel == SupportRequest.Channel.EMAIL
+        else gettext("Follow it, reply or add a link on its page:")
+    )
+    values = {
+        "name": requester.first_name or requester.display_name,
+        "reference": r.reference,
+        "subject": r.subject,
+        "community": community,
+    }
+    return {
+        "key": f"request:{r.pk}:ack",
+        "kind": "request_ack",
+        "subject": _subject(
+            r, gettext("We received your request: %(subject)s") % {"subject": r.subject}
+        ),
+        "body": (
+            gettext("Hi %(name)s,") % values
+            + "\n\n"
+            + gettext(
+                "Thank you: we received your request %(reference)s (%(subject)s) for %(community)s."
+            )
+            % values
+            + f"\n\n{follows}"
+            + gettext("What happens next:")
+            + f"\n{steps}\n\n{closing}"
+        ),
+        "user": requester,
+        "url": _rep_url(r),
+        "request": r,
+    }
+
+
 def _email_reply(r: SupportRequest, message: Message, by) -> None:
     body = (
         f"{by.display_name} replied to your request {r.reference} ({r.subject}):\n\n{message.body}"
@@ -351,7 +399,6 @@ def _open_request(
     acknowledge: bool = True,
 ) -> SupportRequest:
     from rotation.services import assignee_for_new_request
-    from tickets.selectors import what_happens_next
 
     if hub is not None and hub.community_id != community.pk:
         raise DomainError(f"{hub} is not one of {community}'s hubs.", field="hub")
@@ -420,33 +467,10 @@ def _open_request(
             }
         )
     if acknowledge:
-        steps = "\n".join(f"- {step}" for step in what_happens_next(r, policies=policies))
-        follows = (
-            f"It follows up {follow_up_of.reference}, which was closed.\n\n"
-            if follow_up_of is not None
-            else ""
-        )
-        closing = (
-            "Reply to this e-mail to add to it, or follow it on its page:"
-            if channel == SupportRequest.Channel.EMAIL
-            else "Follow it, reply or add a link on its page:"
-        )
-        messages.append(
-            {
-                "key": f"request:{r.pk}:ack",
-                "kind": "request_ack",
-                "subject": _subject(r, f"We received your request: {r.subject}"),
-                "body": (
-                    f"Hi {requester.first_name or requester.display_name},\n\n"
-                    f"Thank you: we received your request {r.reference} ({r.subject}) "
-                    f"for {community}.\n\n{follows}"
-                    f"What happens next:\n{steps}\n\n{closing}"
-                ),
-                "user": requester,
-                "url": _rep_url(r),
-                "request": r,
-            }
-        )
+        # Written in the representative's language (their account's, else the browser's
+        # they submitted from), every time in their community's zone.
+        with translation.override(language_for(requester)):
+            messages.append(_acknowledgement(r, requester, community, follow_up_of, policies))
     notify_many(messages=messages)  # one INSERT for both
     integration_events.request_created(request=r)
     return r
