@@ -7,6 +7,7 @@ Everything here runs a constant number of queries whatever the number of hubs or
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,15 @@ class HubRow:
 class CommunityGroup:
     name: str
     hubs: list[HubRow]
+    slug: str = ""
+
+    @property
+    def problems(self) -> list[HubRow]:
+        return [r for r in self.hubs if r.status != rules.Status.OPERATIONAL]
+
+    @property
+    def status(self) -> str:
+        return rules.worst(r.status for r in self.hubs)
 
 
 @dataclass
@@ -74,6 +84,36 @@ class StatusOverview:
     @property
     def overall(self) -> str:
         return rules.worst(r.status for r in self.hub_rows)
+
+    @property
+    def problem_rows(self) -> list[HubRow]:
+        """Hubs that are not fully operational, worst first: the top of the status page."""
+        return sorted(
+            self.affected,
+            key=lambda r: (-rules.RANK.get(r.status, 3), r.hub.community.name, r.hub.name),
+        )
+
+
+def status_search(overview: StatusOverview, query: str) -> list[CommunityGroup]:
+    """The communities and hubs whose name (or the community's) contains `query`, ignoring
+    case and accents; every hub of a community whose name matches."""
+    needle = _fold(query)
+    if not needle:
+        return overview.communities
+    groups = []
+    for group in overview.communities:
+        if needle in _fold(group.name):
+            groups.append(group)
+            continue
+        hubs = [r for r in group.hubs if needle in _fold(r.hub.name) or needle in r.hub.slug]
+        if hubs:
+            groups.append(CommunityGroup(name=group.name, hubs=hubs, slug=group.slug))
+    return groups
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
 def _public_timeline() -> Prefetch:
@@ -208,6 +248,7 @@ def status_overview(*, now: datetime.datetime | None = None) -> StatusOverview:
             "status_override_reason",
             "community__id",
             "community__name",
+            "community__slug",
         )
         .order_by("community__name", "name")
     )
@@ -216,12 +257,16 @@ def status_overview(*, now: datetime.datetime | None = None) -> StatusOverview:
     groups: dict[int, CommunityGroup] = {}
     for row in rows:
         community = row.hub.community
-        groups.setdefault(community.pk, CommunityGroup(name=community.name, hubs=[]))
+        groups.setdefault(
+            community.pk, CommunityGroup(name=community.name, hubs=[], slug=community.slug)
+        )
         groups[community.pk].hubs.append(row)
+    # Communities with a hub in trouble first (worst first), then by name.
+    ordered = sorted(groups.values(), key=lambda g: -rules.RANK.get(g.status, 3))
     return StatusOverview(
         generated_at=now,
         dates=dates,
-        communities=list(groups.values()),
+        communities=ordered,
         open_incidents=[i for i in history if i.state in OPEN_STATES],
         active_windows=[w for w in windows if w.is_active_at(now)],
         upcoming_windows=[w for w in windows if w.starts_at > now],

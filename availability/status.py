@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import dateformat
+from django.utils.translation import gettext
 
 from communities.models import Hub
 from supportdesk import cachetoken, safecache
@@ -63,7 +65,8 @@ class Day:
 
     @property
     def label(self) -> str:
-        text = f"{self.date:%a %d %b %Y}: {LABELS[self.status]}"
+        # Day and month names in the reader's language (strftime follows the process locale).
+        text = f"{dateformat.format(self.date, 'D d M Y')}: {LABELS[self.status]}"
         if self.notes:
             text += " (" + "; ".join(self.notes) + ")"
         return text
@@ -83,11 +86,14 @@ class Strip:
     @property
     def summary(self) -> str:
         counts = self.counts
-        parts = [f"{counts[Status.OPERATIONAL]} days operational"]
+        parts = [gettext("%(n)d days operational") % {"n": counts[Status.OPERATIONAL]}]
         for status in (Status.DEGRADED, Status.OUTAGE, Status.MAINTENANCE):
             if counts[status]:
-                parts.append(f"{counts[status]} {LABELS[status].lower()}")
-        return f"Last {len(self.days)} days: " + ", ".join(parts)
+                parts.append(f"{counts[status]} {str(LABELS[status]).lower()}")
+        return gettext("Last %(days)d days: %(parts)s") % {
+            "days": len(self.days),
+            "parts": ", ".join(parts),
+        }
 
     @property
     def eventful_days(self) -> list[tuple[int, Day]]:

@@ -15,10 +15,11 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import staff_required
@@ -48,7 +49,8 @@ def _cached_fragment(name: str, template: str, build) -> dict | None:
             "title": context.get("page_title", ""),
         }
 
-    return rules.cached(name, render_fragment)
+    # One copy per language: the fragments are translated.
+    return rules.cached(f"{name}:{translation.get_language()}", render_fragment)
 
 
 def _public_response(request, page: dict, template: str, **extra) -> HttpResponse:
@@ -79,12 +81,39 @@ def _public_response(request, page: dict, template: str, **extra) -> HttpRespons
 
 @require_GET
 def status_page(request):
-    def build():
-        overview = selectors.status_overview()
-        return {"overview": overview, "page_title": "Service status"}
+    """Every hub at a glance, those with problems first, grouped by community; ?q= finds hubs
+    (the page's search box; without JavaScript it is this plain GET). Cached per language; a
+    search renders from the cached overview, never from the database."""
+    query = request.GET.get("q", "").strip()[:100]
 
-    page = _cached_fragment("page", "availability/_status_body.html", build)
+    def overview():
+        return rules.cached("overview", selectors.status_overview)
+
+    def build(query=""):
+        data = overview()
+        return {
+            "overview": data,
+            "groups": selectors.status_search(data, query),
+            "query": query,
+            "open_all": bool(query) or len(data.hub_rows) <= OPEN_ALL_UP_TO,
+            "page_title": gettext("Service status"),
+        }
+
+    if query:
+        context = build(query)
+        page = {
+            "html": render_to_string("availability/_status_body.html", context),
+            "generated_at": context["overview"].generated_at,
+            "max_age": rules.cache_seconds(),
+            "title": context["page_title"],
+        }
+    else:
+        page = _cached_fragment("page", "availability/_status_body.html", build)
     return _public_response(request, page, "availability/status.html")
+
+
+# Up to this many hubs every community's group starts open; beyond, only those with a problem.
+OPEN_ALL_UP_TO = 40
 
 
 @require_GET
