@@ -326,20 +326,31 @@ def waiting_on(
         return WaitingOn("", gettext("Closed"))
     if r.status == status.RESOLVED:
         return WaitingOn("you", gettext("Waiting on you: please confirm it is resolved, or reply"))
-    if r.response_due_at is not None:
+    # The answer they wait for; else, while nobody has triaged it yet, the triage.
+    due, untriaged = r.response_due_at, False
+    if due is None and r.status == status.NEW and r.triage_due_at is not None:
+        due, untriaged = r.triage_due_at, True
+    if due is not None:
         calendars = calendars or Calendars()
-        overdue, days, hours, minutes = remaining_parts(
-            now, r.response_due_at, calendars.for_request(r)
-        )
+        overdue, days, hours, minutes = remaining_parts(now, due, calendars.for_request(r))
+        words = duration_words(days, hours, minutes)
+        if untriaged:
+            if overdue:
+                text = gettext("Waiting on us: triage overdue by %(time)s") % {"time": words}
+                return WaitingOn("us", text, overdue=True)
+            return WaitingOn(
+                "us", gettext("Waiting on us: triage due in %(time)s") % {"time": words}
+            )
         if not (days or hours or minutes):
             return WaitingOn("us", gettext("Waiting on us: answer due now"))
-        words = duration_words(days, hours, minutes)
         if overdue:
             text = gettext("Waiting on us: answer overdue by %(time)s") % {"time": words}
             return WaitingOn("us", text, overdue=True)
         return WaitingOn("us", gettext("Waiting on us: answer due in %(time)s") % {"time": words})
     if r.status == status.PLANNED:
         return WaitingOn("us", gettext("Waiting on us: in our work planning"))
+    if r.status == status.NEW:
+        return WaitingOn("us", gettext("Waiting on us"))
     return WaitingOn("you", gettext("Waiting on you"))
 
 

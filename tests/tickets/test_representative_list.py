@@ -84,3 +84,11 @@ def test_the_request_page_shows_times_in_the_community_zone_by_name(client, subm
     received = client.get(f"/requests/{r.pk}/received/").content.decode()
     assert "Pacific Time" in received and "America/Los_Angeles" not in received
     assert re.search(r"\d\d:\d\d:\d\d", received) is None  # minutes, never seconds
+
+
+def test_answered_but_not_yet_triaged_still_waits_on_our_triage(submit, steward):
+    r = submit()
+    services.request_reply(request=r, by=steward, body="Looking at it.")
+    waiting = _waiting(r)
+    # Triage (8 working hours from Friday 20:00 UTC) is due Monday 04:00: 3 h at 01:00.
+    assert (waiting.party, waiting.text) == ("us", "Waiting on us: triage due in 3 h")
