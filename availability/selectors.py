@@ -94,23 +94,6 @@ class StatusOverview:
         )
 
 
-def status_search(overview: StatusOverview, query: str) -> list[CommunityGroup]:
-    """The communities and hubs whose name (or the community's) contains `query`, ignoring
-    case and accents; every hub of a community whose name matches."""
-    needle = _fold(query)
-    if not needle:
-        return overview.communities
-    groups = []
-    for group in overview.communities:
-        if needle in _fold(group.name):
-            groups.append(group)
-            continue
-        hubs = [r for r in group.hubs if needle in _fold(r.hub.name) or needle in r.hub.slug]
-        if hubs:
-            groups.append(CommunityGroup(name=group.name, hubs=hubs, slug=group.slug))
-    return groups
-
-
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text or "")
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
@@ -231,8 +214,10 @@ def _history(now: datetime.datetime, since: datetime.datetime, hub: Hub | None =
     return list(incidents.order_by("-declared_at")), list(windows.order_by("starts_at"))
 
 
-def status_overview(*, now: datetime.datetime | None = None) -> StatusOverview:
-    """Everything the public status page shows. Five queries, whatever the size."""
+def status_overview(*, now: datetime.datetime | None = None, search: str = "") -> StatusOverview:
+    """Everything the public status page shows. Five queries, whatever the size. `search`
+    keeps only the hubs whose name, or whose community's name, contains it (ignoring case and
+    accents): their history strips are the costly part, so only those are built."""
     now = now or timezone.now()
     dates = rules.history_dates(now.astimezone(datetime.UTC).date())
     since = datetime.datetime.combine(dates[0], datetime.time.min, tzinfo=datetime.UTC)
@@ -252,6 +237,13 @@ def status_overview(*, now: datetime.datetime | None = None) -> StatusOverview:
         )
         .order_by("community__name", "name")
     )
+    needle = _fold(search)
+    if needle:
+        hubs = [
+            h
+            for h in hubs
+            if needle in _fold(h.name) or needle in h.slug or needle in _fold(h.community.name)
+        ]
     history, windows = _history(now, since)
     rows = _hub_rows(hubs, now=now, dates=dates, history=history, windows=windows)
     groups: dict[int, CommunityGroup] = {}

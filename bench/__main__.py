@@ -15,7 +15,7 @@ import time
 
 import django
 
-SECTIONS = ["worktime", "deadlines", "dataset", "pages", "sweep", "inbound"]
+SECTIONS = ["worktime", "deadlines", "dataset", "pages", "sweep", "inbound", "status"]
 NEEDS_DATASET = {"pages", "sweep"}
 
 
