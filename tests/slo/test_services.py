@@ -229,11 +229,11 @@ def test_remaining_and_explanation_are_in_working_time(db):
     assert services.is_overdue(at(2026, 11, 23, 1, 0))
     text = services.explain(at(2026, 11, 20, 20, 0), "triage", calendar=calendar)
     assert "weekend not counted" in text
-    assert text.endswith("due Mon 23 Nov 04:00 UTC")
+    assert text.endswith("due Mon 23 Nov 04:00 (UTC)")  # one zone, named once
 
 
 def test_auto_close_explanation_counts_from_the_resolution(db):
     calendar = services.calendar_for()
     text = services.explain(at(2026, 11, 26, 12, 0), "auto_close", calendar=calendar)
-    assert text.startswith("resolved Thu 26 Nov 12:00 UTC")
-    assert text.endswith("due Mon 30 Nov 12:00 UTC")
+    assert text.startswith("resolved Thu 26 Nov 12:00;")
+    assert text.endswith("due Mon 30 Nov 12:00 (UTC)")
