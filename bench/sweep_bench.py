@@ -1,4 +1,4 @@
-"""The SLO sweep (slo.sweeps.slo_sweep) with exactly 100, then 1,000 due items on the
+"""The SLO sweep (desk.sweeps.slo_sweep) with exactly 100, then 1,000 due items on the
 100,000-request dataset: server time, query count, and the plan of its main query.
 
 How exactly N items are due without rewriting the dataset: the sweep runs at an instant 30 days
@@ -27,8 +27,8 @@ def run() -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from bench.pages_bench import key_lines
+    from desk.sweeps import slo_sweep
     from notifications.models import Notification
-    from slo.sweeps import slo_sweep
     from tickets.models import SupportRequest
 
     oldest = SupportRequest.objects.aggregate(first=Min("received_at"))["first"]
@@ -111,10 +111,10 @@ def _restore(rows: list[tuple[int, dt.datetime]]) -> None:
 
 
 def _explain(now: dt.datetime) -> dict:
-    """The plans of the sweep's reads: one batch of due rows per clock, as slo.sweeps builds it
+    """The plans of the sweep's reads: one batch of due rows per clock, as desk.sweeps builds it
     (the row lock is left out: EXPLAIN runs outside the sweep's transaction)."""
     from bench.pages_bench import explain
-    from slo import sweeps
+    from desk import sweeps
 
     plans = {}
     cutoff = now + dt.timedelta(hours=6)

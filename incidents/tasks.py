@@ -5,18 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from incidents import paging, services
-from notifications import reminders
 
 
 @shared_task(name="incidents.auto_close_due", acks_late=True, time_limit=300, soft_time_limit=240)
 def auto_close_due() -> int:
     return services.incident_auto_close_due()
-
-
-@shared_task(name="incidents.follow_ups", acks_late=True, time_limit=300, soft_time_limit=240)
-def follow_ups() -> dict[str, int]:
-    """Unreviewed reports and old action items, once per working day (the key holds the date)."""
-    return reminders.follow_up_reminders_send()
 
 
 @shared_task(name="incidents.paging", acks_late=True, time_limit=120, soft_time_limit=100)

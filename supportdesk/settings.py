@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "integrations",
     # Project-wide template tags (supportdesk/templatetags).
     "supportdesk",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "supportdesk.context_processors.desk",
+                "desk.context_processors.desk",
             ],
         },
     },
@@ -602,7 +603,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Logs, metrics, error reports (supportdesk/observability.py, supportdesk/metrics.py) ------
+# --- Logs, metrics, error reports (supportdesk/observability.py, desk/metrics.py) ------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG or TESTING else "json")
 configure_structlog()

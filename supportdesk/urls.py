@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from supportdesk import api, docs, metrics, views
+from desk import metrics
+from desk import views as desk_views
+from supportdesk import api, docs, views
 
 # A database outage answers 503 (HTML or, under /api/, JSON) wherever it is raised.
 handler500 = "supportdesk.outages.server_error"
@@ -14,7 +16,7 @@ handler500 = "supportdesk.outages.server_error"
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", desk_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("docs/", docs.docs_page, name="docs"),

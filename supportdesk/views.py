@@ -2,27 +2,15 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.roles import is_staff_member, representative_community
 from supportdesk import outages
 from supportdesk.health import broker_ok, cache_ok
 
 logger = logging.getLogger(__name__)
-
-
-@login_required
-def home(request):
-    if is_staff_member(request.user):
-        return redirect("tickets:queue")
-    if representative_community(request.user):
-        return redirect("tickets:my_requests")
-    return redirect("availability:status")
 
 
 @require_GET

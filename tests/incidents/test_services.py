@@ -352,7 +352,7 @@ def test_the_liaisons_acknowledgement_is_the_first_update_and_starts_the_update_
     assert incident.next_update_due_at == datetime.datetime(2026, 3, 9, 12, 40, tzinfo=UTC)
     note = incident.timeline.filter(kind=TimelineEntry.Kind.COMMUNICATION).last()
     assert "the first community update" in note.body
-    from slo.sweeps import slo_sweep
+    from desk.sweeps import slo_sweep
 
     # Nothing is overdue at 12:00 (3 h after the declaration): the acknowledgement counted.
     assert (

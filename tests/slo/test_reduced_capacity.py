@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from desk.sweeps import slo_sweep
 from notifications.models import Notification
 from slo import services
 from slo.models import CalendarSettings
-from slo.sweeps import slo_sweep
 from tests.factories import EngineerFactory, StaffFactory, SupportRequestFactory
 from tickets import selectors
 from tickets.models import SupportRequest

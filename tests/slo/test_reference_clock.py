@@ -11,9 +11,9 @@ import pytest
 import time_machine
 from django.apps import apps
 
+from desk.sweeps import slo_sweep
 from slo import services
 from slo.models import CalendarSettings
-from slo.sweeps import slo_sweep
 from tests.factories import CommunityFactory, StaffFactory, SupportRequestFactory
 from tickets import selectors
 from tickets.models import SupportRequest

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from desk.metrics import record_sweep
 from notifications.models import Notification
-from supportdesk.metrics import record_sweep
 from supportdesk.observability import logging_config
 from tests.factories import IncidentFactory, SupportRequestFactory
 

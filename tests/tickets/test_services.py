@@ -228,7 +228,7 @@ def test_chasing_before_an_answer_never_pushes_the_response_deadline(answered, r
     r.refresh_from_db()
     assert r.unanswered_since == at(17, 9)
     assert r.response_due_at == r.next_due_at == at(18, 9)  # Wednesday 09:00, not 15:00
-    from slo.sweeps import slo_sweep
+    from desk.sweeps import slo_sweep
 
     assert slo_sweep(now=at(18, 8, 59)).counts["response:breach"] == 0
     assert slo_sweep(now=at(18, 9)).counts["response:breach"] >= 1

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from communities.models import Hub, Membership
+from incidents import services as incidents
+from incidents.models import Incident
 from tickets import services as tickets
 from tickets.models import CannedResponse, SupportRequest
 
@@ -111,8 +113,6 @@ def _play(r: SupportRequest, story: str, *, steward, rep) -> None:
 def _seed_incidents(*, stewards, now) -> int:
     """One resolved incident with a reviewed, published report, and one open incident declared
     from a community's request."""
-    from incidents import services as incidents
-    from incidents.models import Incident
 
     commander, expert = stewards[0], stewards[1]
     # A resolved outage, found by monitoring, with its blameless report.

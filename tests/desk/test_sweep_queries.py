@@ -11,10 +11,10 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from desk import sweeps
+from desk.sweeps import slo_sweep
 from notifications.models import Notification
-from slo import sweeps
 from slo.services import refresh_request_deadlines
-from slo.sweeps import slo_sweep
 from tests.factories import SupportRequestFactory
 from tests.notifications import helpers
 from tests.notifications.helpers import march, nudge_keys

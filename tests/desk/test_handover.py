@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from django.core import mail
 
+from desk.handover import handover_notify_due
 from notifications.models import Notification
-from rotation.handover import handover_notify_due
 from rotation.models import RotationOverride
 from slo.models import ClosedDate
 from tests.notifications.helpers import march

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from django.core import mail
 
+from desk.reminders import budget_alerts_send, follow_up_reminders_send
 from incidents.models import ActionItem, IncidentReport, RoleAssignment
 from notifications.models import Notification
-from notifications.reminders import budget_alerts_send, follow_up_reminders_send
 from tests.factories import IncidentFactory, SupportBudgetFactory, SupportRequestFactory
 from tests.notifications.helpers import march
 from tickets.models import TimeEntry

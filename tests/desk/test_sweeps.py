@@ -11,12 +11,12 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from desk import sweeps
+from desk.sweeps import slo_sweep
 from incidents.services import incident_declare
 from notifications.models import Notification
 from notifications.services import notifications_deliver_pending
-from slo import sweeps
 from slo.services import refresh_request_deadlines
-from slo.sweeps import slo_sweep
 from tests.factories import SupportRequestFactory
 from tests.notifications import helpers
 from tests.notifications.helpers import march, nudge_keys, nudges

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from accounts.roles import is_staff_member, representative_community
+from rotation.services import current_stewards
 
 
 def desk(request):
@@ -9,8 +10,6 @@ def desk(request):
     staff = is_staff_member(user)
     context = {"is_staff_member": staff, "represented_community": None, "stewards_on_duty": []}
     if staff:
-        from rotation.services import current_stewards
-
         context["stewards_on_duty"] = current_stewards()
     elif user is not None and user.is_authenticated:
         context["represented_community"] = representative_community(user)

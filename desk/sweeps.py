@@ -65,12 +65,17 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
+from communities.models import Community
+from incidents.models import Incident, RoleAssignment
 from notifications.models import Notification
 from notifications.services import notify_many
+from rotation.services import current_stewards
 from slo.models import SLOPolicy
 from slo.services import Policies, calendar_for, clock_timezone, load_policies, nudge_instant
 from supportdesk import worktime
 from supportdesk.worktime import WorkCalendar
+from tickets.models import SupportRequest
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +140,6 @@ class _Sweep:
         """The zones request clocks run in: the reference zone (None), and the own zone of any
         community an admin gave a calendar of its own."""
         if self._timezones is None:
-            from communities.models import Community
-
             own = (
                 Community.objects.filter(own_calendar=True)
                 .order_by()
@@ -148,15 +151,11 @@ class _Sweep:
 
     def stewards(self) -> list:
         if self._stewards is None:
-            from rotation.services import current_stewards
-
             self._stewards = [e.user for e in current_stewards(at=self.now) if e.user.is_active]
         return self._stewards
 
     def managers(self) -> list:
         if self._managers is None:
-            from accounts.models import User
-
             self._managers = list(
                 User.objects.filter(is_project_manager=True, is_active=True, is_staff=True)
             )
@@ -209,8 +208,6 @@ class _Clock:
 
 def _requests_open(where: Q) -> Callable[[], QuerySet]:
     def queryset() -> QuerySet:
-        from tickets.models import SupportRequest
-
         return SupportRequest.objects.filter(where).select_related("community", "assignee")
 
     return queryset
@@ -269,14 +266,10 @@ RESPONSE = _Clock(
 
 
 def _incidents_open() -> QuerySet:
-    from incidents.models import Incident
-
     return Incident.objects.filter(state__in=["triggered", "acknowledged"])
 
 
 def _prefetch_incident_roles(rows: list) -> None:
-    from incidents.models import RoleAssignment
-
     roles: dict[int, list] = {}
     assignments = (
         RoleAssignment.objects.filter(

@@ -27,12 +27,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.models import Incident
 from notifications.models import Notification
 from notifications.services import notify
 from rotation.services import ShiftChange, roster, rotation_today, shift_changes_between
 from slo.services import calendar_for
 from supportdesk import worktime
 from supportdesk.worktime import WorkCalendar
+from tickets.models import SupportRequest
 
 ONE_DAY = datetime.timedelta(days=1)
 DIGEST_LIMIT = 50
@@ -96,8 +98,6 @@ def handover_digest(
 ) -> HandoverDigest:
     """What the incoming and outgoing stewards need to know, read from the database. Each list
     is one indexed query, capped at `limit`."""
-    from incidents.models import Incident
-    from tickets.models import SupportRequest
 
     now = now or timezone.now()
     calendar = calendar or calendar_for(incident=True)

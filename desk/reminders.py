@@ -20,6 +20,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
+from communities.models import Community
+from communities.services import budget_crossings, budget_status, month_of
+from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment
 from notifications.services import notify
 from slo.services import calendar_for
 from supportdesk import worktime
@@ -33,8 +37,6 @@ ACTION_ITEM_MIN_WALL_AGE = datetime.timedelta(days=11)
 
 
 def _admins() -> list:
-    from accounts.models import User
-
     return list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk"))
 
 
@@ -42,8 +44,6 @@ def budget_alerts_send(*, now: datetime.datetime | None = None) -> int:
     """Tell the admins about every alert threshold a community's usage this month has reached,
     once per (community, month, threshold). Returns how many notifications were claimed.
     Reads one status per active community (communities, not requests, set the cost)."""
-    from communities.models import Community
-    from communities.services import budget_crossings, month_of
 
     now = now or timezone.now()
     admins = None
@@ -67,8 +67,6 @@ def budget_alerts_send(*, now: datetime.datetime | None = None) -> int:
 
 
 def _budget_alert(community, month: datetime.date, threshold: int, admins: list) -> int:
-    from communities.services import budget_status
-
     status = budget_status(community=community, month=month)
     exhausted = threshold >= 100
     subject = (
@@ -110,8 +108,6 @@ def follow_up_reminders_send(*, now: datetime.datetime | None = None) -> dict[st
 
 
 def _report_reminders(*, now: datetime.datetime, day: str) -> int:
-    from incidents.models import Incident, IncidentReport, RoleAssignment
-
     incidents = list(
         Incident.objects.filter(state=Incident.State.RESOLVED)
         .exclude(report__review_state=IncidentReport.Review.REVIEWED)
@@ -152,8 +148,6 @@ def _report_reminders(*, now: datetime.datetime, day: str) -> int:
 
 
 def _action_item_reminders(*, now: datetime.datetime, day: str, calendar) -> int:
-    from incidents.models import ActionItem
-
     candidates = (
         ActionItem.objects.filter(done=False, created_at__lte=now - ACTION_ITEM_MIN_WALL_AGE)
         .select_related("owner", "report__owner", "report__incident")

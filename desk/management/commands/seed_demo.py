@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts import services as account_services
+from accounts.models import Invitation, User
 from communities.models import Community, Hub, Membership, SupportBudget
+from desk.demo_history import seed_history
 from rotation.models import Engineer, RotationSettings
 from slo.models import ClosedDate
 
@@ -137,8 +140,6 @@ class Command(BaseCommand):
             )
 
     def seed_history(self) -> None:
-        from supportdesk.demo_history import seed_history
-
         created = seed_history(stdout=self.stdout)
         if created:
             self.stdout.write(self.style.SUCCESS(f"Demo history created: {created}"))
@@ -146,8 +147,6 @@ class Command(BaseCommand):
     def seed_invitation(self) -> None:
         """A pending invitation for a new Pangeo representative, so the invitation page can be
         tried at once: created once, re-sent (fresh 7 days) when it has expired."""
-        from accounts import services as account_services
-        from accounts.models import Invitation
 
         invitation = Invitation.objects.filter(email=DEMO_INVITEE).order_by("-pk").first()
         admin = User.objects.get(username="admin")
@@ -162,11 +161,6 @@ class Command(BaseCommand):
             account_services.invitation_resend(invitation=invitation, by=admin)
 
     def print_invitation(self) -> None:
-        from django.conf import settings
-
-        from accounts import services as account_services
-        from accounts.models import Invitation
-
         invitation = Invitation.objects.filter(email=DEMO_INVITEE).order_by("-pk").first()
         if invitation is not None and invitation.is_pending:
             self.stdout.write(

@@ -47,7 +47,11 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from desk.sweeps import CLOCKS
+from incidents.models import Incident
+from notifications.models import Notification
 from supportdesk import safecache
+from tickets.models import SupportRequest
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +64,6 @@ SWEEP_KEY = "metrics:sweep:v1"
 
 def domain_snapshot(*, now: datetime.datetime | None = None) -> dict:
     """Every domain figure, as plain data (cached by `cached_domain_snapshot`)."""
-    from incidents.models import Incident
-    from notifications.models import Notification
-    from slo.sweeps import CLOCKS
-    from tickets.models import SupportRequest
 
     now = now or timezone.now()
     hour = now + datetime.timedelta(hours=1)

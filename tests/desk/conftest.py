@@ -1,0 +1,1 @@
+from tests.notifications.helpers import eager_delivery, flaky_mail  # noqa: F401
