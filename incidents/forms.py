@@ -153,8 +153,9 @@ class UpdateForm(forms.Form):
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 10}),
         label="Community update",
-        help_text="State, what was tried, next steps. {representative_name} is filled in for "
-        "each recipient.",
+        help_text="Required: the current state, what was tried and the next steps (an empty "
+        "part, or a {placeholder} left in braces, is refused). {representative_name} is filled "
+        "in for each recipient.",
     )
 
 

@@ -55,7 +55,7 @@ from notifications.services import notify
 from slo.services import refresh_incident_deadlines
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
 from tickets import services as tickets_services
-from tickets.canned import fill_placeholders
+from tickets.canned import empty_sections, fill_placeholders, refuse_unfilled
 from tickets.models import CannedResponse, SupportRequest
 
 State = Incident.State
@@ -209,6 +209,20 @@ def prefill_resolution_message(incident: Incident, *, by) -> str:
     values = placeholder_values(incident, by=by)
     values["context"] = "Thank you for your patience."
     return fill_placeholders(body, values)
+
+
+def check_update_complete(body: str) -> None:
+    """A community update says the current state, what was tried and the next steps: a section
+    of the template left empty, or a placeholder left in braces, refuses the send (each named).
+    {representative_name} is filled in per recipient."""
+    refuse_unfilled(body, allowed=("representative_name",))
+    empty = empty_sections(body)
+    if empty:
+        raise DomainError(
+            f"Not sent: write something under {', '.join(repr(e) for e in empty)}; "
+            "every part of the update is required.",
+            field="body",
+        )
 
 
 def _greeting_name(user) -> str:
@@ -546,6 +560,8 @@ def incident_resolve(
     verification_note = (verification_note or "").strip()
     if not verification_note:
         raise DomainError("Say how the fix was verified.", field="verification_note")
+    if (message or "").strip():
+        refuse_unfilled(message, field="message", allowed=("representative_name",))
     if impact_ended_at is None:
         raise DomainError("Give the end of impact.", field="impact_ended_at")
     if impact_ended_at > now:
@@ -972,6 +988,7 @@ def incident_send_update(*, incident: Incident, by, body: str) -> TimelineEntry:
     body = (body or "").strip()
     if not body:
         raise DomainError("The update is empty.", field="body")
+    check_update_complete(body)
     now = timezone.now()
     entry = _entry(
         incident,

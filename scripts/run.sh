@@ -8,6 +8,11 @@ export DEBUG="${DEBUG:-1}"
 BIN=.venv/bin
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+# Links in e-mails point at the address served here, unless SITE_URL says otherwise
+# (supportdesk/settings.py derives it from HOST and PORT); the project's own 404 page, not
+# Django's debug page.
+export HOST PORT
+export SHOW_STYLED_ERRORS="${SHOW_STYLED_ERRORS:-1}"
 
 pids=()
 cleanup() {

@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
 
+from supportdesk.errorpages import render_error
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
@@ -78,4 +80,4 @@ def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
             {"detail": "Something went wrong on our side; it has been logged.", "code": "error"},
             status=500,
         )
-    return defaults.server_error(request, template_name)
+    return render_error(500)

@@ -37,7 +37,17 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute links in e-mails. Unset, it follows the address `make run` serves (HOST, PORT), so a
+# link in a reply points at the port actually served; 0.0.0.0 / :: (all interfaces) link to
+# loopback.
+_RUN_HOST = env.str("HOST", default="127.0.0.1")
+_ALL_INTERFACES = ("0.0.0.0", "::", "[::]", "")  # noqa: S104 (an address to link to, not to bind)
+_RUN_HOST = "127.0.0.1" if _RUN_HOST in _ALL_INTERFACES else _RUN_HOST
+SITE_URL = env.str(
+    "SITE_URL", default=f"http://{_RUN_HOST}:{env.int('PORT', default=8000)}"
+).rstrip("/")
+# DEBUG pages show the project's own 404 page instead of Django's technical one (make run).
+SHOW_STYLED_ERRORS = env.bool("SHOW_STYLED_ERRORS", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -99,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # DEBUG + SHOW_STYLED_ERRORS (make run): the project's 404 page, not Django's debug page.
+    "supportdesk.errorpages.StyledErrorsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",

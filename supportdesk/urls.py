@@ -10,6 +10,9 @@ from supportdesk import api, docs, views
 
 # A database outage answers 503 (HTML or, under /api/, JSON) wherever it is raised.
 handler500 = "supportdesk.outages.server_error"
+# The project's styled pages (JSON under /api/); supportdesk/errorpages.py.
+handler403 = "supportdesk.errorpages.permission_denied"
+handler404 = "supportdesk.errorpages.page_not_found"
 
 # /admin/login/ takes no password itself: it sends people to the one sign-in page, so lock-outs
 # and two-factor apply to admins too.

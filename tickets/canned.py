@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from supportdesk.errors import DomainError
+
 PLACEHOLDERS = (
     "representative_name",
     "reference",
@@ -35,6 +37,45 @@ def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def unfilled_placeholders(text: str) -> list[str]:
-    """Known placeholders still present in `text`: the steward should fill them before sending."""
-    return [name for name in _PLACEHOLDER.findall(text) if name in PLACEHOLDERS]
+def unfilled_placeholders(text: str, *, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Known placeholders still present in `text` (each once, in order of appearance): the
+    steward must fill them before sending. `allowed` are filled later by the sender itself
+    (an incident update's {representative_name}, per recipient)."""
+    found = [n for n in _PLACEHOLDER.findall(text) if n in PLACEHOLDERS and n not in allowed]
+    return list(dict.fromkeys(found))
+
+
+def refuse_unfilled(text: str, *, field: str = "body", allowed: tuple[str, ...] = ()) -> None:
+    """Raise a DomainError naming every placeholder of `text` still in braces: a canned reply
+    must never reach a representative with "{context}" in it."""
+    names = unfilled_placeholders(text, allowed=allowed)
+    if names:
+        listed = ", ".join("{" + n + "}" for n in names)
+        raise DomainError(
+            f"Not sent: fill in {listed} first (replace the braces with the text).",
+            field=field,
+        )
+
+
+# A section of a template: "**Next steps:**" at the start of a line. Its text runs to the next
+# blank line or the next section.
+_SECTION = re.compile(r"^\*\*([^*\n]{1,80}?):\*\*[ \t]*(.*)$")
+
+
+def empty_sections(text: str) -> list[str]:
+    """Names of the "**Heading:**" sections of `text` left with nothing after them (e.g. the
+    incident update's "Next steps" when the steward did not write any)."""
+    empty = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        match = _SECTION.match(line.strip())
+        if not match:
+            continue
+        content = [match.group(2).strip()]
+        for following in lines[i + 1 :]:
+            if not following.strip() or _SECTION.match(following.strip()):
+                break
+            content.append(following.strip())
+        if not "".join(content):
+            empty.append(match.group(1).strip())
+    return empty

@@ -32,7 +32,7 @@ from notifications.services import absolute_url, notify, notify_many
 from slo.services import load_policies, refresh_request_deadlines
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
 from tickets.attachments import IncomingFile, attachments_store
-from tickets.canned import fill_placeholders
+from tickets.canned import fill_placeholders, refuse_unfilled
 from tickets.models import (
     Attachment,
     CannedResponse,
@@ -604,6 +604,8 @@ def request_reply(
             "Only the support team and the community's representative can reply."
         )
     body = _clean_text(body, field="body", what="The reply")
+    if staff:
+        refuse_unfilled(body)
     link_url = _clean_url(link_url, field="link_url")
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
@@ -945,6 +947,8 @@ def request_resolve(
                 field="body",
             )
         body, canned = _canned_text(CannedResponse.Purpose.RESOLUTION, r, by)
+    else:
+        refuse_unfilled(body)  # what the steward wrote, often from a canned response
     at = timezone.now()
     message, fields = _post_public_staff_message(r, by=by, body=body, at=at, canned_response=canned)
     r.status = Status.RESOLVED

@@ -519,6 +519,14 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
             **request_factors(r, budget_fraction_used=budget.fraction_used),
         ),
         "declare_incident_url": _declare_incident_url(r),
+        # A likely incident not yet declared: the button goes to the top of the page.
+        "declare_on_top": bool(
+            r.likely_incident
+            and r.category != SupportRequest.Category.INCIDENT
+            and r.incident_id is None
+            and r.status != SupportRequest.Status.CLOSED
+            and _declare_incident_url(r)
+        ),
         "original_email": selectors.original_email_of(r),
         "request_files": selectors.request_attachments_for(request=r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
