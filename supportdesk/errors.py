@@ -26,3 +26,8 @@ class ConcurrentEdit(DomainError):
 
 class PermissionDenied(DomainError):
     status_code = 403
+
+
+class NewMessageSince(ConcurrentEdit):
+    """A message arrived after the page the reply was written on was loaded: the reply is
+    held until the author has seen it (and confirms "send anyway")."""

@@ -124,6 +124,12 @@ class ReplyForm(OneTimeTokenForm):
         required=False,
         widget=forms.HiddenInput,
     )
+    # The last message on the page the reply was written on (0: there was none): a message
+    # arrived since then holds the reply until the author confirms (services.request_reply).
+    seen_message = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    send_anyway = forms.BooleanField(
+        label="Send anyway: I have read the new message", required=False
+    )
 
 
 class NoteForm(OneTimeTokenForm):

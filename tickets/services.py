@@ -30,7 +30,13 @@ from integrations import events as integration_events
 from notifications.models import Notification
 from notifications.services import absolute_url, notify, notify_many
 from slo.services import load_policies, refresh_request_deadlines
-from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
+from supportdesk.errors import (
+    ConcurrentEdit,
+    DomainError,
+    InvalidTransition,
+    NewMessageSince,
+    PermissionDenied,
+)
 from tickets.attachments import IncomingFile, attachments_store
 from tickets.canned import fill_placeholders, refuse_unfilled
 from tickets.models import (
@@ -594,10 +600,16 @@ def request_reply(
     canned_response: CannedResponse | None = None,
     expected_version: int | None = None,
     attachments: list[IncomingFile] | None = None,
+    seen_message_id: int | None = None,
+    send_anyway: bool = False,
 ) -> Message:
     """A public reply, with any `attachments`. From the team it answers the representative (and
     is e-mailed to them); from the representative it restarts the response clock and reopens a
-    resolved request."""
+    resolved request.
+
+    `seen_message_id`: the last message on the page the reply was written on (0: none). A
+    message from someone else since then refuses the reply (NewMessageSince) unless
+    `send_anyway`: the author reads it first, then confirms."""
     staff = is_staff_member(by)
     if not staff and not _is_representative_of(by, request):
         raise PermissionDenied(
@@ -612,6 +624,8 @@ def request_reply(
         raise InvalidTransition(
             f"{r.reference} is closed. If something is still not right, please open a new request."
         )
+    if seen_message_id is not None and not send_anyway:
+        _refuse_if_new_messages(r, by=by, seen_message_id=seen_message_id, staff=staff)
     at = timezone.now()
     if staff:
         message, fields = _post_public_staff_message(
@@ -629,6 +643,22 @@ def request_reply(
     if attachments:
         attachments_store(request=r, message=message, files=attachments, by=by, at=at)
     return message
+
+
+def _refuse_if_new_messages(r: SupportRequest, *, by, seen_message_id: int, staff: bool) -> None:
+    newer = r.messages.filter(pk__gt=seen_message_id).exclude(author=by)
+    if not staff:
+        newer = newer.filter(visibility=Message.Visibility.PUBLIC)
+    count = newer.count()
+    if not count:
+        return
+    first = newer.select_related("author").order_by("pk").first()
+    who = first.author.display_name if first.author_id else "supportdesk"
+    more = f" and {count - 1} more" if count > 1 else ""
+    raise NewMessageSince(
+        f"Not sent yet: {who} wrote on {r.reference} after you opened it{more}. Read the new "
+        "message below; your reply is kept. Send it anyway, or change it first."
+    )
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -27,10 +28,10 @@ from slo.models import SLOPolicy
 from slo.services import explain, is_overdue, load_policies, remaining_text
 from slo.timebox import request_timebox_running, timebox_state
 from supportdesk import idempotency
-from supportdesk.errors import ConcurrentEdit, DomainError
+from supportdesk.errors import ConcurrentEdit, DomainError, NewMessageSince
 from supportdesk.pagination import CappedPaginator
 from supportdesk.zones import format_local, zone_name
-from tickets import bulk, forms, selectors, services
+from tickets import bulk, forms, presence, selectors, services
 from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
 from tickets.filters import SupportRequestFilter
@@ -462,7 +463,13 @@ def _deadlines(r: SupportRequest, calendars: selectors.Calendars):
 def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, status: int = 200):
     bound = bound or {}
     version = {"version": r.version}
-    reply_initial = dict(version)
+    conversation = list(selectors.conversation_for(request=r, user=request.user))
+    last_message_id = max((m.pk for m in conversation), default=0)
+    reply_initial = {**version, "seen_message": last_message_id}
+    # A reply held because a message arrived since its page was loaded: mark what is new.
+    held = bound.get("reply")
+    seen = getattr(held, "held_since", None)
+    new_message_ids = {m.pk for m in conversation if m.pk > seen} if seen is not None else set()
     canned_form = forms.CannedPickForm(request.GET or None)
     if "reply" not in bound and request.GET.get("canned") and canned_form.is_valid():
         canned = canned_form.cleaned_data["canned"]
@@ -501,7 +508,10 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         "forms": form_set,
         "open_form": next(iter(bound), ""),
         "canned_form": canned_form if request.GET.get("canned") else forms.CannedPickForm(),
-        "conversation": selectors.conversation_for(request=r, user=request.user),
+        "conversation": conversation,
+        "new_message_ids": new_message_ids,
+        "last_message_id": last_message_id,
+        "presence_seconds": presence.POLL_SECONDS,
         "history": selectors.history_for(request=r),
         "entries": entries,
         "minutes_total": sum(e.minutes for e in entries),
@@ -570,7 +580,8 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
             create()
     except ConcurrentEdit as exc:
         # Show the current request with the steward's input, now based on the new version:
-        # submitting again applies it knowingly.
+        # submitting again applies it knowingly. A reply held for a new message keeps the
+        # message it was written after, so that only "send anyway" sends it.
         r = selectors.request_get_for(user=request.user, pk=pk)
         data = request.POST.copy()
         if f"{key}-version" in data:
@@ -578,6 +589,8 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
         form = form_class(data, prefix=key, **form_kwargs)
         form.is_valid()
         form.add_error(None, exc.message)
+        if isinstance(exc, NewMessageSince):
+            form.held_since = form.cleaned_data.get("seen_message") or 0
         messages.error(request, exc.message)
         return _render_desk(request, r, bound={key: form}, status=exc.status_code)
     except DomainError as exc:
@@ -618,14 +631,19 @@ def desk_triage(request, pk):
 @staff_required
 def desk_reply(request, pk):
     def run(r, data):
+        # A reply changes no field a colleague edits: what it must not miss is a message
+        # written since the page was loaded (the version is the fallback for older pages).
+        seen = data["seen_message"]
         services.request_reply(
             request=r,
             by=request.user,
             body=data["body"],
             link_url=data["link_url"],
             canned_response=data["canned_response"],
-            expected_version=data["version"],
+            expected_version=data["version"] if seen is None else None,
             attachments=incoming_from_uploads(data["attachments"]),
+            seen_message_id=seen,
+            send_anyway=data["send_anyway"],
         )
 
     return _desk_action(
@@ -739,6 +757,40 @@ def desk_close(request, pk):
     return _desk_action(
         request, pk, key="close", form_class=forms.CloseForm, run=run, success="Request closed."
     )
+
+
+@require_POST
+@staff_required
+def desk_presence(request, pk):
+    """The request page's poll (htmx, every POLL_SECONDS): record that this steward has the
+    page open (typing a reply when `typing`), answer with who else has, and whether a message
+    arrived after `seen` (the last message the page shows). Staff only; nothing is stored in
+    the database; a cache outage shows nobody."""
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    others = presence.presence_touch(
+        request_id=r.pk, user=request.user, typing=request.POST.get("typing") == "1"
+    )
+    try:
+        seen = int(request.POST.get("seen", ""))
+    except ValueError:
+        seen = None
+    newer = (
+        list(
+            r.messages.filter(pk__gt=seen)
+            .exclude(author=request.user)
+            .select_related("author")
+            .order_by("pk")[:3]
+        )
+        if seen is not None and seen >= 0
+        else []
+    )
+    html = render_to_string(
+        "tickets/_presence.html", {"r": r, "others": others, "newer": newer}, request=request
+    )
+    # Nobody else and nothing new: an empty answer, so the (:empty) box takes no room.
+    response = HttpResponse(html.strip())
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- incoming mail that waits for a steward (tickets.inbound) --------------------------------

@@ -101,6 +101,28 @@ def test_the_request_page_asks_the_same_queries_for_3_or_30_messages(
     assert few <= QUERY_BUDGET
 
 
+def test_the_presence_poll_asks_the_same_queries_for_3_or_30_messages_and_colleagues(
+    conversation, staff_client, engineer, count_queries, django_assert_num_queries
+):
+    """The request page's poll (every 15 s per open page): a few queries, whatever the
+    conversation's length or the number of colleagues on the page (they are in the cache)."""
+    from tests.factories import UserFactory
+    from tickets import presence
+
+    url = reverse("tickets:desk_presence", args=[conversation.request.pk])
+    conversation(1)
+    presence.presence_touch(request_id=conversation.request.pk, user=engineer)
+    few, response = count_queries(lambda: staff_client.post(url, {"seen": "0"}))
+    conversation(10)
+    for i in range(5):
+        colleague = UserFactory(username=f"colleague{i}", is_staff=True)
+        presence.presence_touch(request_id=conversation.request.pk, user=colleague, typing=True)
+    with django_assert_num_queries(few):
+        response = staff_client.post(url, {"seen": "0"})
+    assert response.status_code == 200 and colleague.display_name in response.text
+    assert few <= 6
+
+
 def test_the_representative_request_page_asks_the_same_queries_for_3_or_30_messages(
     conversation, rep_client, count_queries, django_assert_num_queries
 ):
