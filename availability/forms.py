@@ -5,25 +5,13 @@ from __future__ import annotations
 from django import forms
 
 from communities.models import Hub
+from supportdesk.formfields import UTCDateTimeField
 from supportdesk.limits import MAX_TEXT
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
 def _datetime_field(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        widget=DateTimeLocalInput(),
-        input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        help_text="In UTC.",
-    )
+    """YYYY-MM-DD HH:MM in UTC, as every date-time of the web forms (supportdesk.formfields)."""
+    return UTCDateTimeField(label=label)
 
 
 class HubChoiceField(forms.ModelMultipleChoiceField):

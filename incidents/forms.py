@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
+from django.db.models import Case, Value, When
 
 from accounts.models import User
 from communities.models import Hub
 from incidents.models import Incident, IncidentReport, RoleAssignment, TimelineEntry
-from incidents.services import MANUAL_KINDS
+from incidents.services import MANUAL_KINDS, REPORT_REQUIRED_FOR_REVIEW
+from supportdesk.formfields import UTCDateTimeField
 from supportdesk.idempotency import OneTimeTokenForm
 from supportdesk.limits import MAX_TEXT
 
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format=DATETIME_FORMAT, **kwargs)
-
 
 def _datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.Field:
-    return forms.DateTimeField(
-        label=label,
-        required=required,
-        widget=DateTimeLocalInput(),
-        input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        help_text=help_text or "Time in UTC.",
-    )
+    """Every date-time of the incident forms: YYYY-MM-DD HH:MM in UTC (supportdesk.formfields)."""
+    return UTCDateTimeField(label=label, required=required, help_text=help_text)
 
 
 def staff_users():
@@ -67,7 +54,8 @@ class DeclareForm(OneTimeTokenForm):
     impact_started_at = _datetime_field(
         "Impact start",
         required=False,
-        help_text="Best guess of when users were first hit (UTC). Empty means now.",
+        help_text="Best guess of when users were first hit; YYYY-MM-DD HH:MM in UTC. Empty "
+        "means now.",
     )
     override_reason = forms.CharField(
         required=False,
@@ -82,6 +70,21 @@ class DeclareForm(OneTimeTokenForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["hubs"].label_from_instance = lambda h: f"{h.name} ({h.community.name})"
+        # The ticked hubs first (the request's hub when declaring from a request), so they are
+        # seen at the top of the scrolling list, then by community and name.
+        raw = None
+        if self.is_bound:
+            key = self.add_prefix("hubs")
+            raw = self.data.getlist(key) if hasattr(self.data, "getlist") else self.data.get(key)
+            raw = raw if isinstance(raw, list) else [raw] if raw else []
+        ticked = raw if raw is not None else (self.initial.get("hubs") or [])
+        ids = [int(v) for v in (getattr(h, "pk", h) for h in ticked) if str(v).isdigit()]
+        self.fields["hubs"].queryset = (
+            Hub.objects.filter(is_active=True)
+            .select_related("community")
+            .annotate(ticked=Case(When(pk__in=ids, then=Value(0)), default=Value(1)))
+            .order_by("ticked", "community__name", "name")
+        )
 
 
 class TimelineEntryForm(forms.Form):
@@ -101,7 +104,8 @@ class TimelineEntryForm(forms.Form):
     occurred_at = _datetime_field(
         "When",
         required=False,
-        help_text="UTC. Empty means now; set it to back-fill what happened earlier.",
+        help_text="YYYY-MM-DD HH:MM in UTC. Empty means now; set it to back-fill what happened "
+        "earlier.",
     )
     link_url = forms.URLField(
         required=False,
@@ -162,7 +166,9 @@ class UpdateForm(forms.Form):
 class ResolveForm(forms.Form):
     prefix = "resolve"
 
-    impact_ended_at = _datetime_field("Impact end", help_text="When users stopped being hit (UTC).")
+    impact_ended_at = _datetime_field(
+        "Impact end", help_text="When users stopped being hit; YYYY-MM-DD HH:MM in UTC."
+    )
     verification_note = forms.CharField(
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -180,11 +186,10 @@ class ResolveForm(forms.Form):
 class ImpactStartForm(forms.Form):
     prefix = "impact"
 
-    at = _datetime_field("Impact start", help_text="Best guess of when users were first hit (UTC).")
-
-
-def now_local_value() -> str:
-    return timezone.now().astimezone(timezone.get_current_timezone()).strftime(DATETIME_FORMAT)
+    at = _datetime_field(
+        "Impact start",
+        help_text="Best guess of when users were first hit; YYYY-MM-DD HH:MM in UTC.",
+    )
 
 
 class ReportForm(forms.Form):
@@ -233,6 +238,11 @@ class ReportForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
+        # Required for review (incidents.services.REPORT_REQUIRED_FOR_REVIEW), marked so; a
+        # draft may still be saved without them, so the browser does not enforce them.
+        for name in REPORT_REQUIRED_FOR_REVIEW:
+            self.fields[name].required_for_review = True
+            self.fields[name].widget.attrs["aria-required"] = "true"
 
 
 class ActionItemForm(forms.Form):

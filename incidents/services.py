@@ -33,6 +33,7 @@ an internal entry can reach the public archive only if an author deliberately ty
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.conf import settings
 from django.db import transaction
@@ -65,6 +66,15 @@ Review = IncidentReport.Review
 
 # Kinds a person writes in the war room; the others are written by the services themselves.
 MANUAL_KINDS = (Kind.NOTE, Kind.COMMAND, Kind.ACTION, Kind.FIX, Kind.COMMUNICATION)
+# What a report needs before review (the editor marks these fields as required; a draft may
+# be saved without them). The others (impact text, timeline) are optional.
+REPORT_REQUIRED_FOR_REVIEW = {
+    "owner": "owner",
+    "summary": "summary",
+    "analysis": "analysis",
+    "impact_started_at": "impact start",
+    "impact_ended_at": "impact end",
+}
 REPORT_FIELDS = (
     "owner",
     "summary",
@@ -905,6 +915,17 @@ def incident_set_impact_start(*, incident: Incident, by, at: datetime.datetime) 
     previous = incident.impact_started_at
     incident.impact_started_at = at
     _save_incident(incident, "impact_started_at")
+    # One impact window everywhere: a draft report follows (a published one is history).
+    report = IncidentReport.objects.select_for_update().filter(incident=incident).first()
+    if report is not None and report.review_state != Review.REVIEWED:
+        report.impact_started_at = at
+        report.timeline_markdown = _with_impact_lines(
+            report.timeline_markdown, at, report.impact_ended_at
+        )
+        report.version += 1
+        report.save(
+            update_fields=["impact_started_at", "timeline_markdown", "version", "updated_at"]
+        )
     _entry(
         incident,
         kind=Kind.NOTE,
@@ -1085,11 +1106,98 @@ def report_update(*, report: IncidentReport, by, expected_version: int, **fields
     end = fields.get("impact_ended_at", report.impact_ended_at)
     if start and end and end < start:
         raise DomainError("Impact end is before impact start.", field="impact_ended_at")
+    window_changed = (start, end) != (report.impact_started_at, report.impact_ended_at)
     for name, value in fields.items():
         setattr(report, name, value.strip() if isinstance(value, str) else value)
+    changed = [*fields]
+    if window_changed:
+        _impact_window_from_report(report, by=by)
+        changed.append("timeline_markdown")
     report.version += 1
-    report.save(update_fields=[*fields, "version", "updated_at"])
+    report.save(update_fields=sorted({*changed, "version", "updated_at"}))
     return report
+
+
+# One impact window everywhere: the report's impact start and end are the incident's, and the
+# report's timeline has one "impact started" and one "impact ended" line at those times.
+_IMPACT_LINE = re.compile(r"^- \*\*[^*]+\*\*: impact (started \(best estimate\)|ended)\.$")
+_DATED_LINE = re.compile(r"^- \*\*(\d{2} \w{3} \d{4} \d{2}:\d{2}) UTC\*\*:")
+
+
+def _with_impact_lines(
+    markdown: str, start: datetime.datetime | None, end: datetime.datetime | None
+) -> str:
+    """The timeline Markdown with its impact lines replaced by lines at `start` and `end`, each
+    placed in time order among the dated lines (other lines are left as they are)."""
+    lines = [line for line in markdown.splitlines() if not _IMPACT_LINE.match(line.strip())]
+
+    def dated(line: str) -> datetime.datetime | None:
+        match = _DATED_LINE.match(line.strip())
+        if not match:
+            return None
+        try:
+            return datetime.datetime.strptime(match.group(1), "%d %b %Y %H:%M").replace(
+                tzinfo=datetime.UTC
+            )
+        except ValueError:
+            return None
+
+    for at, text, before_equal in (
+        (start, "impact started (best estimate).", True),
+        (end, "impact ended.", False),
+    ):
+        if at is None:
+            continue
+        minute = at.astimezone(datetime.UTC).replace(second=0, microsecond=0)
+        times = [dated(line) for line in lines]
+        position = next(
+            (
+                i
+                for i, t in enumerate(times)
+                if t is not None and (t > minute or (before_equal and t == minute))
+            ),
+            None,
+        )
+        if position is None:
+            last = [i for i, t in enumerate(times) if t is not None]
+            position = last[-1] + 1 if last else len(lines)
+        lines.insert(position, f"- **{_when(at)}**: {text}")
+    return "\n".join(lines)
+
+
+def _impact_window_from_report(report: IncidentReport, *, by) -> None:
+    """The report's impact times changed: the incident takes them (a note in its timeline says
+    from what) and the report's timeline lines follow. The caller saves the report."""
+    incident = _lock_incident(report.incident)
+    now = timezone.now()
+    changes, fields = [], []
+    for name, label in (("impact_started_at", "start"), ("impact_ended_at", "end")):
+        new = getattr(report, name)
+        old = getattr(incident, name)
+        if new is None or new == old:
+            continue
+        if new > now:
+            raise DomainError(f"Impact {label} cannot be in the future.", field=name)
+        changes.append(f"{label} {_when(old) if old else 'unknown'} → {_when(new)}")
+        setattr(incident, name, new)
+        fields.append(name)
+        if old is not None:
+            # Entries that quoted the old time ("Resolved: ..., impact ended <time>") too.
+            verb = "started" if label == "start" else "ended"
+            report.timeline_markdown = report.timeline_markdown.replace(
+                f"impact {verb} {_when(old)}", f"impact {verb} {_when(new)}"
+            )
+    report.timeline_markdown = _with_impact_lines(
+        report.timeline_markdown, report.impact_started_at, report.impact_ended_at
+    )
+    if fields:
+        _save_incident(incident, *fields)
+        _entry(
+            incident,
+            kind=Kind.NOTE,
+            author=by,
+            body=f"Impact window changed in the report by {_name(by)}: {'; '.join(changes)}.",
+        )
 
 
 @transaction.atomic
@@ -1100,14 +1208,12 @@ def report_submit_for_review(*, report: IncidentReport, by) -> IncidentReport:
         raise InvalidTransition("Only a draft can be submitted for review.")
     missing = [
         label
-        for label, value in (
-            ("owner", report.owner_id),
-            ("summary", report.summary.strip()),
-            ("analysis", report.analysis.strip()),
-            ("impact start", report.impact_started_at),
-            ("impact end", report.impact_ended_at),
+        for name, label in REPORT_REQUIRED_FOR_REVIEW.items()
+        if not (
+            getattr(report, name).strip()
+            if isinstance(getattr(report, name), str)
+            else getattr(report, name)
         )
-        if not value
     ]
     if missing:
         raise DomainError(f"Before review, fill in: {', '.join(missing)}.")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from communities.models import Community, Hub
 from supportdesk.errors import DomainError
+from supportdesk.formfields import UTCDateTimeField
 from supportdesk.idempotency import OneTimeTokenForm
 from supportdesk.limits import MAX_TEXT
 from tickets.attachments import check_sizes, megabytes
@@ -164,11 +165,10 @@ class TriageForm(VersionedForm):
 class TimeForm(forms.Form):
     minutes = forms.IntegerField(label="Minutes worked", min_value=1, max_value=24 * 60)
     note = forms.CharField(label="What was done (optional)", max_length=300, required=False)
-    worked_at = forms.DateTimeField(
-        label="When (UTC, optional)",
+    worked_at = UTCDateTimeField(
+        label="When",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Blank means now.",
+        help_text="YYYY-MM-DD HH:MM in UTC; blank means now.",
     )
 
     def clean_worked_at(self):
