@@ -13,10 +13,15 @@ goes through handler403)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.urls import NoReverseMatch, reverse
+
+logger = logging.getLogger(__name__)
 
 TITLES = {
     403: "You may not open this page",
@@ -57,8 +62,24 @@ def render_error(status: int, request: HttpRequest | None = None) -> HttpRespons
             and request.user.is_authenticated
         ),
     }
-    html = loader.render_to_string(f"{status}.html", context)
+    context.update(
+        home_url=_url("home", "/"),
+        status_url=_url("availability:status", "/status/"),
+        login_url=_url("login", "/accounts/login/"),
+    )
+    try:
+        html = loader.render_to_string(f"{status}.html", context)
+    except Exception:  # an error page must never fail in turn
+        logger.exception("the %s page could not be rendered", status)
+        html = f"<!doctype html><title>{TITLES[status]}</title><h1>{TITLES[status]}</h1>"
     return HttpResponse(html, status=status)
+
+
+def _url(name: str, fallback: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
 
 
 def permission_denied(request, exception=None):
