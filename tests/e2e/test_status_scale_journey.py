@@ -37,6 +37,8 @@ def five_hundred_hubs(db):
 
 def test_the_status_page_with_500_hubs_on_a_laptop_and_a_phone(new_page, five_hundred_hubs, shot):
     page = new_page()
+    # The first, uncached render of 500 tiles may take seconds on a busy CI machine.
+    page.set_default_timeout(60_000)
     page.goto("/status/")
     shot(page, "status-500-laptop")
     problems = page.locator("#problems .hub-tile")
@@ -47,6 +49,7 @@ def test_the_status_page_with_500_hubs_on_a_laptop_and_a_phone(new_page, five_hu
     assert page.locator("details.community-group").count() == HUBS
 
     phone = new_page(phone=True)
+    phone.set_default_timeout(60_000)
     phone.goto("/status/")
     shot(phone, "status-500-phone")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
