@@ -105,7 +105,7 @@ class SupportRequestFilter(django_filters.FilterSet):
         label="Sort by",
         choices=list(QUEUE_SORTS.items()),
         method="filter_sort",
-        empty_label=None,
+        empty_label="Default: incidents, then deadline (best match when searching)",
     )
 
     class Meta:
@@ -129,6 +129,7 @@ class SupportRequestFilter(django_filters.FilterSet):
         # "due soon" filter then reads the settings and closed dates only once per page.
         self.calendars = calendars or Calendars()
         user = user if user is not None else getattr(request, "user", None)
+        self.user = user
         # Only what the option labels show: a desk lists every community and staff member.
         communities = Community.objects.only("pk", "name").order_by("name")
         if is_staff_member(user):
@@ -183,18 +184,19 @@ class SupportRequestFilter(django_filters.FilterSet):
         return queryset
 
     def filter_search(self, queryset, name, value):
+        """A reference ("SD-12": that request only; a bare number: that request, or the number
+        in the text), else tickets.search: full text on PostgreSQL over subject, description
+        and the conversation (internal notes for staff only), community and hub names."""
+        from tickets import search
+
         value = value.strip()
         if not value:
             return queryset
-        text = (
-            Q(subject__icontains=value)
-            | Q(description__icontains=value)
-            | Q(community__name__icontains=value)
-            | Q(hub__name__icontains=value)
-        )
+        internal = is_staff_member(self.user)
         match = _REFERENCE.match(value)
-        if match and value.strip().lower().startswith("sd"):
+        if match and value.lower().startswith("sd"):
             return queryset.filter(pk=int(match.group(1)))
+        found = search.matching(queryset, value, internal=internal)
         if match:  # a bare number: the reference, or a number in the text
-            return queryset.filter(Q(pk=int(match.group(1))) | text)
-        return queryset.filter(text)
+            return queryset.filter(Q(pk=int(match.group(1))) | Q(pk__in=found.values("pk")))
+        return found

@@ -63,6 +63,7 @@ QUEUE_SORTS = {
     "rank": "Incidents, then priority rank",
     "received": "Most recently received",
     "updated": "Most recently updated",
+    "relevance": "Best match first (when searching)",
 }
 DEFAULT_SORT = "deadline"
 
