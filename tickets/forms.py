@@ -286,7 +286,7 @@ class BulkForm(forms.Form):
         label="Assign to", queryset=User.objects.none(), required=False, empty_label="Choose…"
     )
     category = forms.ChoiceField(
-        label="Category",
+        label="New category",
         required=False,
         choices=[("", "Choose…"), *[c for c in Category.choices if c[0]]],
     )

@@ -15,6 +15,10 @@ urlpatterns = [
     # Stewards
     path("desk/", views.queue, name="queue"),
     path("desk/bulk/", views.queue_bulk, name="queue_bulk"),
+    path("desk/export.csv", views.queue_export, name="queue_export"),
+    path("desk/views/", views.saved_view_save, name="saved_view_save"),
+    path("desk/views/<int:pk>/", views.saved_view_open, name="saved_view_open"),
+    path("desk/views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("desk/planning/", views.planning, name="planning"),
     path("desk/requests/<int:pk>/", views.desk_request, name="desk_request"),
     path("desk/requests/<int:pk>/triage/", views.desk_triage, name="desk_triage"),

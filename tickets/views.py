@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -31,11 +31,11 @@ from supportdesk import idempotency
 from supportdesk.errors import ConcurrentEdit, DomainError, NewMessageSince
 from supportdesk.pagination import CappedPaginator
 from supportdesk.zones import format_local, zone_name
-from tickets import bulk, forms, presence, selectors, services
+from tickets import bulk, export, forms, presence, saved_views, search, selectors, services
 from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
 from tickets.filters import SupportRequestFilter
-from tickets.models import SupportRequest
+from tickets.models import SavedView, SupportRequest
 from tickets.priority import RANK_LABELS, RANK_SHORT, rank_reason, request_factors
 
 PAGE_SIZES = (10, 25, 50, 100)
@@ -288,7 +288,14 @@ def _queue_filtered(request, *, calendars=None):
         calendars=calendars or selectors.Calendars(),
     )
     qs = filterset.qs
-    sort = filterset.form.cleaned_data.get("sort") or selectors.DEFAULT_SORT
+    words = (filterset.form.cleaned_data.get("q") or "").strip()
+    sort = filterset.form.cleaned_data.get("sort") or (
+        "relevance" if words else selectors.DEFAULT_SORT
+    )
+    if sort == "relevance" and not words:
+        sort = selectors.DEFAULT_SORT
+    if sort == "relevance":
+        return filterset, search.order_by_relevance(qs, words), sort
     return filterset, selectors.queue_order(qs, sort), sort
 
 
@@ -302,6 +309,9 @@ def queue(request):
     for r in rows:
         r.rank_label = RANK_LABELS.get(r.priority_rank, "")
         r.rank_short = RANK_SHORT.get(r.priority_rank, "")
+    words = (filterset.form.cleaned_data.get("q") or "").strip()
+    if words:
+        search.annotate_snippets(rows, words, internal=True)
     active = [
         name
         for name in ("category", "community", "assignee", "due", "likely_incident", "q")
@@ -321,10 +331,72 @@ def queue(request):
             "sort_label": selectors.QUEUE_SORTS[sort],
             "active_filters": len(active),
             "bulk_form": forms.BulkForm(auto_id="bulk_%s"),
+            "searching": bool(words),
+            "saved_views": saved_views.saved_views_for(user=request.user),
+            "view_query": saved_views.clean_query(request.GET.urlencode()),
         },
         # A sort outside the list is refused (the page says why, in the default order).
         status=400 if "sort" in filterset.errors else 200,
     )
+
+
+@require_GET
+@staff_required
+def queue_export(request):
+    """The queue's filtered list (every page, in the queue's order) as CSV, streamed."""
+    filterset, ordered, _ = _queue_filtered(request)
+    if filterset.errors:
+        return HttpResponse(
+            "The filters are not valid: "
+            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    # Only the columns the CSV has: no select_related rows, no deadline words.
+    response = StreamingHttpResponse(
+        export.csv_chunks(ordered.select_related(None)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(timezone.now())}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@staff_required
+def saved_view_save(request):
+    query = request.POST.get("query", "")
+    try:
+        view = saved_views.saved_view_save(
+            owner=request.user, name=request.POST.get("name", ""), querystring=query
+        )
+    except DomainError as exc:
+        messages.error(request, f"The view was not saved: {exc.message}")
+        return redirect(_queue_url(query))
+    messages.success(request, f"Saved as “{view.name}”.")
+    return redirect(_queue_url(view.query))
+
+
+@require_GET
+@staff_required
+def saved_view_open(request, pk):
+    """A saved view's short link: any staff member may open it (it only holds filters)."""
+    try:
+        view = SavedView.objects.get(pk=pk)
+    except (SavedView.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such saved view.") from exc
+    return redirect(_queue_url(view.query))
+
+
+@require_POST
+@staff_required
+def saved_view_delete(request, pk):
+    try:
+        saved_views.saved_view_delete(owner=request.user, pk=pk)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, "Saved view deleted.")
+    return redirect(_queue_url(request.POST.get("back", "")))
 
 
 def _queue_url(querystring: str) -> str:
