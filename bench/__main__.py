@@ -15,8 +15,8 @@ import time
 
 import django
 
-SECTIONS = ["worktime", "deadlines", "dataset", "pages", "sweep", "inbound", "status"]
-NEEDS_DATASET = {"pages", "sweep"}
+SECTIONS = ["worktime", "deadlines", "dataset", "pages", "volume", "sweep", "inbound", "status"]
+NEEDS_DATASET = {"pages", "volume", "sweep"}
 
 
 def main(argv: list[str]) -> int:
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         print(f"== {name}")
         results[name] = module.run()
         print()
-    if "pages" in results or "sweep" in results:
+    if "pages" in results or "sweep" in results or "volume" in results:
         from bench import targets
 
         results["targets"] = targets.report(results)

@@ -29,6 +29,18 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
                     _verdict(figures["queries"], queries),
                 )
             )
+    from bench.volume_bench import TARGET_SEARCH_MS
+
+    for words, figures in results.get("volume", {}).get("search", {}).items():
+        ms = figures["page_median_ms"]
+        out.append(
+            (
+                f"queue search {words!r} (page)",
+                f"<= {TARGET_SEARCH_MS} ms",
+                f"{ms} ms",
+                _verdict(ms, TARGET_SEARCH_MS),
+            )
+        )
     sweep = results.get("sweep", {}).get("1000 due")
     if sweep is None:
         out.append(("SLO sweep, 1,000 due items", f"<= {TARGET_MS_1000} ms", "not measured", "-"))

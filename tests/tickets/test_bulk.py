@@ -244,3 +244,35 @@ def test_planning_lists_planned_change_and_guidance_by_rank_with_budget_use(
     entry = response.context["summary"][0]
     assert entry["requests"] == 2 and entry["budget"].used > 0
     assert f"{entry['budget'].percent_used}%" in page
+
+
+def test_planning_asks_the_same_queries_for_one_or_four_planned_requests(
+    submit, steward, desk, django_assert_num_queries, other_rep, other_hub
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def plan(r):
+        r = services.request_triage(request=r, by=steward, category="guidance", expected_version=1)
+        services.request_link_issue(
+            request=r,
+            by=steward,
+            url="https://github.com/org/repo/issues/2",
+            send_canned=False,
+            expected_version=r.version,
+        )
+
+    plan(submit(subject="One"))
+    desk.get(PLANNING)
+    with CaptureQueriesContext(connection) as ctx:
+        desk.get(PLANNING)
+    for i in range(3):
+        plan(
+            services.request_submit(
+                requester=other_rep, hub=other_hub, subject=f"More {i}", description="x"
+            )
+        )
+    desk.get(PLANNING)
+    with django_assert_num_queries(len(ctx.captured_queries)):
+        response = desk.get(PLANNING)
+    assert len(response.context["rows"]) == 4

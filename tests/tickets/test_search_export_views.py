@@ -1,0 +1,183 @@
+"""Search (full text on PostgreSQL, icontains on SQLite), the CSV export of a filtered list and
+saved views of the queue."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from tests.factories import StaffFactory
+from tickets import export, saved_views, services
+from tickets.models import SavedView
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = reverse("tickets:queue")
+EXPORT = reverse("tickets:queue_export")
+SAVE = reverse("tickets:saved_view_save")
+
+
+@pytest.fixture
+def desk(client, steward):
+    client.force_login(steward)
+    return client
+
+
+def pks(response) -> list[int]:
+    return [r.pk for r in response.context["rows"]]
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+def test_search_finds_subject_description_and_messages_and_marks_the_words(submit, steward, desk):
+    in_subject = submit(subject="Dask gateway refuses clusters", description="Since Monday.")
+    in_description = submit(subject="Workers", description="The dask scheduler restarts.")
+    in_reply = submit(subject="Slow notebooks", description="Everything is slow.")
+    services.request_reply(request=in_reply, by=steward, body="Is dask involved?")
+    submit(subject="Unrelated", description="Nothing to see.")
+    response = desk.get(QUEUE, {"q": "dask"})
+    assert set(pks(response)) == {in_subject.pk, in_description.pk, in_reply.pk}
+    assert response.context["sort"] == "relevance"
+    page = response.text
+    assert "<mark>Dask</mark> gateway" in page or "<mark>dask</mark>" in page.lower()
+    if connection.vendor == "postgresql":
+        # Best match first: the word in the subject weighs most; the reply-only match last.
+        assert pks(response)[0] == in_subject.pk and pks(response)[-1] == in_reply.pk
+
+
+def test_search_stems_words_on_postgresql(submit, desk):
+    if connection.vendor != "postgresql":
+        pytest.skip("stemming is PostgreSQL full-text search; SQLite matches substrings")
+    r = submit(subject="Kernels keep dying", description="After the upgrade.")
+    assert pks(desk.get(QUEUE, {"q": "kernel dies"})) == [r.pk]
+
+
+def test_search_snippets_are_escaped_never_marked_safe_as_typed(submit, desk):
+    r = submit(
+        subject="<script>alert(1)</script> xarray",
+        description="<img src=x onerror=alert(2)> xarray breaks",
+    )
+    page = desk.get(QUEUE, {"q": "xarray"}).text
+    row = page[page.index(f'id="request-{r.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "<script>" not in row and "<img" not in row
+    assert "&lt;script&gt;" in row and "<mark>xarray</mark>" in row
+
+
+def test_representatives_never_find_requests_by_an_internal_note(
+    submit, steward, rep, client, other_rep, other_hub
+):
+    noted = submit(subject="Printer", description="Ink.")
+    services.request_add_note(request=noted, by=steward, body="Secret zebra workaround")
+    services.request_submit(
+        requester=other_rep, hub=other_hub, subject="Zebra elsewhere", description="x"
+    )
+    client.force_login(rep)
+    response = client.get(reverse("tickets:my_requests"), {"q": "zebra"})
+    assert list(response.context["page"]) == []  # neither the note nor the other community
+    client.force_login(steward)
+    assert noted.pk in pks(client.get(QUEUE, {"q": "zebra"}))
+
+
+def test_stop_words_alone_still_find_by_substring(submit, desk):
+    r = submit(subject="Theirs is broken")
+    assert pks(desk.get(QUEUE, {"q": "Theirs"})) == [r.pk]
+
+
+def test_search_uses_the_gin_indexes_on_postgresql(submit):
+    if connection.vendor != "postgresql":
+        pytest.skip("the full-text indexes exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname IN "
+            "('request_search_idx', 'message_search_idx')"
+        )
+        assert {row[0] for row in cursor.fetchall()} == {"request_search_idx", "message_search_idx"}
+
+
+# --- CSV export -------------------------------------------------------------------------------
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_export_streams_the_filtered_list_in_queue_order(submit, steward, desk):
+    a = submit(subject="First")
+    b = submit(subject='=HYPERLINK("http://evil")', cannot_log_in=True, affected_users=9)
+    services.request_triage(request=a, by=steward, category="change", expected_version=1)
+    response = desk.get(EXPORT)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="requests-')
+    rows = read_csv(response)
+    assert rows[0][:3] == ["Reference", "Subject", "Community"]
+    assert [row[0] for row in rows[1:]] == [b.reference, a.reference]  # likely incident first
+    assert rows[1][1] == '\'=HYPERLINK("http://evil")'
+    only_change = read_csv(desk.get(EXPORT, {"category": "change"}))
+    assert [row[0] for row in only_change[1:]] == [a.reference]
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_cells_that_a_spreadsheet_would_run_are_quoted(text):
+    assert export.safe_cell(text) == "'" + text
+
+
+def test_plain_cells_are_left_alone():
+    assert export.safe_cell("Kernel dies") == "Kernel dies"
+    assert export.safe_cell(None) == ""
+    assert export.safe_cell(True) == "yes"
+
+
+def test_export_is_staff_only_and_refuses_bad_filters(client, rep, desk):
+    assert desk.get(EXPORT, {"sort": "nonsense"}).status_code == 400
+    client.force_login(rep)
+    assert client.get(EXPORT).status_code == 403
+
+
+# --- saved views ------------------------------------------------------------------------------
+
+
+def test_save_list_open_and_delete_a_view(submit, steward, desk):
+    response = desk.post(
+        SAVE, {"name": "  My   change work ", "query": "category=change&sort=rank&page=4&x=1"}
+    )
+    view = SavedView.objects.get(owner=steward)
+    assert view.name == "My change work" and view.query == "category=change&sort=rank"
+    assert response["Location"] == f"{QUEUE}?category=change&sort=rank"
+    page = desk.get(QUEUE).text
+    assert f'href="{QUEUE}?category=change&amp;sort=rank">My change work</a>' in page
+    short = desk.get(reverse("tickets:saved_view_open", args=[view.pk]))
+    assert short["Location"] == f"{QUEUE}?category=change&sort=rank"
+    # Saving the same name again overwrites it.
+    desk.post(SAVE, {"name": "My change work", "query": "state=all"})
+    assert SavedView.objects.get(owner=steward).query == "state=all"
+    desk.post(reverse("tickets:saved_view_delete", args=[view.pk]))
+    assert not SavedView.objects.exists()
+
+
+def test_a_colleague_opens_but_cannot_delete_my_view(steward, client):
+    view = saved_views.saved_view_save(owner=steward, name="Mine", querystring="due=overdue")
+    colleague = StaffFactory(username="colleague")
+    client.force_login(colleague)
+    assert client.get(reverse("tickets:saved_view_open", args=[view.pk])).status_code == 302
+    assert client.post(reverse("tickets:saved_view_delete", args=[view.pk])).status_code == 404
+    assert SavedView.objects.filter(pk=view.pk).exists()
+    assert "Mine" not in client.get(QUEUE).text
+
+
+def test_a_view_needs_a_name_and_representatives_have_none(desk, client, rep, steward):
+    response = desk.post(SAVE, {"name": " ", "query": "state=all"}, follow=True)
+    assert "Give the view a name." in response.text
+    assert not SavedView.objects.exists()
+    client.force_login(rep)
+    assert client.post(SAVE, {"name": "x", "query": ""}).status_code == 403
+    view = saved_views.saved_view_save(owner=steward, name="Mine", querystring="")
+    assert client.get(reverse("tickets:saved_view_open", args=[view.pk])).status_code == 403
