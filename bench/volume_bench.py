@@ -12,10 +12,10 @@ import statistics
 import time
 import tracemalloc
 
-RUNS = 15
-WARMUP = 3
+RUNS = 10
+WARMUP = 2
 TARGET_SEARCH_MS = 30
-WORDS = ("zarr", "kernel crash", "dask scheduler", "quota")
+WORDS = ("kernel crash", "dask scheduler", "zarr")
 
 
 def _median_ms(call, runs: int = RUNS) -> float:
