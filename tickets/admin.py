@@ -6,6 +6,7 @@ from tickets.models import (
     InboundEmail,
     Message,
     RequestEvent,
+    SavedView,
     SupportRequest,
     TimeEntry,
 )
@@ -189,3 +190,12 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """Stewards' saved views of the queue (a name and a querystring each)."""
+
+    list_display = ("name", "owner", "query", "created_at")
+    list_select_related = ("owner",)
+    search_fields = ("name", "owner__username")
