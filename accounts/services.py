@@ -154,6 +154,26 @@ def _send_invitation(invitation: Invitation) -> None:
     )
 
 
+def is_mail_contact(user) -> bool:
+    """An account that only stands for somebody who e-mailed the support address (made by
+    tickets.inbound when a steward filed their mail): no password, no provider, no role. Inviting
+    that address is allowed, and accepting the invitation turns this account into theirs, so
+    the requests they already have stay theirs."""
+    from communities.models import Membership
+
+    return (
+        not user.has_usable_password()
+        and not user.is_staff
+        and not user.is_superuser
+        and not Membership.objects.filter(user=user).exists()
+        and not user.socialaccount_set.exists()
+    )
+
+
+def _accounts_with_address(email: str) -> list:
+    return list(get_user_model().objects.filter(email__iexact=email))
+
+
 @transaction.atomic
 def invitation_create(
     *, by, email: str, role: str, community=None, country: str = ""
@@ -170,7 +190,7 @@ def invitation_create(
         community = None
     if not may_invite(by, role=role, community=community):
         raise PermissionDenied("You may not invite people for this role or community.")
-    if get_user_model().objects.filter(email__iexact=email).exists():
+    if not all(is_mail_contact(u) for u in _accounts_with_address(email)):
         raise DomainError("Somebody already has an account with this address.", field="email")
     now = timezone.now()
     pending = Invitation.objects.filter(
@@ -303,19 +323,36 @@ def invitation_accept(*, token: str, username: str, first_name: str, last_name: 
     invitation = invitation_for_token(token=token, lock=True)
     users = get_user_model().objects
     username = (username or "").strip()
-    if users.filter(username__iexact=username).exists():
-        raise DomainError("This username is taken: choose another.", field="username")
-    if users.filter(email__iexact=invitation.email).exists():
+    existing = _accounts_with_address(invitation.email)
+    contacts = [u for u in existing if is_mail_contact(u)]
+    if len(contacts) != len(existing):
         raise DomainError("Somebody already has an account with this address: log in instead.")
-    user = users.create_user(
-        username=username,
-        email=invitation.email,
-        password=password,
-        first_name=(first_name or "").strip(),
-        last_name=(last_name or "").strip(),
-    )
+    mine = contacts[0] if contacts else None
+    taken = users.filter(username__iexact=username)
+    if mine is not None:
+        taken = taken.exclude(pk=mine.pk)
+    if taken.exists():
+        raise DomainError("This username is taken: choose another.", field="username")
+    if mine is None:
+        user = users.create_user(
+            username=username,
+            email=invitation.email,
+            password=password,
+            first_name=(first_name or "").strip(),
+            last_name=(last_name or "").strip(),
+        )
+    else:
+        # They e-mailed us before: the account made for their mail becomes theirs.
+        user = mine
+        user.username = username
+        user.first_name = (first_name or "").strip() or user.first_name
+        user.last_name = (last_name or "").strip() or user.last_name
+        user.set_password(password)
+        user.save()
     # They proved they read this address by opening the link sent to it.
-    EmailAddress.objects.create(user=user, email=invitation.email, primary=True, verified=True)
+    EmailAddress.objects.update_or_create(
+        user=user, email=invitation.email, defaults={"primary": True, "verified": True}
+    )
     _grant_invited_role(invitation=invitation, user=user)
     _mark_accepted(invitation=invitation, user=user)
     logger.info("Invitation %s accepted by new user %s", invitation.pk, user.pk)

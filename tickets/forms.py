@@ -252,6 +252,8 @@ class AttachInboundForm(forms.Form):
         required=False,
         label="Hub (optional)",
     )
+    # The second submit button ("Attach and invite the sender") sends invite=1.
+    invite = forms.BooleanField(required=False)
 
 
 _KEEP_YES_NO = [("", "Keep"), ("yes", "Yes"), ("no", "No")]

@@ -399,16 +399,14 @@ def _route(inbound: InboundEmail, msg: EmailMessage, *, now) -> None:
             return
         if writer is not None:
             if request.status == SupportRequest.Status.CLOSED:
-                follow_up = services.request_open_from_email(
-                    community=request.community,
-                    requester=writer,
-                    hub=request.hub,
-                    subject=request.subject,
-                    description=body,
-                    received_at=now,
-                    follow_up_of=request,
+                follow_up = services.request_follow_up(
+                    closed=request,
+                    by=writer,
+                    body=body.strip() or "(The e-mail had no text.)",
+                    attachments=files,
+                    channel=SupportRequest.Channel.EMAIL,
+                    at=now,
                 )
-                attachments.attachments_store(request=follow_up, files=files, by=writer, at=now)
                 _finish(
                     inbound,
                     Status.NEW_REQUEST,
@@ -503,12 +501,25 @@ def _contact_user(address: str, name: str) -> User:
 
 @transaction.atomic
 def inbound_email_attach(
-    *, inbound: InboundEmail, community: Community, by, hub: Hub | None = None
+    *,
+    inbound: InboundEmail,
+    community: Community,
+    by,
+    hub: Hub | None = None,
+    invite: bool = False,
 ) -> SupportRequest:
     """A steward files an unmatched mail as a request of `community`. The sender was
     acknowledged when the mail arrived, so nothing more is sent now; the steward's first reply
-    carries the request's reference and reply address."""
+    carries the request's reference and reply address. With `invite`, the sender is also
+    invited (accounts' invitation service, its rules and its e-mail) to become a representative
+    of `community`; both happen or neither does."""
     _require_steward(by)
+    if invite:
+        from accounts.models import Invitation
+        from accounts.roles import may_invite
+
+        if not may_invite(by, role=Invitation.Role.REPRESENTATIVE, community=community):
+            raise PermissionDenied(f"You may not invite representatives of {community}.")
     locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
     if locked.status != Status.UNMATCHED:
         raise DomainError(f"This mail is {locked.get_status_display().lower()}, not unmatched.")
@@ -526,10 +537,20 @@ def inbound_email_attach(
     )
     files, _ = attachments.split_by_limits(message_files(parse(bytes(locked.raw))))
     attachments.attachments_store(request=r, files=files, by=requester, at=locked.received_at)
+    if invite:
+        from accounts.models import Invitation
+        from accounts.services import invitation_create
+
+        invitation_create(
+            by=by,
+            email=locked.from_address,
+            role=Invitation.Role.REPRESENTATIVE,
+            community=community,
+        )
     _finish(
         locked,
         Status.NEW_REQUEST,
-        f"attached to {community} by {by}",
+        f"attached to {community} by {by}" + (", sender invited" if invite else ""),
         request=r,
         handled_at=timezone.now(),
         handled_by=by,

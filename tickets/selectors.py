@@ -148,6 +148,14 @@ def inbound_get(*, pk) -> InboundEmail:
         raise Http404("No such e-mail.") from exc
 
 
+def follow_ups_of(r: SupportRequest) -> list[SupportRequest]:
+    """The requests that replies to this closed request opened; no query for open ones (only a
+    closed request is followed up)."""
+    if r.status != SupportRequest.Status.CLOSED:
+        return []
+    return list(r.follow_ups.only("pk", "follow_up_of_id").order_by("pk"))
+
+
 def request_attachments_for(*, request: SupportRequest) -> list[Attachment]:
     """The files that came with the request itself (not with a reply)."""
     return list(request.attachments.filter(message__isnull=True).order_by("created_at", "pk"))

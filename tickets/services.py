@@ -622,7 +622,9 @@ def request_reply(
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(
-            f"{r.reference} is closed. If something is still not right, please open a new request."
+            f"{r.reference} is closed: a reply from the representative opens a follow-up request."
+            if staff
+            else f"{r.reference} is closed: your reply opens a follow-up request."
         )
     if seen_message_id is not None and not send_anyway:
         _refuse_if_new_messages(r, by=by, seen_message_id=seen_message_id, staff=staff)
@@ -659,6 +661,82 @@ def _refuse_if_new_messages(r: SupportRequest, *, by, seen_message_id: int, staf
         f"Not sent yet: {who} wrote on {r.reference} after you opened it{more}. Read the new "
         "message below; your reply is kept. Send it anyway, or change it first."
     )
+
+
+@transaction.atomic
+def request_respond(
+    *,
+    request: SupportRequest,
+    by,
+    body: str,
+    link_url: str = "",
+    canned_response: CannedResponse | None = None,
+    expected_version: int | None = None,
+    attachments: list[IncomingFile] | None = None,
+    channel: str = SupportRequest.Channel.WEB,
+) -> Message | SupportRequest:
+    """A public reply from the web form or the API (DOMAIN.md step 8). On a closed request the
+    representative's reply opens a new request linked to it (returned); otherwise it is an
+    ordinary reply (the Message returned), which reopens a resolved request."""
+    r = _lock(request)
+    if r.status == Status.CLOSED and not is_staff_member(by):
+        return request_follow_up(
+            closed=r,
+            by=by,
+            body=body,
+            link_url=link_url,
+            attachments=attachments,
+            channel=channel,
+        )
+    return request_reply(
+        request=r,
+        by=by,
+        body=body,
+        link_url=link_url,
+        canned_response=canned_response,
+        expected_version=expected_version,
+        attachments=attachments,
+    )
+
+
+@transaction.atomic
+def request_follow_up(
+    *,
+    closed: SupportRequest,
+    by,
+    body: str,
+    link_url: str = "",
+    attachments: list[IncomingFile] | None = None,
+    channel: str = SupportRequest.Channel.WEB,
+    at: datetime.datetime | None = None,
+) -> SupportRequest:
+    """A reply to a closed request: a new request of the same community and hub, linked to the
+    closed one ("follow-up of SD-n"), with the reply as its description. Web, API and e-mail
+    alike; the closed request stays closed (its page lists its follow-ups)."""
+    if not (by.pk == closed.requester_id or _is_representative_of(by, closed)):
+        raise PermissionDenied("Only the requester or the community's representative can reply.")
+    body = _clean_text(body, field="body", what="The reply")
+    link_url = _clean_url(link_url, field="link_url")
+    r = _lock(closed)
+    if r.status != Status.CLOSED:
+        raise InvalidTransition(f"{r.reference} is not closed: reply to it instead.")
+    at = at or timezone.now()
+    description = f"{body}\n\n{link_url}" if link_url else body
+    follow_up = _open_request(
+        community=r.community,
+        requester=by,
+        hub=r.hub,
+        subject=r.subject,
+        description=description,
+        symptoms={},
+        affected_users=0,
+        channel=channel,
+        at=at,
+        follow_up_of=r,
+    )
+    if attachments:
+        attachments_store(request=follow_up, files=attachments, by=by, at=at)
+    return follow_up
 
 
 @transaction.atomic

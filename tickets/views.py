@@ -202,6 +202,7 @@ def _render_detail(request, r, *, reply_form=None, status=200):
             "response_due_text": _response_due_text(r),
             "waiting": selectors.waiting_on(r, now=timezone.now()),
             "request_files": selectors.request_attachments_for(request=r),
+            "follow_ups": selectors.follow_ups_of(r),
         },
         status=status,
     )
@@ -233,24 +234,38 @@ def request_reply(request, pk):
         return _render_detail(request, r, reply_form=form, status=400)
     form_name = f"reply:{r.pk}"
     token = form.cleaned_data["submission_token"]
-    if idempotency.web_replay(user=request.user, form=form_name, token=token):
-        return redirect("tickets:detail", pk=pk)  # a double submit: the reply is there
+    previous = idempotency.web_replay(user=request.user, form=form_name, token=token)
+    if previous:
+        return redirect(previous)  # a double submit: the reply (or follow-up) is there
+    follow_ups = []
 
     def create() -> str:
-        services.request_reply(
+        result = services.request_respond(
             request=r,
             by=request.user,
             body=form.cleaned_data["body"],
             link_url=form.cleaned_data["link_url"],
             attachments=incoming_from_uploads(form.cleaned_data["attachments"]),
         )
+        if isinstance(result, SupportRequest):
+            follow_ups.append(result)
+            return reverse("tickets:detail", kwargs={"pk": result.pk})
         return reverse("tickets:detail", kwargs={"pk": pk})
 
     try:
-        idempotency.web_once(user=request.user, form=form_name, token=token, create=create)
+        location = idempotency.web_once(
+            user=request.user, form=form_name, token=token, create=create
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return _render_detail(request, r, reply_form=form, status=exc.status_code)
+    if follow_ups:
+        messages.success(
+            request,
+            f"{r.reference} was closed, so your reply opened a new request, "
+            f"{follow_ups[0].reference}, linked to it.",
+        )
+        return redirect(location)
     reopened = r.status == SupportRequest.Status.RESOLVED
     messages.success(
         request,
@@ -611,6 +626,7 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         ),
         "original_email": selectors.original_email_of(r),
         "request_files": selectors.request_attachments_for(request=r),
+        "follow_ups": selectors.follow_ups_of(r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
         "can_resolve": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED),
         "can_link_issue": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED)
@@ -896,11 +912,17 @@ def incoming_mail_attach(request, pk):
             community=form.cleaned_data["community"],
             hub=form.cleaned_data["hub"],
             by=request.user,
+            invite=form.cleaned_data["invite"],
         )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("tickets:incoming_mail")
-    messages.success(request, f"Filed as {r.reference} for {r.community}.")
+    invited = (
+        f"; {inbound.from_address} is invited to be a representative"
+        if form.cleaned_data["invite"]
+        else ""
+    )
+    messages.success(request, f"Filed as {r.reference} for {r.community}{invited}.")
     return redirect("tickets:desk_request", pk=r.pk)
 
 

@@ -239,11 +239,24 @@ def test_an_internal_note_carries_no_link(api, steward, new_request):
     assert "link_url" in response.json()["errors"]
 
 
-def test_a_reply_on_a_closed_request_is_a_conflict(api, rep, resolved):
+def test_a_representatives_reply_on_a_closed_request_opens_a_follow_up(api, rep, resolved):
     services.request_confirm(request=resolved, by=rep)
     response = api(rep).post(url(resolved, "messages"), {"body": "One more thing"}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    follow_up = SupportRequest.objects.get(follow_up_of=resolved)
+    assert body["id"] == follow_up.pk and body["follow_up_of"] == resolved.pk
+    assert response["Location"] == url(follow_up)
+    assert body["channel"] == "api" and body["description"] == "One more thing"
+    assert api(rep).get(url(resolved)).json()["state"] == "closed"
+
+
+def test_a_steward_reply_on_a_closed_request_is_a_conflict(api, rep, steward, resolved):
+    services.request_confirm(request=resolved, by=rep)
+    response = api(steward).post(url(resolved, "messages"), {"body": "Still?"}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
+    assert not SupportRequest.objects.filter(follow_up_of=resolved).exists()
 
 
 def test_a_steward_reply_on_a_stale_version_is_refused(api, steward, new_request):

@@ -177,3 +177,53 @@ def test_an_unknown_senders_mail_is_unmatched_then_attached_to_a_community(
     # Acknowledged once: when it arrived, not again when it was delivered twice or filed.
     acks = to(smtp_sink, "zoe@university.example.edu")
     assert len(acks) == 1 and "a person will look at your message" in acks[0].get_content()
+
+
+def test_an_unknown_sender_is_filed_and_invited_in_one_step_then_gets_in(
+    new_page, dovecot, smtp_sink, eager_mail, community, steward, shot
+):
+    stranger = EmailMessage()
+    stranger["From"] = "Zoe Stranger <zoe@university.example.edu>"
+    stranger["To"] = "support@example.org"
+    stranger["Subject"] = "Can our lab get a hub?"
+    stranger["Message-ID"] = "<zoe-2@university.example.edu>"
+    stranger.set_content("Hello, we would like a JupyterHub for a course next term.\n\nZoe")
+    dovecot.append(bytes(stranger))
+    assert inbound_imap_poll(url=dovecot.url).stored == 1
+
+    desk = new_page()
+    login(desk, "ann")
+    desk.get_by_role("link", name="Incoming mail").click()
+    card = desk.locator("article", has_text="Can our lab get a hub?")
+    card.get_by_label("File under community").select_option(label=community.name)
+    shot(desk, "steward-about-to-invite")
+    card.get_by_role(
+        "button", name="Attach and invite zoe@university.example.edu as its representative"
+    ).click()
+    r = SupportRequest.objects.get()
+    expect(desk).to_have_url(re.compile(rf"/desk/requests/{r.pk}/$"))
+    expect(desk.locator(".messages")).to_contain_text(
+        "zoe@university.example.edu is invited to be a representative"
+    )
+    shot(desk, "steward-filed-and-invited")
+
+    # Zoe got the acknowledgement when her mail arrived, and now the invitation.
+    mails = to(smtp_sink, "zoe@university.example.edu")
+    assert len(mails) == 2
+    invitation = [m for m in mails if "invited" in m["Subject"]]
+    assert len(invitation) == 1 and community.name in invitation[0]["Subject"]
+    link = re.search(r"https?://[^/\s]+(/invitations/accept/\S+/)", invitation[0].get_content())
+    page = new_page()
+    page.goto(link.group(1))
+    expect(page.locator("main")).to_contain_text(community.name)
+    page.get_by_label("Username").fill("zoe")
+    page.get_by_label("First name").fill("Zoe")
+    page.get_by_label("Last name").fill("Stranger")
+    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
+    page.get_by_label("Password again").fill("correct horse battery staple")
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.locator(".messages")).to_contain_text("Your account is ready")
+    # The request filed from her mail is hers.
+    page.goto(f"/requests/{r.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(r.reference)
+    shot(page, "invited-sender-sees-her-request")

@@ -182,6 +182,94 @@ def test_unknown_sender_is_unmatched_acknowledged_once_and_filed_by_a_steward(
     assert r.messages.get().body == "Thirty students."
 
 
+def test_a_steward_attaches_and_invites_the_unknown_sender_in_one_step(
+    community, other_community, steward, rep, rotation, clock, mail, client
+):
+    from accounts.models import Invitation
+    from communities.models import Membership
+    from tests.accounts.test_invitations import PASSWORD, sent_link
+
+    with mail.capture():
+        row = receive_email(load("unknown-sender.eml"), source="imap").inbound
+    client.force_login(steward)
+    page = client.get(reverse("tickets:incoming_mail"))
+    assert "Attach and invite zoe@university.example.edu as its representative" in page.text
+    with mail.capture():
+        response = client.post(
+            reverse("tickets:incoming_mail_attach", args=[row.pk]),
+            {"community": community.pk, "invite": "1"},
+            follow=True,
+        )
+    r = SupportRequest.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("tickets:desk_request", args=[r.pk])
+    assert "zoe@university.example.edu is invited to be a representative" in response.text
+    invitation = Invitation.objects.get()
+    assert (invitation.email, invitation.role, invitation.community) == (
+        "zoe@university.example.edu",
+        "representative",
+        community,
+    )
+    assert invitation.invited_by == steward
+    row.refresh_from_db()
+    assert row.status == Status.NEW_REQUEST and "sender invited" in row.reason
+
+    # Zoe accepts: the account made for her mail becomes hers, with her request.
+    client.logout()
+    path = sent_link("zoe@university.example.edu")
+    accepted = client.post(
+        path,
+        {
+            "username": "zoe",
+            "first_name": "Zoe",
+            "last_name": "Lab",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    assert accepted.status_code == 302
+    r.refresh_from_db()
+    zoe = r.requester
+    assert zoe.username == "zoe" and zoe.check_password(PASSWORD)
+    assert Membership.objects.get(user=zoe).community == community
+    assert client.get(reverse("tickets:detail", args=[r.pk])).status_code == 200
+    # From now on her mail is a representative's: it opens a request by itself.
+    later = receive_email(
+        mail_from("Zoe <zoe@university.example.edu>", subject="GPU quota", n=9), source="imap"
+    )
+    assert later.status == Status.NEW_REQUEST and later.inbound.request.community == community
+
+
+def test_attach_and_invite_is_for_stewards_and_all_or_nothing(
+    community, steward, rep, rotation, clock, mail, client
+):
+    from accounts.models import Invitation
+    from accounts.services import invitation_create
+
+    with mail.capture():
+        row = receive_email(load("unknown-sender.eml"), source="imap").inbound
+    # A representative never reaches the page or the action.
+    client.force_login(rep)
+    url = reverse("tickets:incoming_mail_attach", args=[row.pk])
+    assert client.post(url, {"community": community.pk, "invite": "1"}).status_code == 403
+    with pytest.raises(PermissionDenied):
+        inbound.inbound_email_attach(inbound=row, community=community, by=rep, invite=True)
+    # An invitation already pending for the address: nothing is filed, the steward is told.
+    invitation_create(
+        by=steward, email="zoe@university.example.edu", role="representative", community=community
+    )
+    client.force_login(steward)
+    response = client.post(url, {"community": community.pk, "invite": "1"}, follow=True)
+    assert "already has a pending invitation" in response.text
+    row.refresh_from_db()
+    assert row.status == Status.UNMATCHED and not SupportRequest.objects.exists()
+    assert Invitation.objects.count() == 1
+    # An inactive community cannot get representatives by invitation.
+    community.is_active = False
+    community.save()
+    with pytest.raises(DomainError):
+        inbound.inbound_email_attach(inbound=row, community=community, by=steward, invite=True)
+
+
 def test_sender_representing_several_communities_waits_unless_the_hub_settles_it(
     community, other_community, hub, other_hub, rotation, clock, mail
 ):

@@ -272,6 +272,57 @@ def test_no_reply_to_a_closed_request(answered, steward, rep):
         services.request_reply(request=r, by=rep, body="Hello?")
 
 
+def test_a_representatives_reply_to_a_closed_request_opens_a_linked_follow_up(
+    answered, steward, rep, mail
+):
+    from tickets.attachments import IncomingFile
+
+    closed = services.request_close(request=answered, by=steward)
+    with mail.capture():
+        follow_up = services.request_respond(
+            request=closed,
+            by=rep,
+            body="It broke again after the upgrade.",
+            attachments=[IncomingFile("kernel.log", b"Traceback\n")],
+        )
+    assert isinstance(follow_up, SupportRequest) and follow_up.pk != closed.pk
+    assert follow_up.follow_up_of == closed and follow_up.status == Status.NEW
+    assert (follow_up.community, follow_up.hub, follow_up.subject) == (
+        closed.community,
+        closed.hub,
+        closed.subject,
+    )
+    assert follow_up.requester == rep and follow_up.channel == "web"
+    assert follow_up.description == "It broke again after the upgrade."
+    assert [a.filename for a in follow_up.attachments.all()] == ["kernel.log"]
+    received = follow_up.events.get(kind=RequestEvent.Kind.RECEIVED)
+    assert f"follows up the closed {closed.reference}" in received.detail
+    closed.refresh_from_db()
+    assert closed.status == Status.CLOSED and not closed.messages.filter(is_from_staff=False)
+    ack = [m for m in mail.outbox if follow_up.reference in m.subject]
+    assert len(ack) == 1 and f"It follows up {closed.reference}, which was closed." in ack[0].body
+
+
+def test_only_the_communitys_representative_follows_up_and_staff_cannot_reply_when_closed(
+    answered, steward, other_rep, outsider
+):
+    closed = services.request_close(request=answered, by=steward)
+    for user in (other_rep, outsider):
+        with pytest.raises(PermissionDenied):
+            services.request_respond(request=closed, by=user, body="Me too")
+    with pytest.raises(InvalidTransition, match="opens a follow-up"):
+        services.request_respond(request=closed, by=steward, body="Anything else?")
+    assert not SupportRequest.objects.filter(follow_up_of=closed).exists()
+
+
+def test_respond_on_a_resolved_request_is_a_reply_that_reopens_it(resolved, rep):
+    message = services.request_respond(request=resolved, by=rep, body="Still broken")
+    assert isinstance(message, Message) and message.request_id == resolved.pk
+    resolved.refresh_from_db()
+    assert resolved.status == Status.TRIAGED
+    assert not SupportRequest.objects.filter(follow_up_of=resolved).exists()
+
+
 def test_reply_refuses_a_javascript_link(triaged, rep):
     with pytest.raises(DomainError) as error:
         services.request_reply(request=triaged, by=rep, body="See", link_url="javascript:alert(1)")

@@ -271,15 +271,56 @@ def test_representative_confirms_from_the_page(resolved, rep, client):
     assert resolved.status == SupportRequest.Status.CLOSED
 
 
-def test_refused_reply_keeps_the_typed_text(answered, steward, rep, client):
+def test_a_reply_on_a_closed_request_opens_a_linked_follow_up_shown_on_both_pages(
+    answered, steward, rep, client
+):
     services.request_close(request=answered, by=steward)
     client.force_login(rep)
+    closed_page = client.get(reverse("tickets:detail", args=[answered.pk]))
+    assert "your reply opens a new request" in closed_page.text  # the form is still there
     response = client.post(
-        reverse("tickets:reply", args=[answered.pk]), {"reply-body": "My long explanation"}
+        reverse("tickets:reply", args=[answered.pk]),
+        {"reply-body": "My long explanation", "reply-link_url": "https://example.org/log"},
+        follow=True,
     )
-    assert response.status_code == 409
-    assert "My long explanation" in response.text and "is closed" in response.text
+    follow_up = SupportRequest.objects.get(follow_up_of=answered)
+    assert response.redirect_chain[-1][0] == reverse("tickets:detail", args=[follow_up.pk])
+    assert f"opened a new request, {follow_up.reference}" in response.text
+    link = reverse("tickets:detail", args=[answered.pk])
+    assert f'Follow-up of <a href="{link}">{answered.reference}</a>' in response.text
+    assert follow_up.community == answered.community and follow_up.hub == answered.hub
+    assert follow_up.subject == answered.subject and follow_up.requester == rep
+    assert follow_up.channel == "web" and follow_up.status == "new"
+    assert "My long explanation" in follow_up.description
+    assert "https://example.org/log" in follow_up.description
+    answered.refresh_from_db()
+    assert answered.status == "closed"
     assert not Message.objects.filter(body="My long explanation").exists()
+    closed_page = client.get(reverse("tickets:detail", args=[answered.pk]))
+    link = reverse("tickets:detail", args=[follow_up.pk])
+    assert f'Followed up by <a href="{link}">{follow_up.reference}</a>' in closed_page.text
+    client.force_login(steward)
+    desk = client.get(reverse("tickets:desk_request", args=[follow_up.pk]))
+    link = reverse("tickets:desk_request", args=[answered.pk])
+    assert f'Follow-up of <a href="{link}">{answered.reference}</a>' in desk.text
+    desk = client.get(reverse("tickets:desk_request", args=[answered.pk]))
+    link = reverse("tickets:desk_request", args=[follow_up.pk])
+    assert f'Followed up by <a href="{link}">{follow_up.reference}</a>' in desk.text
+
+
+def test_a_steward_cannot_reply_on_a_closed_request_and_keeps_the_typed_text(
+    answered, steward, client
+):
+    services.request_close(request=answered, by=steward)
+    client.force_login(steward)
+    response = client.post(
+        reverse("tickets:desk_reply", args=[answered.pk]),
+        {"reply-body": "My long explanation", "reply-version": answered.version + 1},
+    )
+    assert response.status_code in (400, 409)
+    assert "My long explanation" in response.text
+    assert not Message.objects.filter(body="My long explanation").exists()
+    assert not SupportRequest.objects.filter(follow_up_of=answered).exists()
 
 
 def test_refused_staff_action_keeps_the_typed_text(submit, steward, client):

@@ -74,6 +74,12 @@ class SupportRequestSerializer(serializers.ModelSerializer):
     requester = PersonSerializer(read_only=True)
     assignee = PersonSerializer(read_only=True, allow_null=True)
     incident = serializers.IntegerField(source="incident_id", read_only=True, allow_null=True)
+    follow_up_of = serializers.IntegerField(
+        source="follow_up_of_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The closed request that a reply to it opened this one from, or null.",
+    )
     # Blank until an issue is linked: a plain string (an empty string is no "uri").
     engineering_issue_url = serializers.CharField(read_only=True)
     internal = serializers.SerializerMethodField(
@@ -102,6 +108,7 @@ class SupportRequestSerializer(serializers.ModelSerializer):
             "likely_incident",
             "engineering_issue_url",
             "incident",
+            "follow_up_of",
             "received_at",
             "resolved_at",
             "closed_at",

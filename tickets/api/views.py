@@ -8,8 +8,9 @@ administrator reads only; internal notes and the `internal` block are for staff 
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -150,11 +151,20 @@ class RequestMessagesView(ApiView):
         operation_id="requests_messages_create",
         summary="Reply publicly, or (staff) add an internal note",
         description="A public reply from the team answers the representative and is e-mailed to "
-        "them; a reply from the representative reopens a resolved request. Internal notes are "
+        "them; a reply from the representative reopens a resolved request, and on a closed "
+        "request opens a new request linked to it (`follow_up_of`): the answer is then that "
+        "request (201, `Location` names it) instead of the message. Internal notes are "
         "staff only and never shown to the community.",
         tags=TAGS,
         request=MessageCreateSerializer,
-        responses={201: MessageSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="MessageOrFollowUp",
+                serializers=[MessageSerializer, SupportRequestSerializer],
+                resource_type_field_name=None,
+            ),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
     )
     @idempotent
     def post(self, request, pk: int):
@@ -163,14 +173,23 @@ class RequestMessagesView(ApiView):
         if data["visibility"] == Message.Visibility.INTERNAL:
             message = services.request_add_note(request=r, by=request.user, body=data["body"])
         else:
-            message = services.request_reply(
+            message = services.request_respond(
                 request=r,
                 by=request.user,
                 body=data["body"],
                 link_url=data["link_url"],
                 canned_response=data["canned_response"] if _staff(request) else None,
                 expected_version=data["version"],
+                channel=SupportRequest.Channel.API,
             )
+            if isinstance(message, SupportRequest):
+                # The request was closed: the reply opened a follow-up, answered like a new
+                # request (201 with Location).
+                response = _request_data(
+                    request, _get(request, message.pk), code=status.HTTP_201_CREATED
+                )
+                response["Location"] = reverse("api-request", args=[message.pk])
+                return response
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
