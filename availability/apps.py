@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class AvailabilityConfig(AppConfig):
     name = "availability"
     verbose_name = "Status, alerts and maintenance"
+
+    def ready(self) -> None:
+        from availability import services
+        from incidents.signals import incident_changed
+
+        # Hub statuses and the status page are derived from incidents (incidents/signals.py).
+        incident_changed.connect(
+            services.incident_changed_received, dispatch_uid="availability.incident_changed"
+        )

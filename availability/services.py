@@ -40,9 +40,9 @@ from availability.models import (
 from availability.selectors import hub_statuses_compute
 from communities.models import Hub, Membership
 from incidents.models import Incident, TimelineEntry
-from integrations import events as integration_events
 from notifications.services import notify
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
+from supportdesk.events import emit as emit_event
 
 Status = Hub.Status
 OPEN_STATES = [s.value for s in Incident.OPEN_STATES]
@@ -123,6 +123,11 @@ def on_incident_changed(incident: Incident) -> None:
     Every active hub is refreshed, not only the incident's current ones: a hub just removed
     from the incident must go back to operational too."""
     _incidents_changed()
+
+
+def incident_changed_received(sender, *, incident: Incident, **kwargs) -> None:
+    """Receiver of incidents.signals.incident_changed (connected in availability/apps.py)."""
+    on_incident_changed(incident)
 
 
 def _incidents_changed() -> None:
@@ -393,7 +398,7 @@ def maintenance_schedule(
     )
     hub_statuses_refresh(hub_ids=[h.pk for h in hubs])
     rules.invalidate()
-    integration_events.maintenance_scheduled(window=window, hubs=hubs)
+    emit_event("maintenance_scheduled", window=window, hubs=hubs)
     return window
 
 

@@ -42,7 +42,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import is_staff_member
-from availability.services import on_incident_changed
 from incidents import paging
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment, TimelineEntry
 from incidents.selectors import (
@@ -51,10 +50,11 @@ from incidents.selectors import (
     user_represents_affected_community,
 )
 from incidents.selectors import incident_metrics as incident_metrics  # re-exported for callers
-from integrations import events as integration_events
+from incidents.signals import incident_changed
 from notifications.services import notify
 from slo.services import refresh_incident_deadlines
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
+from supportdesk.events import emit as emit_event
 from tickets import services as tickets_services
 from tickets.canned import empty_sections, fill_placeholders, refuse_unfilled
 from tickets.models import CannedResponse, SupportRequest
@@ -141,7 +141,7 @@ def _save_incident(incident: Incident, *fields: str) -> None:
     incident.version += 1
     incident.save(update_fields=[*fields, "version", "updated_at"])
     # Hub statuses and the public status page derive from incidents.
-    on_incident_changed(incident)
+    incident_changed.send(sender=Incident, incident=incident)
 
 
 def _entry(
@@ -165,7 +165,7 @@ def _entry(
     )
     if is_public:
         # Public entries show on the status page (declaration included: hubs are set by then).
-        on_incident_changed(incident)
+        incident_changed.send(sender=Incident, incident=incident)
     return entry
 
 
@@ -451,7 +451,7 @@ def incident_declare(
     _entry(incident, kind=Kind.NOTE, author=by, at=at, body="\n\n".join(internal))
     if from_request is not None:
         tickets_services.request_link_incident(request=from_request, incident=incident, by=by)
-    integration_events.incident_declared(incident=incident)
+    emit_event("incident_declared", incident=incident)
     paging.paging_start(incident, at=at)
     return incident
 
@@ -615,7 +615,7 @@ def incident_resolve(
             f"How it was verified: {verification_note}"
         ),
     )
-    integration_events.incident_resolved(incident=incident)
+    emit_event("incident_resolved", incident=incident)
     return incident
 
 
@@ -897,7 +897,7 @@ def incident_add_timeline_entry(
         link_url=link_url,
     )
     _save_incident(incident)
-    integration_events.incident_link_added(incident=incident, url=link_url)
+    emit_event("incident_link_added", incident=incident, url=link_url)
     return entry
 
 
@@ -1032,7 +1032,7 @@ def incident_send_update(*, incident: Incident, by, body: str) -> TimelineEntry:
         body_for=lambda m: _personalise(body, _greeting_name(m.user)),
         skip_user_ids=via_requests,
     )
-    integration_events.incident_updated(incident=incident, entry=entry)
+    emit_event("incident_updated", incident=incident, entry=entry)
     return entry
 
 
@@ -1287,7 +1287,7 @@ def report_mark_reviewed(*, report: IncidentReport, by) -> IncidentReport:
         at=now,
         body=f"Report reviewed by {_name(by)} and published.",
     )
-    integration_events.report_published(report=report, url=link)
+    emit_event("report_published", report=report, url=link)
     return report
 
 
@@ -1314,7 +1314,7 @@ def action_item_add(
     )
     report.version += 1
     report.save(update_fields=["version", "updated_at"])
-    integration_events.action_item_added(item=item)
+    emit_event("action_item_added", item=item)
     return item
 
 

@@ -1,8 +1,9 @@
 """The one place the domain tells the outside world that something happened.
 
-The services of tickets, incidents and availability call these functions inside the transaction
-that made the event happen; each fans the event out to every integration that wants it
-(outgoing webhooks now; Slack and status-page subscribers build on the same calls). Everything
+The services of tickets, incidents and availability announce events with
+`supportdesk.events.emit` inside the transaction that made the event happen; `receive` (connected
+in integrations/apps.py) calls the function of the same name here, which fans the event out to
+every integration that wants it (outgoing webhooks, Slack, status-page subscribers). Everything
 they send is claimed by a unique key in that transaction, so a rolled-back change sends nothing
 and a repeated event sends nothing twice.
 
@@ -16,6 +17,11 @@ from django.urls import reverse
 from integrations import github, payloads, slack, subscriptions, webhooks
 from integrations.models import Event
 from notifications.services import absolute_url
+
+
+def receive(sender, *, event: str, signal=None, **data) -> None:
+    """The receiver of supportdesk.events.domain_event: one function below per event."""
+    globals()[event](**data)
 
 
 def request_created(*, request) -> None:

@@ -26,7 +26,6 @@ from django.utils.translation import gettext
 from accounts.language import language_for
 from accounts.roles import is_staff_member, representative_community
 from communities.services import month_of
-from integrations import events as integration_events
 from notifications.models import Notification
 from notifications.services import absolute_url, notify, notify_many
 from slo.services import load_policies, refresh_request_deadlines
@@ -37,6 +36,7 @@ from supportdesk.errors import (
     NewMessageSince,
     PermissionDenied,
 )
+from supportdesk.events import emit as emit_event
 from tickets.attachments import IncomingFile, attachments_store
 from tickets.canned import fill_placeholders, refuse_unfilled
 from tickets.models import (
@@ -478,7 +478,7 @@ def _open_request(
         with translation.override(language_for(requester)):
             messages.append(_acknowledgement(r, requester, community, follow_up_of, policies))
     notify_many(messages=messages)  # one INSERT for both
-    integration_events.request_created(request=r)
+    emit_event("request_created", request=r)
     return r
 
 
@@ -971,7 +971,7 @@ def request_link_issue(
     r.status = Status.PLANNED
     fields = ["engineering_issue_url", "status"]
     _record(r, Kind.ISSUE_LINKED, by, at, detail=url, url=url, previous=previous)
-    integration_events.request_issue_linked(request=r, url=url)
+    emit_event("request_issue_linked", request=r, url=url)
     message = None
     if send_canned:
         body, canned = _canned_text(CannedResponse.Purpose.NOT_AN_OUTAGE, r, by, link=url)
@@ -1078,7 +1078,7 @@ def request_resolve(
         url=_rep_url(r),
         request=r,
     )
-    integration_events.request_resolved(request=r)
+    emit_event("request_resolved", request=r)
     return r
 
 
