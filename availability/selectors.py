@@ -19,7 +19,7 @@ from accounts.roles import is_staff_member
 from availability import status as rules
 from availability.models import MaintenanceWindow
 from communities.models import Hub
-from incidents.models import Incident, TimelineEntry
+from incidents.models import Incident, IncidentReport, TimelineEntry
 from supportdesk.errors import PermissionDenied
 
 OPEN_STATES = [s.value for s in Incident.OPEN_STATES]
@@ -314,10 +314,9 @@ def published_report(incident: Incident):
     report = getattr(incident, "report", None)
     if report is None or report.published_at is None:
         return None
-    from incidents.models import IncidentReport
-
     return (
-        IncidentReport.objects.only(
+        IncidentReport.objects.published()
+        .only(
             "id",
             "incident_id",
             "summary",

@@ -216,6 +216,13 @@ class TimelineEntry(models.Model):
         return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class IncidentReportQuerySet(models.QuerySet):
+    def published(self) -> IncidentReportQuerySet:
+        """The reports the public may read: reviewed, and published (the one definition the
+        archive, the report pages, the API and the incident page use)."""
+        return self.filter(review_state=IncidentReport.Review.REVIEWED, published_at__isnull=False)
+
+
 class IncidentReport(models.Model):
     class Review(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -246,6 +253,8 @@ class IncidentReport(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -147,9 +147,7 @@ def user_represents_affected_community(*, user, incident: Incident) -> bool:
 # --- Reports ----------------------------------------------------------------------------------
 def published_report_list() -> QuerySet[IncidentReport]:
     return (
-        IncidentReport.objects.filter(
-            review_state=IncidentReport.Review.REVIEWED, published_at__isnull=False
-        )
+        IncidentReport.objects.published()
         .select_related("incident")
         .prefetch_related("incident__hubs__community")
         .order_by("-published_at", "-pk")
@@ -162,7 +160,7 @@ def report_for_public(*, user, pk: int) -> IncidentReport:
         "incident__hubs__community", "action_items__owner"
     )
     if not is_staff_member(user):
-        qs = qs.filter(review_state=IncidentReport.Review.REVIEWED, published_at__isnull=False)
+        qs = qs.published()
     return qs.get(pk=pk)
 
 

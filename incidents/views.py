@@ -308,9 +308,7 @@ def detail(request, pk: int):
     incident = _incident_or_404(request, pk)
     if is_staff_member(request.user):
         return _render_war_room(request, incident)
-    report = IncidentReport.objects.filter(
-        incident=incident, published_at__isnull=False, review_state="reviewed"
-    ).first()
+    report = IncidentReport.objects.published().filter(incident=incident).first()
     return render(
         request,
         "incidents/incident_public.html",

@@ -15,6 +15,8 @@ from django.db import connection
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from incidents import services as incident_services
+from incidents.models import Incident
 from rotation.models import RotationSettings
 from supportdesk import refdata, safecache
 from supportdesk.translations import compile_stale
@@ -182,6 +184,27 @@ def rotation(db):
 def steward(rotation):
     """An engineer (staff). Whether on duty depends on the date; tests that care freeze time."""
     return rotation[0].user
+
+
+@pytest.fixture
+def declare(hub, steward):
+    """declare(**overrides) -> Incident: servers do not start on Alpha Hub, declared by the
+    steward through the real service."""
+
+    def _declare(**overrides) -> Incident:
+        kwargs = {
+            "by": steward,
+            "hubs": [hub],
+            "title": "Servers do not start",
+            "symptom": Incident.Symptom.START_SERVERS,
+            "affected_users": 5,
+            "detected_by": Incident.Detection.COMMUNITY,
+            "summary": "a failing node pool",
+        }
+        kwargs.update(overrides)
+        return incident_services.incident_declare(**kwargs)
+
+    return _declare
 
 
 @pytest.fixture

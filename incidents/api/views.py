@@ -308,7 +308,7 @@ def _report_of(incident: Incident, *, staff: bool) -> IncidentReport:
     """The incident's report: staff see drafts; everybody else only the published one."""
     qs = _report_queryset().filter(incident=incident)
     if not staff:
-        qs = qs.filter(review_state=IncidentReport.Review.REVIEWED, published_at__isnull=False)
+        qs = qs.published()
     report = qs.first()
     if report is None:
         raise Http404("This incident has no report yet." if staff else "No published report.")

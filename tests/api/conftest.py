@@ -127,21 +127,9 @@ def other_request(other_rep, other_hub, rotation, clock):
 
 
 @pytest.fixture
-def declare(hub, steward, clock):
-    def _declare(**overrides) -> Incident:
-        kwargs = {
-            "by": steward,
-            "hubs": [hub],
-            "title": "Servers do not start",
-            "symptom": Incident.Symptom.START_SERVERS,
-            "affected_users": 5,
-            "detected_by": Incident.Detection.COMMUNITY,
-            "summary": "a failing node pool",
-        }
-        kwargs.update(overrides)
-        return incident_services.incident_declare(**kwargs)
-
-    return _declare
+def declare(declare, clock):
+    """The project's `declare` (tests/conftest.py), with the API tests' clock frozen first."""
+    return declare
 
 
 @pytest.fixture

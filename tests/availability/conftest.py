@@ -13,8 +13,6 @@ from rest_framework.test import APIClient
 
 from availability import status as status_rules
 from availability.services import alert_integration_create
-from incidents import services as incident_services
-from incidents.models import Incident
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -60,24 +58,6 @@ def post_alerts(alert_client):
         )
 
     return _post
-
-
-@pytest.fixture
-def declare(hub, steward):
-    def _declare(**overrides) -> Incident:
-        kwargs = {
-            "by": steward,
-            "hubs": [hub],
-            "title": "Servers do not start",
-            "symptom": Incident.Symptom.START_SERVERS,
-            "affected_users": 5,
-            "detected_by": Incident.Detection.COMMUNITY,
-            "summary": "a failing node pool",
-        }
-        kwargs.update(overrides)
-        return incident_services.incident_declare(**kwargs)
-
-    return _declare
 
 
 @pytest.fixture

@@ -9,26 +9,6 @@ from incidents import services
 from incidents.models import Incident, IncidentReport
 
 
-@pytest.fixture
-def declare(hub, steward):
-    """declare(**overrides) -> Incident: servers do not start on Alpha Hub, declared by Ann."""
-
-    def _declare(**overrides) -> Incident:
-        kwargs = {
-            "by": steward,
-            "hubs": [hub],
-            "title": "Servers do not start",
-            "symptom": Incident.Symptom.START_SERVERS,
-            "affected_users": 5,
-            "detected_by": Incident.Detection.COMMUNITY,
-            "summary": "a failing node pool",
-        }
-        kwargs.update(overrides)
-        return services.incident_declare(**kwargs)
-
-    return _declare
-
-
 def acknowledge(incident: Incident, by) -> Incident:
     return services.incident_acknowledge(incident=incident, by=by)
 
