@@ -4,22 +4,18 @@ calibration, corrected 2026-12-01), each rule at its exact minute with frozen ti
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.urls import reverse
 
 from incidents import paging, services
 from incidents.models import EscalationPolicy, Incident, TimelineEntry
 from notifications.models import Notification
 from tests.notifications.helpers import march
+from tests.races import race
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY_9 = march(9, 9)  # Ann and Ben are the stewards on duty (tests/conftest.py rotation)
@@ -248,23 +244,6 @@ def test_a_representative_cannot_acknowledge(alert, client, rep, steward):
 
 # --- two beats, two workers: a real race on PostgreSQL ------------------------------------------
 
-RACER = """
-import json, os, sys, time, datetime
-import django
-django.setup()
-from incidents.paging import incident_paging_sweep
-start = float(sys.argv[1]); now = datetime.datetime.fromisoformat(sys.argv[2])
-while time.time() < start:
-    pass
-print(json.dumps(incident_paging_sweep(now=now)))
-"""
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
 
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_sweeping_at_once_page_each_step_exactly_once(
@@ -285,32 +264,11 @@ def test_two_processes_sweeping_at_once_page_each_step_exactly_once(
                     at=MONDAY_9,
                 )
             )
-    env = {k: v for k, v in os.environ.items() if k not in {"EMAIL_URL", "SQLITE_TEST_NAME"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="supportdesk.settings",
-        DATABASE_URL=database_url(),
-        SUPPORTDESK_VAR_DIR=str(tmp_path),
-        SECRET_KEY="race-test-secret",
+    results = race(
+        sweep="incidents.paging:incident_paging_sweep",
+        now=MONDAY_9 + datetime.timedelta(minutes=30),
+        var_dir=tmp_path,
     )
-    env.pop("REDIS_URL", None)  # the embedded broker: delivery is not what is measured here
-    start = time.time() + 3
-    now = (MONDAY_9 + datetime.timedelta(minutes=30)).isoformat()
-    racers = [
-        subprocess.Popen(
-            [sys.executable, "-c", RACER, str(start), now],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    results = []
-    for racer in racers:
-        out, err = racer.communicate(timeout=120)
-        assert racer.returncode == 0, err[-3000:]
-        results.append(json.loads(out.strip().splitlines()[-1]))
     assert sum(r["errors"] for r in results) == 0
     assert sum(r["incidents"] for r in results) == 12  # each incident swept by one of them
     for incident in incidents:

@@ -6,16 +6,10 @@ project manager automatically. Each rule at its exact minute."""
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import reverse
 
 from incidents import services as incident_services
@@ -23,6 +17,7 @@ from incidents.models import Incident, TimelineEntry
 from notifications.models import Notification
 from slo.timebox import timebox_sweep
 from tests.notifications.helpers import march
+from tests.races import race
 from tickets import services
 from tickets.models import SupportRequest
 
@@ -154,23 +149,6 @@ def test_the_war_room_counts_down(incident, client, rotation):
 
 # --- two processes on PostgreSQL -----------------------------------------------------------------
 
-RACER = """
-import json, sys, time, datetime
-import django
-django.setup()
-from slo.timebox import timebox_sweep
-start = float(sys.argv[1]); now = datetime.datetime.fromisoformat(sys.argv[2])
-while time.time() < start:
-    pass
-print(json.dumps(timebox_sweep(now=now)))
-"""
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
 
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_expire_each_time_box_once(
@@ -202,32 +180,11 @@ def test_two_processes_expire_each_time_box_once(
             )
             for n in range(4)
         ]
-    env = {k: v for k, v in os.environ.items() if k not in {"EMAIL_URL", "SQLITE_TEST_NAME"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="supportdesk.settings",
-        DATABASE_URL=database_url(),
-        SUPPORTDESK_VAR_DIR=str(tmp_path),
-        SECRET_KEY="race-test-secret",
+    results = race(
+        sweep="slo.timebox:timebox_sweep",
+        now=MONDAY_9 + datetime.timedelta(minutes=31),
+        var_dir=tmp_path,
     )
-    env.pop("REDIS_URL", None)
-    start = time.time() + 3
-    now = (MONDAY_9 + datetime.timedelta(minutes=31)).isoformat()
-    racers = [
-        subprocess.Popen(
-            [sys.executable, "-c", RACER, str(start), now],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    results = []
-    for racer in racers:
-        out, err = racer.communicate(timeout=120)
-        assert racer.returncode == 0, err[-3000:]
-        results.append(json.loads(out.strip().splitlines()[-1]))
     assert sum(r["errors"] for r in results) == 0
     assert sum(r["requests"] for r in results) == 10
     assert sum(r["incidents"] for r in results) == 4
