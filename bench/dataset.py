@@ -99,6 +99,7 @@ def _seed(*, requests: int, communities: int) -> dict:
     from rotation.models import Engineer, RotationSettings
     from slo.models import CalendarSettings
     from slo.services import calendar_for, load_policies, refresh_request_deadlines
+    from supportdesk.markdown import render_markdown
     from tickets.models import Message, SupportRequest, TimeEntry
 
     rng = random.Random(SEED)
@@ -182,6 +183,7 @@ def _seed(*, requests: int, communities: int) -> dict:
         "author_id",
         "visibility",
         "body",
+        "body_html",
         "link_url",
         "canned_response_id",
         "is_from_staff",
@@ -200,6 +202,14 @@ def _seed(*, requests: int, communities: int) -> dict:
         "counts_against_budget",
         "created_at",
     ]
+    # Stored HTML, as StoredMarkdown renders it on save: a few distinct texts, rendered once.
+    rendered: dict[str, str] = {}
+
+    def html(text: str) -> str:
+        if text not in rendered:
+            rendered[text] = str(render_markdown(text))
+        return rendered[text]
+
     next_request = _next_id(SupportRequest)
     next_message = _next_id(Message)
     next_entry = _next_id(TimeEntry)
@@ -223,6 +233,7 @@ def _seed(*, requests: int, communities: int) -> dict:
             r.description = (
                 f"Users report that {b} {words.choice(VERBS)} when they use {c} with {a}."
             )
+            r.description_html = html(r.description)
             r.received_at = r.created_at = r.updated_at = received
             r.priority_rank = rng.randrange(1, 9)
             next_request += 1
@@ -256,8 +267,11 @@ def _seed(*, requests: int, communities: int) -> dict:
                         r.id,
                         assignee.pk if from_staff else rep.pk,
                         "public" if k < 2 or rng.random() < 0.5 else "internal",
-                        f"Message {k}: the {words.choice(TOPICS)} {words.choice(VERBS)} "
-                        f"after the {words.choice(TOPICS)} change.",
+                        (
+                            text := f"Message {k}: the {words.choice(TOPICS)} "
+                            f"{words.choice(VERBS)} after the {words.choice(TOPICS)} change."
+                        ),
+                        html(text),
                         "",
                         None,
                         from_staff,

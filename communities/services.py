@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from communities.models import BudgetSettings, Community, SupportBudget
@@ -141,7 +141,7 @@ def used_hours(*, community: Community, month: datetime.date) -> Decimal:
 
 def budget_status(*, community: Community, month: datetime.date | None = None) -> BudgetStatus:
     """The community's budget for `month` (default: its current month, in its time zone) and its
-    usage: `budget_statuses` for one community (two queries; the default hours are cached)."""
+    usage: `budget_statuses` for one community (one query when its month has a budget row)."""
     return budget_statuses(communities=[community], month=month)[community.pk]
 
 
@@ -181,37 +181,45 @@ def budget_statuses(
     at: datetime.datetime | None = None,
 ) -> dict[int, BudgetStatus]:
     """Each community's status for `month` (default: its own current month, in its own time
-    zone), keyed by community id, in at most three queries whatever the number of communities."""
+    zone), keyed by community id: one query per distinct month (one, except when the
+    communities' zones straddle a month's turn), the budget row and the usage read in subqueries
+    beside each community, whatever the number of communities."""
     at = at or timezone.now()
     months = {c.pk: month or month_of(at, community=c) for c in communities}
     if not months:
         return {}
-    wanted = set(months.values())
-    hours = {
-        (community_id, m): h
-        for community_id, m, h in SupportBudget.objects.filter(
-            community_id__in=months, month__in=wanted
-        ).values_list("community_id", "month", "hours")
-    }
-    minutes = {
-        (community_id, m): total
-        for community_id, m, total in counted_time_entries()
-        .filter(community_id__in=months, budget_month__in=wanted)
-        .values("community_id", "budget_month")
-        .annotate(total=Sum("minutes"))
-        .values_list("community_id", "budget_month", "total")
-    }
-    missing = any((pk, m) not in hours for pk, m in months.items())
+    by_month: dict[datetime.date, list[int]] = {}
+    for pk, m in months.items():
+        by_month.setdefault(m, []).append(pk)
+    found: dict[int, tuple[Decimal | None, int | None]] = {}
+    for m, pks in by_month.items():
+        hours = SupportBudget.objects.filter(community_id=OuterRef("pk"), month=m).values("hours")
+        usage = (
+            counted_time_entries()
+            .filter(community_id=OuterRef("pk"), budget_month=m)
+            .order_by()
+            .values("community_id")
+            .annotate(total=Sum("minutes"))
+            .values("total")
+        )
+        for pk, h, used in (
+            Community.objects.filter(pk__in=pks)
+            .annotate(budget_hours=Subquery(hours[:1]), used_minutes=Subquery(usage))
+            .values_list("pk", "budget_hours", "used_minutes")
+        ):
+            found[pk] = (h, used)
+    missing = any(found.get(pk, (None, None))[0] is None for pk in months)
     default = default_budget_hours() if missing else Decimal("0")
-    return {
-        pk: BudgetStatus(
+    statuses = {}
+    for pk, m in months.items():
+        h, used = found.get(pk, (None, None))
+        statuses[pk] = BudgetStatus(
             community_id=pk,
             month=m,
-            hours=hours.get((pk, m), default),
-            used=minutes_to_hours(minutes.get((pk, m), 0)),
+            hours=default if h is None else h,
+            used=minutes_to_hours(used or 0),
         )
-        for pk, m in months.items()
-    }
+    return statuses
 
 
 # ---------------------------------------------------------------------------------------------

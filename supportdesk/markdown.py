@@ -82,3 +82,91 @@ def _plain_names(tokens: list[dict]) -> list[dict]:
         }
         for t in tokens
     ]
+
+
+class StoredMarkdown:
+    """Model mixin: keep the sanitised HTML of Markdown fields in a column beside them, rendered
+    when the text is saved, so that pages show stored HTML instead of rendering Markdown on every
+    view (it was most of the request page's template time).
+
+    MARKDOWN_FIELDS maps each Markdown field to its HTML field (TextField, blank, not editable).
+    save() renders a field whose text changed since it was loaded or last rendered, and adds the
+    HTML field to `update_fields` when those are given. The HTML is always render_markdown()'s
+    output, i.e. sanitised by nh3: nothing else may write it. Rows written without save()
+    (bulk_create, QuerySet.update(), raw SQL) keep an empty HTML field, which `rendered()` then
+    renders on the fly; `python manage.py render_markdown` fills those in."""
+
+    MARKDOWN_FIELDS: dict[str, str] = {}
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._markdown_sources = {
+            source: instance.__dict__[source]
+            for source in cls.MARKDOWN_FIELDS
+            if source in instance.__dict__
+        }
+        return instance
+
+    def render_stored_markdown(self, update_fields=None) -> set[str]:
+        """Render the fields whose text changed; returns the HTML fields it set."""
+        sources = getattr(self, "_markdown_sources", {})
+        changed = set()
+        for source, target in self.MARKDOWN_FIELDS.items():
+            if source not in self.__dict__:  # deferred and not loaded: unchanged
+                continue
+            if update_fields is not None and source not in update_fields:
+                continue
+            text = self.__dict__[source] or ""
+            if source in sources and sources[source] == text and self.__dict__.get(target):
+                continue
+            setattr(self, target, str(render_markdown(text)) if text else "")
+            sources[source] = text
+            changed.add(target)
+        self._markdown_sources = sources
+        return changed
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        changed = self.render_stored_markdown(update_fields)
+        if update_fields is not None and changed:
+            kwargs["update_fields"] = {*update_fields, *changed}
+        super().save(*args, **kwargs)
+
+    def rendered(self, source: str) -> SafeString:
+        """The stored HTML of `source` (rendered now if the row has none yet)."""
+        html = getattr(self, self.MARKDOWN_FIELDS[source])
+        text = getattr(self, source)
+        if html or not text:
+            # Written only by render_markdown() above, i.e. sanitised by nh3.
+            return mark_safe(html)  # noqa: S308
+        return render_markdown(text)
+
+
+def backfill_stored_markdown(model, source: str, target: str, *, batch: int = 2000) -> int:
+    """Fill `target` with the rendered `source` of every row where it is empty (a data
+    migration, or `manage.py render_markdown`). Also works with historical models. In id order,
+    `batch` rows at a time; identical texts are rendered once. Returns the rows updated."""
+    done = 0
+    last = 0
+    memo: dict[str, str] = {}
+    while True:
+        rows = list(
+            model.objects.filter(pk__gt=last, **{target: ""})
+            .exclude(**{source: ""})
+            .order_by("pk")
+            .values_list("pk", source)[:batch]
+        )
+        if not rows:
+            return done
+        updates = []
+        for pk, text in rows:
+            html = memo.get(text)
+            if html is None:
+                html = str(render_markdown(text))
+                if len(memo) < 10_000:
+                    memo[text] = html
+            updates.append(model(pk=pk, **{target: html}))
+        model.objects.bulk_update(updates, [target], batch_size=500)
+        done += len(rows)
+        last = rows[-1][0]

@@ -10,8 +10,10 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from supportdesk.markdown import StoredMarkdown
 
-class SupportRequest(models.Model):
+
+class SupportRequest(StoredMarkdown, models.Model):
     class Category(models.TextChoices):
         UNTRIAGED = "", _("Not yet triaged")
         INCIDENT = "incident", _("Incident")
@@ -44,6 +46,8 @@ class SupportRequest(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     subject = models.CharField(max_length=200)
     description = models.TextField(help_text="Markdown; rendered sanitised.")
+    # The description rendered and sanitised when saved (supportdesk.markdown.StoredMarkdown).
+    description_html = models.TextField(blank=True, default="", editable=False)
 
     # The classification questions of the request form (DOMAIN.md "Kinds of support request").
     cannot_log_in = models.BooleanField(default=False)
@@ -239,8 +243,14 @@ class SupportRequest(models.Model):
             ),
         ]
 
+    MARKDOWN_FIELDS = {"description": "description_html"}
+
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
+
+    @property
+    def description_rendered(self):
+        return self.rendered("description")
 
     @property
     def reference(self) -> str:
@@ -255,7 +265,7 @@ class SupportRequest(models.Model):
         return self.category != self.Category.INCIDENT
 
 
-class Message(models.Model):
+class Message(StoredMarkdown, models.Model):
     """One entry of a request's conversation: a public reply or an internal note."""
 
     class Visibility(models.TextChoices):
@@ -268,6 +278,8 @@ class Message(models.Model):
     )
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
     body = models.TextField(help_text="Markdown; rendered sanitised.")
+    # The body rendered and sanitised when saved (supportdesk.markdown.StoredMarkdown).
+    body_html = models.TextField(blank=True, default="", editable=False)
     link_url = models.URLField(blank=True, help_text="An attached link (logs, screenshots).")
     canned_response = models.ForeignKey(
         "CannedResponse", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -289,8 +301,14 @@ class Message(models.Model):
             ),
         ]
 
+    MARKDOWN_FIELDS = {"body": "body_html"}
+
     def __str__(self) -> str:
         return f"{self.get_visibility_display()} on {self.request.reference}"
+
+    @property
+    def body_rendered(self):
+        return self.rendered("body")
 
 
 class CannedResponse(models.Model):

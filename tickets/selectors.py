@@ -118,6 +118,25 @@ def conversation_for(*, request: SupportRequest, user) -> QuerySet[Message]:
     return qs.order_by("created_at", "pk")
 
 
+def conversation_page_for(
+    *, request: SupportRequest, user
+) -> tuple[list[Message], list[Attachment]]:
+    """What the request pages show: the conversation (as conversation_for), each message with
+    its files as `.files`, and the files of the request itself, in two queries (the messages,
+    then every file of the request at once). Files of messages the user may not read (internal
+    notes, for a representative) are left out with their messages."""
+    messages = request.messages.select_related("author", "inbound_email")
+    if not is_staff_member(user):
+        messages = messages.filter(visibility=Message.Visibility.PUBLIC)
+    conversation = list(messages.order_by("created_at", "pk"))
+    by_message: dict[int | None, list[Attachment]] = {}
+    for attachment in request.attachments.order_by("created_at", "pk"):
+        by_message.setdefault(attachment.message_id, []).append(attachment)
+    for message in conversation:
+        message.files = by_message.get(message.pk, [])
+    return conversation, by_message.get(None, [])
+
+
 def inbound_needing_steward() -> QuerySet[InboundEmail]:
     """E-mail that waits for a steward (unmatched, held, quarantined), oldest first. The raw
     bytes are left in the database: the list never needs them. Staff only (views check)."""

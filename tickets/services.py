@@ -477,7 +477,8 @@ def _open_request(
         # they submitted from), every time in their community's zone.
         with translation.override(language_for(requester)):
             messages.append(_acknowledgement(r, requester, community, follow_up_of, policies))
-    notify_many(messages=messages)  # one INSERT for both
+    # One INSERT for both, without a savepoint: if it fails, so does the submission.
+    notify_many(messages=messages, savepoint=False)
     emit_event("request_created", request=r)
     return r
 

@@ -191,17 +191,18 @@ def _render_detail(request, r, *, reply_form=None, status=200):
     is_rep = representative_community(request.user) is not None and (
         representative_community(request.user).pk == r.community_id
     )
+    conversation, request_files = selectors.conversation_page_for(request=r, user=request.user)
     return render(
         request,
         "tickets/request_detail.html",
         {
             "r": r,
-            "conversation": selectors.conversation_for(request=r, user=request.user),
+            "conversation": conversation,
             "reply_form": reply_form,
             "can_act": is_rep,
             "response_due_text": _response_due_text(r),
             "waiting": selectors.waiting_on(r, now=timezone.now()),
-            "request_files": selectors.request_attachments_for(request=r),
+            "request_files": request_files,
             "follow_ups": selectors.follow_ups_of(r),
         },
         status=status,
@@ -588,6 +589,7 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         "close": bound.get("close") or forms.CloseForm(prefix="close", initial=version),
     }
     calendars = selectors.Calendars()
+    conversation, request_files = selectors.conversation_page_for(request=r, user=request.user)
     entries = list(selectors.time_entries_for(request=r))
     budget = budget_status(community=r.community)
     context = {
@@ -625,7 +627,7 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
             and _declare_incident_url(r)
         ),
         "original_email": selectors.original_email_of(r),
-        "request_files": selectors.request_attachments_for(request=r),
+        "request_files": request_files,
         "follow_ups": selectors.follow_ups_of(r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
         "can_resolve": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED),

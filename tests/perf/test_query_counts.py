@@ -12,9 +12,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from supportdesk import refdata
 from tests.factories import CommunityFactory, SupportBudgetFactory
 from tests.perf.conftest import QUERY_BUDGET
 from tickets import services
@@ -241,3 +244,39 @@ def test_a_submitted_request_is_in_the_queue_of_a_grown_desk(grow, staff_client,
     r = services.request_submit(requester=rep, hub=hub, subject="Last one", description="x")
     response = staff_client.get(reverse("tickets:queue"), {"per_page": 50})
     assert r.pk in [row.pk for row in response.context["rows"]]
+
+
+# --- issue 21's targets: at most 10 queries ----------------------------------------------------
+
+TARGET_QUERIES = 10
+
+
+def _production_count(queries) -> int:
+    """The queries a request asks in production. A test runs in a transaction, so the view's
+    outermost atomic block becomes a SAVEPOINT and its RELEASE (BEGIN and COMMIT in production,
+    which Django does not log): those two are left out, and only those (one pair at most)."""
+    sql = [q["sql"] for q in queries]
+    savepoints = [s for s in sql if s.startswith("SAVEPOINT")]
+    assert len(savepoints) <= 1, f"a savepoint inside the transaction: {sql}"
+    return len(sql) - 2 * len(savepoints)
+
+
+def test_a_submission_asks_at_most_10_queries(clock, hub, rep, rotation, client):
+    """The session, the user, the community, the hub, the stewards' loads, the budget, the
+    INSERTs of the request, its events and its notifications, and the webhook endpoints."""
+    client.force_login(rep)
+    url = reverse("tickets:new")
+
+    def submit():
+        response = client.post(
+            url, {"hub": hub.pk, "subject": "Slow", "description": "Very.", "affected_users": 0}
+        )
+        assert response.status_code == 302
+        return response
+
+    refdata.mark_committed()
+    submit()
+    with CaptureQueriesContext(connection) as ctx:
+        submit()
+    count = _production_count(ctx.captured_queries)
+    assert count <= TARGET_QUERIES, [q["sql"] for q in ctx.captured_queries]
