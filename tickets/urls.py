@@ -21,6 +21,7 @@ urlpatterns = [
     path("desk/views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("desk/planning/", views.planning, name="planning"),
     path("desk/requests/<int:pk>/", views.desk_request, name="desk_request"),
+    path("desk/requests/<int:pk>/forms/<str:name>/", views.desk_form, name="desk_form"),
     path("desk/requests/<int:pk>/triage/", views.desk_triage, name="desk_triage"),
     path("desk/requests/<int:pk>/reply/", views.desk_reply, name="desk_reply"),
     path("desk/requests/<int:pk>/note/", views.desk_note, name="desk_note"),

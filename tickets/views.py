@@ -548,55 +548,76 @@ def _deadlines(r: SupportRequest, calendars: selectors.Calendars):
     return rows
 
 
-def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, status: int = 200):
-    bound = bound or {}
+# Forms of the request page that are rarely used: rendered on demand (desk_form, fetched by
+# htmx when the steward opens them; `?open=<name>` without JavaScript), not on every view.
+LAZY_FORMS = ("canned", "triage", "priority", "time", "issue", "resolve")
+
+
+def _desk_form_factories(request, r: SupportRequest, *, last_message_id: int = 0) -> dict:
+    """One callable per form of the request page, building it unbound for the current version."""
     version = {"version": r.version}
-    conversation = list(selectors.conversation_for(request=r, user=request.user))
-    last_message_id = max((m.pk for m in conversation), default=0)
-    reply_initial = {**version, "seen_message": last_message_id}
-    # A reply held because a message arrived since its page was loaded: mark what is new.
-    held = bound.get("reply")
-    seen = getattr(held, "held_since", None)
-    new_message_ids = {m.pk for m in conversation if m.pk > seen} if seen is not None else set()
-    canned_form = forms.CannedPickForm(request.GET or None)
-    if "reply" not in bound and request.GET.get("canned") and canned_form.is_valid():
-        canned = canned_form.cleaned_data["canned"]
-        reply_initial["body"] = services.canned_response_render(
-            canned=canned, request=r, by=request.user
-        )
-        reply_initial["canned_response"] = canned.pk
-    priority_initial = {name: getattr(r, name) for name in forms.PriorityForm.FACTORS}
-    form_set = {
-        "reply": bound.get("reply") or forms.ReplyForm(prefix="reply", initial=reply_initial),
-        "note": bound.get("note") or forms.NoteForm(prefix="note"),
-        "triage": bound.get("triage")
-        or forms.TriageForm(
+
+    def reply():
+        initial = {**version, "seen_message": last_message_id}
+        canned_form = forms.CannedPickForm(request.GET)
+        if request.GET.get("canned") and canned_form.is_valid():
+            canned = canned_form.cleaned_data["canned"]
+            initial["body"] = services.canned_response_render(
+                canned=canned, request=r, by=request.user
+            )
+            initial["canned_response"] = canned.pk
+        return forms.ReplyForm(prefix="reply", initial=initial)
+
+    return {
+        "reply": reply,
+        "note": lambda: forms.NoteForm(prefix="note"),
+        "canned": lambda: (
+            forms.CannedPickForm(request.GET)
+            if request.GET.get("canned")
+            else forms.CannedPickForm()
+        ),
+        "triage": lambda: forms.TriageForm(
             prefix="triage",
             support_request=r,
-            initial={
-                **version,
-                "category": r.category,
-                "hub": r.hub_id,
-                "assignee": r.assignee_id,
-            },
+            initial={**version, "category": r.category, "hub": r.hub_id, "assignee": r.assignee_id},
         ),
-        "time": bound.get("time") or forms.TimeForm(prefix="time"),
-        "issue": bound.get("issue")
-        or forms.IssueForm(prefix="issue", initial={**version, "url": r.engineering_issue_url}),
-        "priority": bound.get("priority")
-        or forms.PriorityForm(prefix="priority", initial={**version, **priority_initial}),
-        "resolve": bound.get("resolve") or forms.ResolveForm(prefix="resolve", initial=version),
-        "close": bound.get("close") or forms.CloseForm(prefix="close", initial=version),
+        "time": lambda: forms.TimeForm(prefix="time"),
+        "issue": lambda: forms.IssueForm(
+            prefix="issue", initial={**version, "url": r.engineering_issue_url}
+        ),
+        "priority": lambda: forms.PriorityForm(
+            prefix="priority",
+            initial={**version, **{name: getattr(r, name) for name in forms.PriorityForm.FACTORS}},
+        ),
+        "resolve": lambda: forms.ResolveForm(prefix="resolve", initial=version),
+        "close": lambda: forms.CloseForm(prefix="close", initial=version),
     }
-    calendars = selectors.Calendars()
+
+
+def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, status: int = 200):
+    bound = bound or {}
     conversation, request_files = selectors.conversation_page_for(request=r, user=request.user)
+    last_message_id = max((m.pk for m in conversation), default=0)
+    # A reply held because a message arrived since its page was loaded: mark what is new.
+    seen = getattr(bound.get("reply"), "held_since", None)
+    new_message_ids = {m.pk for m in conversation if m.pk > seen} if seen is not None else set()
+    factories = _desk_form_factories(request, r, last_message_id=last_message_id)
+    shown = set(factories) - set(LAZY_FORMS)
+    shown |= set(bound)
+    if request.GET.get("open") in LAZY_FORMS:
+        shown.add(request.GET["open"])
+    if request.GET.get("canned"):
+        shown.add("canned")
+    if r.status == SupportRequest.Status.NEW:
+        shown.add("triage")  # the one thing to do with a new request
+    form_set = {name: bound.get(name) or factories[name]() for name in factories if name in shown}
+    calendars = selectors.Calendars()
     entries = list(selectors.time_entries_for(request=r))
     budget = budget_status(community=r.community)
     context = {
         "r": r,
         "forms": form_set,
         "open_form": next(iter(bound), ""),
-        "canned_form": canned_form if request.GET.get("canned") else forms.CannedPickForm(),
         "conversation": conversation,
         "new_message_ids": new_message_ids,
         "last_message_id": last_message_id,
@@ -642,6 +663,19 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
 def desk_request(request, pk):
     r = selectors.request_get_for(user=request.user, pk=pk)
     return _render_desk(request, r)
+
+
+@require_GET
+@staff_required
+def desk_form(request, pk, name):
+    """One rarely used form of the request page, as an HTML fragment (LAZY_FORMS)."""
+    if name not in LAZY_FORMS:
+        raise Http404("No such form.")
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    context = {"r": r, "forms": {name: _desk_form_factories(request, r)[name]()}}
+    if name == "priority":
+        context["budget"] = budget_status(community=r.community)
+    return render(request, f"tickets/desk/_form_{name}.html", context)
 
 
 def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None):
