@@ -42,7 +42,12 @@ def main(argv: list[str]) -> int:
         "python": platform.python_version(),
         "database": connection.vendor,
     }
-    print(f"supportdesk bench on {connection.vendor}, Python {platform.python_version()}\n")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"supportdesk bench on {connection.vendor}, Python {platform.python_version()}; "
+        f"load average {load} on {os.cpu_count()} cores (other programs take their share)\n"
+    )
+    results["load_average_before"] = os.getloadavg()
     for name in chosen:
         module = __import__(f"bench.{name}_bench", fromlist=["run"])
         print(f"== {name}")
@@ -53,6 +58,11 @@ def main(argv: list[str]) -> int:
 
         results["targets"] = targets.report(results)
         print()
+        results["sizes"] = targets.compare_sizes(results, out.parent)
+        if results["sizes"]:
+            print()
+    results["load_average_after"] = os.getloadavg()
+    print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     database.clear_broker()
     out = (
         out.with_name(f"latest-{results['dataset']['requests']}.json")

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# `make load`: gunicorn (2 workers, production settings) on a free loopback port, serving the
-# bench database (PostgreSQL `<name>_bench` when DATABASE_URL is set, else
-# var/bench/bench.sqlite3; seeded with 100,000 requests on first use), and locust, headless,
-# with 50 users (stewards on the queue and request pages, representatives on their list and
-# submitting) for 60 seconds, from 10 s after the last of them has logged in (bench/locustfile.py).
-# Prints requests/s, p50/p95/p99 and the errors; exits 1 on any error. LOAD_USERS, LOAD_SECONDS
-# and LOAD_WAIT ("min,max" think time in s) change the mix; LOAD_WORKER_CLASS (sync, gthread),
-# LOAD_WORKERS and LOAD_THREADS the server (printed with the figures, to compare settings).
+# `make load`: gunicorn (production settings, the same worker class and counts as the Kubernetes
+# web pods: supportdesk/gunicorn_conf.py) on a free loopback port, serving the bench database
+# (PostgreSQL `<name>_bench` when DATABASE_URL is set, else var/bench/bench.sqlite3; seeded with
+# 100,000 requests on first use), and locust, headless, once per number of users in LOAD_USERS
+# (default "50 200": stewards on the queue and request pages, representatives on their list and
+# submitting), each for LOAD_SECONDS (60) from 10 s after the last of them has logged in
+# (bench/locustfile.py). Prints requests/s, p50/p95/p99, the errors and the slowest login per
+# run, with the load average (the machine may be shared: say so next to the figures); exits 1 on
+# any error. LOAD_WAIT ("min,max" think time in s) and LOAD_SPAWN_RATE (users started per
+# second, 10) change the mix; LOAD_WORKER_CLASS (sync, gthread), LOAD_WORKERS and LOAD_THREADS
+# override the server's settings (printed with the figures, to compare settings).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-USERS="${LOAD_USERS:-50}"
+RUNS="${LOAD_USERS:-50 200}"
+SPAWN_RATE="${LOAD_SPAWN_RATE:-10}"
 export LOAD_SECONDS="${LOAD_SECONDS:-60}"
 OUT=var/bench/load
 mkdir -p var/bench
@@ -39,9 +43,13 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-WORKER_CLASS="${LOAD_WORKER_CLASS:-sync}"
-WORKERS="${LOAD_WORKERS:-2}"
-THREADS="${LOAD_THREADS:-1}"
+# gunicorn_conf.py's defaults (what the Kubernetes pods run) unless LOAD_* say otherwise.
+read -r conf_class conf_workers conf_threads < <(
+  $BIN/python -c 'from supportdesk import gunicorn_conf as c; print(c.worker_class, c.workers, c.threads)'
+)
+WORKER_CLASS="${LOAD_WORKER_CLASS:-$conf_class}"
+WORKERS="${LOAD_WORKERS:-$conf_workers}"
+THREADS="${LOAD_THREADS:-$conf_threads}"
 $BIN/gunicorn supportdesk.wsgi:application --config=python:supportdesk.gunicorn_conf \
   --worker-class "$WORKER_CLASS" --workers "$WORKERS" --threads "$THREADS" \
   --bind "127.0.0.1:$PORT" --timeout 60 --access-logfile /dev/null \
@@ -62,10 +70,18 @@ if [[ -z "$healthy" ]]; then
   exit 1
 fi
 
-echo "load: $USERS users for ${LOAD_SECONDS}s after logging in, against $HOST (gunicorn $WORKER_CLASS, $WORKERS workers x $THREADS threads, DEBUG=0; database ${DATABASE_URL%%:*})"
-rm -f "$OUT"_*.csv "$OUT"_logins.json
-# --run-time is only a safety net: the locustfile stops the run LOAD_SECONDS after the logins.
-$BIN/locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate 10 \
-  --run-time "$((LOAD_SECONDS + 300))s" --host "$HOST" --only-summary --csv "$OUT" \
-  --loglevel WARNING >/dev/null 2>"$OUT-locust.log" || true
-$BIN/python -m bench.loadtest report "$OUT"
+SERVER="gunicorn $WORKER_CLASS, $WORKERS workers x $THREADS threads"
+status=0
+for USERS in $RUNS; do
+  echo
+  echo "load: $USERS users (started $SPAWN_RATE a second) for ${LOAD_SECONDS}s after logging in, against $HOST ($SERVER, DEBUG=0; database ${DATABASE_URL%%:*})"
+  out="$OUT-$USERS"
+  rm -f "$out"_*.csv "$out"_logins.json
+  # --run-time is only a safety net: the locustfile stops the run LOAD_SECONDS after the logins.
+  $BIN/locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate "$SPAWN_RATE" \
+    --run-time "$((LOAD_SECONDS + 300))s" --host "$HOST" --only-summary --csv "$out" \
+    --loglevel WARNING >/dev/null 2>"$out-locust.log" || true
+  LOAD_USERS="$USERS" $BIN/python -m bench.loadtest report "$out" || status=1
+  echo "load average (1, 5, 15 min) after the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; other programs on this machine take their share"
+done
+exit "$status"

@@ -10,6 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Workers: chosen from `make load` on a 2-core machine (README, "Choosing gunicorn's workers").
+# Per pod or host; scale out with more pods rather than more workers per core. The environment
+# (GUNICORN_WORKER_CLASS, GUNICORN_WORKERS, GUNICORN_THREADS) or command-line flags override.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
 # gunicorn 27's control socket lives at one fixed path per user (~/.gunicorn/gunicorn.ctl): two
 # servers on one host would fight over it, and nothing here uses it.
 control_socket_disable = True

@@ -159,14 +159,21 @@ def backfill_stored_markdown(model, source: str, target: str, *, batch: int = 20
         )
         if not rows:
             return done
-        updates = []
+        by_html: dict[str, list[int]] = {}
         for pk, text in rows:
             html = memo.get(text)
             if html is None:
                 html = str(render_markdown(text))
                 if len(memo) < 10_000:
                     memo[text] = html
-            updates.append(model(pk=pk, **{target: html}))
-        model.objects.bulk_update(updates, [target], batch_size=500)
+            by_html.setdefault(html, []).append(pk)
+        if len(by_html) * 4 <= len(rows):  # mostly repeated texts: one UPDATE per text
+            for html, pks in by_html.items():
+                model.objects.filter(pk__in=pks).update(**{target: html})
+        else:
+            updates = [
+                model(pk=pk, **{target: html}) for html, pks in by_html.items() for pk in pks
+            ]
+            model.objects.bulk_update(updates, [target], batch_size=500)
         done += len(rows)
         last = rows[-1][0]

@@ -71,6 +71,67 @@ class QuickSelect(forms.Select):
         )
 
 
+class CommunitySearchInput(forms.TextInput):
+    """A text box for a community, instead of a <select> of every community (500 on a large
+    desk). static/js/lookup.js fills its <datalist> from tickets:community_lookup as the steward
+    types; without JavaScript the server resolves what was typed (CommunitySearchField)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {
+                "list": "community-options",
+                "autocomplete": "off",
+                "placeholder": "Any",
+                **(attrs or {}),
+            }
+        )
+        self.chosen = None  # the community the field resolved, shown by its name
+
+    def format_value(self, value):
+        if self.chosen is not None:  # whatever was typed (an id, a slug, part of the name)
+            return self.chosen.name
+        return super().format_value(value)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.urls import reverse
+
+        attrs = {**(attrs or {}), "data-lookup": reverse("tickets:community_lookup")}
+        box = super().render(name, value, attrs, renderer)
+        return format_html('{}<datalist id="community-options"></datalist>', box)
+
+
+class CommunitySearchField(forms.ModelChoiceField):
+    """A community by id (links), slug or name (typed or picked from the suggestions): an exact
+    slug or name, else the only one whose name contains the text."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()[:200]
+        qs = self.queryset
+        found = None
+        if text.isdigit():
+            found = qs.filter(pk=int(text)).first()
+        if found is None:
+            exact = list(qs.filter(Q(slug__iexact=text) | Q(name__iexact=text))[:1])
+            found = exact[0] if exact else None
+        if found is None:
+            matches = list(qs.filter(name__icontains=text)[:2])
+            found = matches[0] if len(matches) == 1 else None
+        if found is None:
+            raise forms.ValidationError(
+                "No single community matches “%(text)s”: pick one of the suggestions.",
+                code="invalid_choice",
+                params={"text": text},
+            )
+        self.widget.chosen = found
+        return found
+
+
+class CommunitySearchFilter(django_filters.ModelChoiceFilter):
+    field_class = CommunitySearchField
+
+
 _REFERENCE = re.compile(r"^\s*(?:sd-?)?(\d{1,12})\s*$", re.IGNORECASE)
 
 
@@ -122,7 +183,15 @@ class SupportRequestFilter(django_filters.FilterSet):
         ]
 
     def __init__(
-        self, data=None, queryset=None, *, request=None, prefix=None, user=None, calendars=None
+        self,
+        data=None,
+        queryset=None,
+        *,
+        request=None,
+        prefix=None,
+        user=None,
+        calendars=None,
+        search_box=False,
     ):
         super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
         # The page's calendars (tickets.selectors.Calendars), when it shows deadlines too: the
@@ -134,6 +203,17 @@ class SupportRequestFilter(django_filters.FilterSet):
         communities = Community.objects.only("pk", "name").order_by("name")
         if is_staff_member(user):
             self.filters["community"].queryset = communities
+            if search_box:
+                # The queue's form: any community, from a search box rather than a 500-option
+                # <select>. The API keeps taking ids.
+                search = CommunitySearchFilter(
+                    field_name="community",
+                    label="Community",
+                    queryset=Community.objects.only("pk", "slug", "name"),
+                    widget=CommunitySearchInput,
+                )
+                search.model, search.parent = self.filters["community"].model, self
+                self.filters["community"] = search
             self.filters["assignee"].queryset = (
                 User.objects.filter(is_staff=True, is_active=True)
                 .only("pk", "username", "first_name", "last_name")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("desk/views/<int:pk>/", views.saved_view_open, name="saved_view_open"),
     path("desk/views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("desk/planning/", views.planning, name="planning"),
+    path("desk/communities/", views.community_lookup, name="community_lookup"),
     path("desk/requests/<int:pk>/", views.desk_request, name="desk_request"),
     path("desk/requests/<int:pk>/forms/<str:name>/", views.desk_form, name="desk_form"),
     path("desk/requests/<int:pk>/triage/", views.desk_triage, name="desk_triage"),

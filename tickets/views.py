@@ -13,7 +13,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.db.models import Q
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -22,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required
 from accounts.roles import is_staff_member, member_community_ids, representative_community
+from communities.models import Community
 from communities.selectors import budget_notice_for
 from communities.services import budget_status, budget_statuses
 from slo.models import SLOPolicy
@@ -302,6 +311,7 @@ def _queue_filtered(request, *, calendars=None):
         queryset=scope,
         user=request.user,
         calendars=calendars or selectors.Calendars(),
+        search_box=True,
     )
     qs = filterset.qs
     words = (filterset.form.cleaned_data.get("q") or "").strip()
@@ -915,6 +925,19 @@ def desk_presence(request, pk):
     response = HttpResponse(html.strip())
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+@staff_required
+def community_lookup(request):
+    """Communities whose name contains `q` (or whose slug starts with it), for the search box
+    of the queue's community filter (static/js/lookup.js): at most 20, by name."""
+    q = request.GET.get("q", "").strip()[:100]
+    qs = Community.objects.all()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(slug__istartswith=q))
+    rows = list(qs.order_by("name").values("id", "slug", "name")[:20])
+    return JsonResponse({"results": rows})
 
 
 # --- incoming mail that waits for a steward (tickets.inbound) --------------------------------

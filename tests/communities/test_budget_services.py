@@ -183,9 +183,7 @@ def test_months_count_across_years(month, count, expected):
     assert add_months(month, count) == expected
 
 
-def test_statuses_of_many_communities_take_two_queries(
-    django_assert_num_queries, ten_hour_default
-):
+def test_statuses_of_many_communities_take_two_queries(django_assert_num_queries, ten_hour_default):
     """One query for the month (budget rows and usage in subqueries), one for the default."""
     communities = [CommunityFactory() for _ in range(8)]
     for c in communities[:4]:

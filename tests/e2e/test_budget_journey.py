@@ -90,6 +90,7 @@ def test_logged_time_lowers_the_remaining_budget_the_admin_sees(
     time_card = desk.locator("#time")
     expect(time_card).to_contain_text("0.00 of 10.00 h used")
     shot(desk, "steward-request-before-logging")
+    time_card.locator("summary").click()  # the form is fetched when opened (htmx)
     time_card.get_by_label("Minutes worked").fill("90")
     time_card.get_by_label("What was done (optional)").fill("Resized the GPU profile")
     time_card.get_by_role("button", name="Log time").click()

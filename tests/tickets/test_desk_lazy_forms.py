@@ -80,9 +80,7 @@ def test_an_unknown_form_is_404(triaged, steward, client):
         assert response.status_code == 404
 
 
-def test_a_refused_lazy_form_comes_back_in_the_page_with_what_was_typed(
-    triaged, steward, client
-):
+def test_a_refused_lazy_form_comes_back_in_the_page_with_what_was_typed(triaged, steward, client):
     client.force_login(steward)
     response = client.post(
         reverse("tickets:desk_log_time", args=[triaged.pk]),

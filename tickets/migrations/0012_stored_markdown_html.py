@@ -3,18 +3,7 @@
 from django.db import migrations, models
 
 
-def render_existing(apps, schema_editor):
-    """Render the Markdown of every existing request and message once (rows written later are
-    rendered when saved; see supportdesk.markdown.StoredMarkdown)."""
-    from supportdesk.markdown import backfill_stored_markdown
-
-    backfill_stored_markdown(apps.get_model("tickets", "SupportRequest"), "description", "description_html")
-    backfill_stored_markdown(apps.get_model("tickets", "Message"), "body", "body_html")
-
-
 class Migration(migrations.Migration):
-    # The backfill runs in batches outside one huge transaction.
-    atomic = False
 
     dependencies = [
         ("tickets", "0011_merge_timebox_and_attachments"),
@@ -31,5 +20,4 @@ class Migration(migrations.Migration):
             name="description_html",
             field=models.TextField(blank=True, default="", editable=False),
         ),
-        migrations.RunPython(render_existing, migrations.RunPython.noop, elidable=True),
     ]
