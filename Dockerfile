@@ -16,4 +16,5 @@ RUN pybabel -q compile -d locale -D django
 RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput
 USER supportdesk
 EXPOSE 8000
-CMD ["gunicorn", "supportdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Worker class and counts: supportdesk/gunicorn_conf.py (chosen with `make load`).
+CMD ["gunicorn", "supportdesk.wsgi:application", "--config=python:supportdesk.gunicorn_conf", "--bind", "0.0.0.0:8000"]
