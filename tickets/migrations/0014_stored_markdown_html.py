@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0011_merge_timebox_and_attachments"),
+        ("tickets", "0013_request_duplicate_of_and_planning_index"),
     ]
 
     operations = [
