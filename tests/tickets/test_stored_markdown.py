@@ -82,7 +82,7 @@ def test_the_data_migration_fills_in_existing_rows(submit, steward):
     services.request_add_note(request=r, by=steward, body="`code`")
     SupportRequest.objects.update(description_html="")
     Message.objects.update(body_html="")
-    migration = importlib.import_module("tickets.migrations.0015_render_stored_markdown")
+    migration = importlib.import_module("tickets.migrations.0017_render_stored_markdown")
     migration.render_existing(global_apps, None)
     assert "<strong>existing</strong>" in SupportRequest.objects.get(pk=r.pk).description_html
     assert "<code>code</code>" in Message.objects.get(request=r).body_html

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0013_request_duplicate_of_and_planning_index"),
+        ("tickets", "0015_saved_views"),
     ]
 
     operations = [

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("tickets", "0014_stored_markdown_html"),
+        ("tickets", "0016_stored_markdown_html"),
     ]
 
     operations = [
