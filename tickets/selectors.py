@@ -167,6 +167,17 @@ def inbound_get(*, pk) -> InboundEmail:
         raise Http404("No such e-mail.") from exc
 
 
+def messages_since(
+    r: SupportRequest, *, seen_message_id: int, excluding, public_only: bool = False
+) -> QuerySet[Message]:
+    """The messages of `r` written after `seen_message_id` (the last one a page showed) by
+    anyone but `excluding`, oldest first: what a reply written on that page has not read."""
+    newer = r.messages.filter(pk__gt=seen_message_id).exclude(author=excluding)
+    if public_only:
+        newer = newer.filter(visibility=Message.Visibility.PUBLIC)
+    return newer.select_related("author").order_by("pk")
+
+
 def follow_ups_of(r: SupportRequest) -> list[SupportRequest]:
     """The requests that replies to this closed request opened; no query for open ones (only a
     closed request is followed up)."""

@@ -37,6 +37,7 @@ from supportdesk.errors import (
     PermissionDenied,
 )
 from supportdesk.events import emit as emit_event
+from tickets import selectors
 from tickets.attachments import IncomingFile, attachments_store
 from tickets.canned import fill_placeholders, refuse_unfilled
 from tickets.models import (
@@ -649,13 +650,13 @@ def request_reply(
 
 
 def _refuse_if_new_messages(r: SupportRequest, *, by, seen_message_id: int, staff: bool) -> None:
-    newer = r.messages.filter(pk__gt=seen_message_id).exclude(author=by)
-    if not staff:
-        newer = newer.filter(visibility=Message.Visibility.PUBLIC)
+    newer = selectors.messages_since(
+        r, seen_message_id=seen_message_id, excluding=by, public_only=not staff
+    )
     count = newer.count()
     if not count:
         return
-    first = newer.select_related("author").order_by("pk").first()
+    first = newer.first()
     who = first.author.display_name if first.author_id else "supportdesk"
     more = f" and {count - 1} more" if count > 1 else ""
     raise NewMessageSince(

@@ -909,12 +909,7 @@ def desk_presence(request, pk):
     except ValueError:
         seen = None
     newer = (
-        list(
-            r.messages.filter(pk__gt=seen)
-            .exclude(author=request.user)
-            .select_related("author")
-            .order_by("pk")[:3]
-        )
+        list(selectors.messages_since(r, seen_message_id=seen, excluding=request.user)[:3])
         if seen is not None and seen >= 0
         else []
     )
