@@ -34,6 +34,7 @@ WAIT = tuple(float(x) for x in os.environ.get("LOAD_WAIT", "0.5,2").split(","))
 MEASURE_SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
 SETTLE_SECONDS = 10
 _submissions = itertools.count(1)
+_addresses = itertools.count(1)
 _logins = {"done": 0, "started": time.monotonic()}
 
 
@@ -81,8 +82,14 @@ class DeskUser(FastHttpUser):
     def on_start(self) -> None:
         send = self.client.request
 
+        # Each user comes from an address of its own, as behind the ingress (the server runs
+        # with PROXY_COUNT=1): per-address login limits apply per user, not to the whole test.
+        n = next(_addresses)
+        address = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
         def request(*args, **kwargs):
             self._unsecure()
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "X-Forwarded-For": address}
             return send(*args, **kwargs)
 
         self.client.request = request

@@ -22,6 +22,9 @@ mkdir -p var/bench
 # The server's settings: production-like, on plain HTTP over loopback.
 export DEBUG=0 SECURE_SSL_REDIRECT=false SECURE_HSTS_SECONDS=0 ALLOWED_HOSTS=127.0.0.1
 export API_THROTTLE_USER=1000000/min REQUEST_LOG_LEVEL=WARNING
+# As behind the ingress: each simulated user sends its own X-Forwarded-For address, so login
+# limits and lock-outs count per user, as in production, not one shared loopback address.
+export PROXY_COUNT=1
 SECRET_KEY="$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(48))')"
 export SECRET_KEY
 unset REDIS_URL BROKER_URL  # never the development broker or cache (bench/database.py)

@@ -196,9 +196,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Argon2id at OWASP's recommended parameters (supportdesk/hashers.py): memory-hard, and about
+# 20 ms of one core a login where Django's default PBKDF2 takes 300-370 ms, which let a burst of
+# logins queue for seconds on two workers (`make load`). It reads any Argon2 hash (the parameters
+# are in the hash); the others verify older hashes. Django re-hashes both kinds with the first
+# at their owner's next successful login.
+PASSWORD_HASHERS = [
+    "supportdesk.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 if TESTING:
-    # Hashing with the real algorithm makes every login in the suite cost ~0.3 s.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Hashing with a real algorithm makes every login in the suite cost more; the hashers'
+    # own tests override this.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -300,6 +312,9 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 # How many proxies of ours append to X-Forwarded-For; 0 trusts only the TCP peer (otherwise
 # anyone could claim a fresh address per guess).
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# allauth's own limits (e.g. 30 logins a minute per address) must count the same client address:
+# without this, behind the ingress every user shares the proxy's address and its limit.
+ALLAUTH_TRUSTED_PROXY_COUNT = PROXY_COUNT
 
 if TESTING:
     # A real OpenID Connect provider for the sign-in tests, mounted by a test-only URLconf
