@@ -7,7 +7,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from accounts.roles import is_staff_member
+from accounts.roles import is_staff_member, representative_community
 
 
 def staff_required(view):
@@ -17,6 +17,20 @@ def staff_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def representative_required(view):
+    """The representative's actions (submit, reply, confirm): anonymous, the login page; logged
+    in but representing no community, 403. Which requests are theirs is the selector's scope."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if representative_community(request.user) is None:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

@@ -8,10 +8,18 @@
 from __future__ import annotations
 
 from communities.models import Community, Membership
+from supportdesk.errors import PermissionDenied
 
 
 def is_staff_member(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def check_staff(user, action: str) -> None:
+    """The one rule every staff-only service asks first: "Only the support team can <action>."
+    (a PermissionDenied, 403 at the edges) unless `user` is on the support team."""
+    if not is_staff_member(user):
+        raise PermissionDenied(f"Only the support team can {action}.")
 
 
 def is_engineer(user) -> bool:

@@ -157,7 +157,7 @@ def _explain_queue(staff, community_id: int) -> dict:
         ("queue, by community", {"state": "open", "community": community_id}, "deadline"),
         ("queue, by rank", {"state": "open"}, "rank"),
     ):
-        qs = request_list_for(user=staff, filters=filters)
+        qs = request_list_for(user=staff, filters=filters).requests
         plans[label] = {
             "page": explain(lambda qs=qs, sort=sort: list(queue_order(qs, sort)[:25])),
             "count": explain(qs.count),

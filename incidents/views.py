@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import staff_required
 from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
-from incidents import forms, selectors, services
+from incidents import forms, rules, selectors, services
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment
 from incidents.report import (
     filename,
@@ -36,7 +36,8 @@ from incidents.report import (
 from slo.services import incident_calendar, is_overdue, remaining_text
 from slo.timebox import timebox_state
 from supportdesk import idempotency, worktime
-from supportdesk.errors import DomainError
+from supportdesk.errors import DomainError, refusal
+from supportdesk.formactions import add_domain_error, form_submit
 from tickets.models import SupportRequest
 
 SOON = 30 * 60  # seconds of working time left under which a deadline shows as "soon"
@@ -79,22 +80,12 @@ def _not_before(value, floor):
     return value
 
 
-def _add_form_errors(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 def _war_room_context(request, incident: Incident, **overrides) -> dict:
     now = timezone.now()
     calendar = incident_calendar()
     roles = selectors.current_roles(incident=incident)
     user = request.user
-    may_update = (not (roles.liaison or roles.commander)) or (
-        roles.holds(user, RoleAssignment.Role.LIAISON)
-        or roles.holds(user, RoleAssignment.Role.COMMANDER)
-    )
     report = IncidentReport.objects.filter(incident=incident).first()
-    close_blocker = services._close_blocker(incident, now=now)
     linked = [
         (r, _request_url(r)) for r in incident.requests.select_related("community").order_by("pk")
     ]
@@ -114,9 +105,12 @@ def _war_room_context(request, incident: Incident, **overrides) -> dict:
         "timebox": timebox_state(due=incident.escalation_due_at, calendar=calendar, now=now)
         if incident.is_open and not incident.escalated_at and incident.escalation_due_at
         else None,
-        "may_update": may_update,
+        # What the services would refuse is not offered (the rules say why).
+        "may_update": refusal(rules.check_send_update, incident=incident, user=user, roles=roles)
+        is None,
+        "can_resolve": refusal(rules.check_resolve, incident=incident) is None,
         "report": report,
-        "close_blocker": close_blocker,
+        "close_blocker": refusal(rules.check_close, incident=incident, now=now),
         "linked_requests": linked,
         "is_commander": roles.holds(user, RoleAssignment.Role.COMMANDER),
         "staff": True,
@@ -167,21 +161,15 @@ def _incident_action(form_class=None, form_name: str = ""):
             if not is_staff_member(request.user):
                 raise HttpForbidden
             form = form_class(request.POST) if form_class else None
-            if form is not None and not form.is_valid():
-                messages.error(request, "Please correct the errors below.")
-                return _render_war_room(request, incident, status=400, **{form_name: form})
-            try:
-                message = action(request, incident, form.cleaned_data if form else {})
-            except DomainError as exc:
-                overrides = {}
-                if form is not None:
-                    _add_form_errors(form, exc)
-                    overrides[form_name] = form
-                messages.error(request, exc.message)
+            result = form_submit(form, lambda data: action(request, incident, data))
+            if result.ok:
+                messages.success(request, result.value)
+                return _to_detail(incident, form_name.removesuffix("_form"))
+            messages.error(request, result.message)
+            if result.error is not None:
                 incident.refresh_from_db()
-                return _render_war_room(request, incident, status=exc.status_code, **overrides)
-            messages.success(request, message)
-            return _to_detail(incident, form_name.removesuffix("_form"))
+            overrides = {form_name: form} if form is not None else {}
+            return _render_war_room(request, incident, status=result.status, **overrides)
 
         return wrapper
 
@@ -215,19 +203,7 @@ def _declare_initial(support_request: SupportRequest | None) -> dict:
     if support_request is None:
         return {"detected_by": Incident.Detection.COMMUNITY}
     r = support_request
-    symptom = next(
-        (
-            value
-            for flag, value in (
-                (r.cannot_log_in, Incident.Symptom.LOGIN),
-                (r.cannot_start_servers, Incident.Symptom.START_SERVERS),
-                (r.cannot_run_code, Incident.Symptom.RUN_CODE),
-                (r.cannot_use_dask, Incident.Symptom.DASK_GATEWAY),
-            )
-            if flag
-        ),
-        Incident.Symptom.OTHER,
-    )
+    symptom = rules.symptom_of(**{flag: getattr(r, flag) for flag in rules.SYMPTOM_FLAGS.values()})
     return {
         "title": r.subject,
         "hubs": [r.hub_id] if r.hub_id else [],
@@ -282,7 +258,7 @@ def declare(request):
                     user=request.user, form="declare", token=token, create=create
                 )
             except DomainError as exc:
-                _add_form_errors(form, exc)
+                add_domain_error(form, exc)
             else:
                 return redirect(location)
         status = 400
@@ -321,9 +297,9 @@ def detail(request, pk: int):
             ],
             "entries": selectors.timeline_for(incident=incident, user=request.user),
             "report": report,
-            "can_confirm": incident.state == Incident.State.RESOLVED
-            and not incident.community_confirmed_at
-            and selectors.user_represents_affected_community(user=request.user, incident=incident),
+            "can_confirm": not incident.community_confirmed_at
+            and refusal(rules.check_community_confirm, incident=incident, user=request.user)
+            is None,
         },
     )
 
@@ -367,7 +343,7 @@ def page_acknowledge(request, pk: int, token: str):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("incidents:detail", pk=incident.pk)
-    if incident.state != Incident.State.TRIGGERED:
+    if refusal(rules.check_acknowledge, incident=incident):
         messages.info(
             request,
             f"{incident.reference} is already {incident.get_state_display().lower()}: "
@@ -541,21 +517,18 @@ def report_edit(request, pk: int):
     if report is None:
         raise Http404("This incident has no report yet.")
     form = forms.ReportForm(request.POST, report=report)
-    if form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def save(data):
+        data = dict(data)
         expected = data.pop("version")
-        try:
-            services.report_update(
-                report=report, by=request.user, expected_version=expected, **data
-            )
-        except DomainError as exc:
-            _add_form_errors(form, exc)
-            messages.error(request, exc.message)
-            return _report_page(request, incident, report, status=exc.status_code, report_form=form)
+        services.report_update(report=report, by=request.user, expected_version=expected, **data)
+
+    result = form_submit(form, save)
+    if result.ok:
         messages.success(request, "Report saved.")
         return redirect("incidents:report_edit", pk=incident.pk)
-    messages.error(request, "Please correct the errors below.")
-    return _report_page(request, incident, report, status=400, report_form=form)
+    messages.error(request, result.message)
+    return _report_page(request, incident, report, status=result.status, report_form=form)
 
 
 def _report_action(action):
@@ -612,15 +585,14 @@ def report_review(request, incident):
 def action_item_add(request, incident):
     report = _report_of(incident)
     form = forms.ActionItemForm(request.POST)
-    if not form.is_valid():
+    result = form_submit(
+        form, lambda data: services.action_item_add(report=report, by=request.user, **data)
+    )
+    if result.ok:
+        return "Action item added."
+    if result.error is None:
         messages.error(request, "Please correct the action item.")
-        return _report_page(request, incident, report, status=400, item_form=form)
-    try:
-        services.action_item_add(report=report, by=request.user, **form.cleaned_data)
-    except DomainError as exc:
-        _add_form_errors(form, exc)
-        return _report_page(request, incident, report, status=exc.status_code, item_form=form)
-    return "Action item added."
+    return _report_page(request, incident, report, status=result.status, item_form=form)
 
 
 @_report_action

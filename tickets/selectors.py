@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -24,6 +25,7 @@ from supportdesk.worktime import (
     remaining_parts,
 )
 from supportdesk.zones import format_local, zone_name
+from tickets import search
 from tickets.models import Attachment, InboundEmail, Message, RequestEvent, SupportRequest
 
 SOON = datetime.timedelta(hours=4)  # the queue's "due within 4 working hours"
@@ -41,20 +43,6 @@ def request_scope_for(*, user) -> QuerySet[SupportRequest]:
     if not communities:
         return qs.none()
     return qs.filter(community_id__in=communities)
-
-
-def request_list_for(*, user, filters: Mapping | None = None) -> QuerySet[SupportRequest]:
-    """The requests the user may see, filtered by `filters` (the query parameters of
-    tickets.filters.SupportRequestFilter), nearest deadline first for staff."""
-    from tickets.filters import SupportRequestFilter
-
-    qs = request_scope_for(user=user).select_related("community", "hub", "assignee")
-    if filters:
-        filterset = SupportRequestFilter(data=filters, queryset=qs, user=user)
-        # An invalid filter (e.g. a community outside the scope) matches nothing rather than
-        # silently being ignored.
-        qs = filterset.qs if filterset.is_valid() else qs.none()
-    return qs
 
 
 # The orders a steward can choose for the queue (the `sort` query parameter): key -> label.
@@ -81,6 +69,59 @@ def queue_order(qs: QuerySet[SupportRequest], sort: str = DEFAULT_SORT) -> Query
     if sort == "updated":
         return qs.order_by("-updated_at", "-pk")
     return qs.order_by("queue_pin", due, "received_at", "pk")
+
+
+@dataclass
+class RequestList:
+    """One list of requests, as the steward's queue, the representative's list, the API and
+    the CSV export all show it for the same query string."""
+
+    filterset: Any  # tickets.filters.SupportRequestFilter: the form the page shows
+    requests: QuerySet[SupportRequest]  # in the user's scope, filtered and ordered
+    sort: str  # the order applied (a QUEUE_SORTS key for staff)
+    words: str  # what was searched for, if anything
+
+    @property
+    def errors(self) -> dict:
+        """Filters that were not valid (left out of `requests`), by name."""
+        return self.filterset.errors
+
+
+def request_list_for(
+    *,
+    user,
+    filters: Mapping | None = None,
+    calendars: Calendars | None = None,
+    search_box: bool = False,
+) -> RequestList:
+    """The requests `user` may see, filtered by `filters` (the query parameters of
+    tickets.filters.SupportRequestFilter; an invalid one is left out and named in `errors`,
+    each interface says so its own way) and ordered: staff in the queue's order (`sort`; best
+    match first when searching), members of a community newest first.
+
+    `calendars`: the page's, when it shows deadlines too ("due soon" reads them once);
+    `search_box`: the queue's form takes a community by name."""
+    # tickets.filters imports this module (the sorts, the calendars): a cycle at module level.
+    from tickets.filters import SupportRequestFilter
+
+    scope = request_scope_for(user=user).select_related("community", "hub", "assignee")
+    filterset = SupportRequestFilter(
+        data=filters if filters is not None else {},
+        queryset=scope,
+        user=user,
+        calendars=calendars or Calendars(),
+        search_box=search_box,
+    )
+    qs = filterset.qs
+    words = (filterset.form.cleaned_data.get("q") or "").strip()
+    if not is_staff_member(user):
+        return RequestList(filterset, qs.order_by("-received_at", "-pk"), "received", words)
+    sort = filterset.form.cleaned_data.get("sort") or ("relevance" if words else DEFAULT_SORT)
+    if sort == "relevance" and not words:
+        sort = DEFAULT_SORT
+    if sort == "relevance":
+        return RequestList(filterset, search.order_by_relevance(qs, words), sort, words)
+    return RequestList(filterset, queue_order(qs, sort), sort, words)
 
 
 def planning_requests() -> QuerySet[SupportRequest]:

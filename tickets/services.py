@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.language import language_for
-from accounts.roles import is_staff_member, representative_community
+from accounts.roles import check_staff, is_staff_member, representative_community
 from communities.services import month_of
 from notifications.models import Notification
 from notifications.services import absolute_url, notify, notify_many
@@ -37,7 +37,7 @@ from supportdesk.errors import (
     PermissionDenied,
 )
 from supportdesk.events import emit as emit_event
-from tickets import selectors
+from tickets import rules, selectors
 from tickets.attachments import IncomingFile, attachments_store
 from tickets.canned import fill_placeholders, refuse_unfilled
 from tickets.models import (
@@ -54,12 +54,14 @@ from tickets.priority import (
     refresh_priority_rank,
 )
 
+# The one definition lives in tickets.rules; incidents.services still asks it here (until its
+# split into a package lands, when it imports tickets.rules itself).
+meets_incident_definition = rules.meets_incident_definition
+
 Status = SupportRequest.Status
 Category = SupportRequest.Category
 Kind = RequestEvent.Kind
 
-# DOMAIN.md "Kinds of support request": two or more users and one of four symptoms.
-INCIDENT_MIN_AFFECTED_USERS = 2
 MAX_MINUTES_PER_ENTRY = 24 * 60
 
 # Used when an admin has deactivated or deleted the canned response of that purpose.
@@ -80,34 +82,7 @@ FALLBACK_TEXT = {
 }
 
 
-# --- pure rules ------------------------------------------------------------------------------
-
-
-def meets_incident_definition(
-    *,
-    affected_users: int,
-    cannot_log_in: bool = False,
-    cannot_start_servers: bool = False,
-    cannot_run_code: bool = False,
-    cannot_use_dask: bool = False,
-) -> bool:
-    """DOMAIN.md: an incident when two or more users cannot log in, start their servers,
-    execute code, or create or use Dask Gateway clusters. Anything else is not."""
-    symptom = cannot_log_in or cannot_start_servers or cannot_run_code or cannot_use_dask
-    return bool(symptom) and (affected_users or 0) >= INCIDENT_MIN_AFFECTED_USERS
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _require_staff(user, action: str) -> None:
-    if not is_staff_member(user):
-        raise PermissionDenied(f"Only the support team can {action}.")
-
-
-def _is_representative_of(user, request: SupportRequest) -> bool:
-    community = representative_community(user)
-    return community is not None and community.pk == request.community_id
 
 
 def _lock(request: SupportRequest, expected_version: int | None = None) -> SupportRequest:
@@ -167,6 +142,14 @@ def _clean_url(value: str, *, field: str) -> str:
     except ValidationError as exc:
         raise DomainError("Enter a full web address starting with https://.", field=field) from exc
     return value
+
+
+def _clean_reply(body: str, link_url: str) -> tuple[str, str]:
+    """A public reply's text (required) and link (optional), whichever way it is posted."""
+    return (
+        _clean_text(body, field="body", what="The reply"),
+        _clean_url(link_url, field="link_url"),
+    )
 
 
 def _rep_url(r: SupportRequest) -> str:
@@ -338,7 +321,7 @@ def request_submit(
             "The number of affected users cannot be negative.", field="affected_users"
         )
     at = at or timezone.now()
-    r = _open_request(
+    return _open_request(
         community=community,
         requester=requester,
         hub=hub,
@@ -353,10 +336,8 @@ def request_submit(
         affected_users=affected_users,
         channel=channel,
         at=at,
+        attachments=attachments,
     )
-    if attachments:
-        attachments_store(request=r, files=attachments, by=requester, at=at)
-    return r
 
 
 @transaction.atomic
@@ -404,7 +385,10 @@ def _open_request(
     at: datetime.datetime,
     follow_up_of: SupportRequest | None = None,
     acknowledge: bool = True,
+    attachments: list[IncomingFile] | None = None,
 ) -> SupportRequest:
+    """A new request, whichever way it came: stored with its deadlines and rank, assigned,
+    acknowledged, announced, with the files that came with it (the requester's)."""
     from rotation.services import assignee_for_new_request
 
     if hub is not None and hub.community_id != community.pk:
@@ -421,7 +405,7 @@ def _open_request(
         subject=subject[:200],
         description=description,
         affected_users=affected_users,
-        likely_incident=meets_incident_definition(affected_users=affected_users, **symptoms),
+        likely_incident=rules.meets_incident_definition(affected_users=affected_users, **symptoms),
         assignee=assignee_for_new_request(at=at),
         received_at=at,
         follow_up_of=follow_up_of,
@@ -481,6 +465,8 @@ def _open_request(
     # One INSERT for both, without a savepoint: if it fails, so does the submission.
     notify_many(messages=messages, savepoint=False)
     emit_event("request_created", request=r)
+    if attachments:
+        attachments_store(request=r, files=attachments, by=requester, at=at)
     return r
 
 
@@ -507,7 +493,7 @@ def request_assign(
     """Give the request to a member of the support team without triaging it (triage can
     reassign too, through the same audit row and note). Assigning to the current assignee
     changes nothing."""
-    _require_staff(by, "assign requests")
+    check_staff(by, "assign requests")
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(f"{r.reference} is closed: it can no longer be reassigned.")
@@ -534,7 +520,7 @@ def request_triage(
 ) -> SupportRequest:
     """Categorise (step 2 of the lifecycle); optionally move to another hub of the community or
     reassign. `hub=None` / `assignee=None` keep the current ones."""
-    _require_staff(by, "triage requests")
+    check_staff(by, "triage requests")
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(f"{r.reference} is closed: its category can no longer change.")
@@ -612,15 +598,11 @@ def request_reply(
     `seen_message_id`: the last message on the page the reply was written on (0: none). A
     message from someone else since then refuses the reply (NewMessageSince) unless
     `send_anyway`: the author reads it first, then confirms."""
+    rules.check_team_or_representative(user=by, support_request=request, action="reply")
     staff = is_staff_member(by)
-    if not staff and not _is_representative_of(by, request):
-        raise PermissionDenied(
-            "Only the support team and the community's representative can reply."
-        )
-    body = _clean_text(body, field="body", what="The reply")
+    body, link_url = _clean_reply(body, link_url)
     if staff:
         refuse_unfilled(body)
-    link_url = _clean_url(link_url, field="link_url")
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(
@@ -715,16 +697,14 @@ def request_follow_up(
     """A reply to a closed request: a new request of the same community and hub, linked to the
     closed one ("follow-up of SD-n"), with the reply as its description. Web, API and e-mail
     alike; the closed request stays closed (its page lists its follow-ups)."""
-    if not (by.pk == closed.requester_id or _is_representative_of(by, closed)):
-        raise PermissionDenied("Only the requester or the community's representative can reply.")
-    body = _clean_text(body, field="body", what="The reply")
-    link_url = _clean_url(link_url, field="link_url")
+    rules.check_requester_or_representative(user=by, support_request=closed)
+    body, link_url = _clean_reply(body, link_url)
     r = _lock(closed)
     if r.status != Status.CLOSED:
         raise InvalidTransition(f"{r.reference} is not closed: reply to it instead.")
     at = at or timezone.now()
     description = f"{body}\n\n{link_url}" if link_url else body
-    follow_up = _open_request(
+    return _open_request(
         community=r.community,
         requester=by,
         hub=r.hub,
@@ -735,10 +715,8 @@ def request_follow_up(
         channel=channel,
         at=at,
         follow_up_of=r,
+        attachments=attachments,
     )
-    if attachments:
-        attachments_store(request=follow_up, files=attachments, by=by, at=at)
-    return follow_up
 
 
 @transaction.atomic
@@ -748,8 +726,7 @@ def request_reply_from_email(
     """The representative's (or the e-mail requester's) reply that arrived by e-mail. The
     caller (tickets.inbound) has matched the sender to the request; a closed request is the
     caller's to follow up with a new request."""
-    if not (by.pk == request.requester_id or _is_representative_of(by, request)):
-        raise PermissionDenied("Only the requester or the community's representative can reply.")
+    rules.check_requester_or_representative(user=by, support_request=request)
     body = (body or "").strip() or "(The e-mail had no text.)"
     r = _lock(request)
     if r.status == Status.CLOSED:
@@ -817,11 +794,8 @@ def request_reopen(
     """Reopen a resolved request explicitly (the representative, or a steward). When the
     representative reopens it they are waiting for an answer again, so the response clock
     restarts; a closed request stays closed (a new request is the way back)."""
+    rules.check_team_or_representative(user=by, support_request=request, action="reopen")
     staff = is_staff_member(by)
-    if not staff and not _is_representative_of(by, request):
-        raise PermissionDenied(
-            "Only the support team and the community's representative can reopen."
-        )
     reason = (reason or "").strip()[:500]
     r = _lock(request, expected_version)
     if r.status != Status.RESOLVED:
@@ -858,10 +832,7 @@ def request_add_attachments(
 ) -> list[Attachment]:
     """Files added to the request itself (the API's upload): by the team or the community's
     representative, while the request is not closed."""
-    if not is_staff_member(by) and not _is_representative_of(by, request):
-        raise PermissionDenied(
-            "Only the support team and the community's representative can attach files."
-        )
+    rules.check_team_or_representative(user=by, support_request=request, action="attach files")
     if not files:
         raise DomainError("Attach at least one file.", field="file")
     r = _lock(request)
@@ -878,7 +849,7 @@ def request_add_attachments(
 def request_add_note(*, request: SupportRequest, by, body: str) -> Message:
     """An internal note: only the team ever sees it. It adds a row and changes no field of the
     request, so it neither locks out nor is locked out by a colleague's edit."""
-    _require_staff(by, "write internal notes")
+    check_staff(by, "write internal notes")
     body = _clean_text(body, field="body", what="The note")
     at = timezone.now()
     message = Message.objects.create(
@@ -904,7 +875,7 @@ def request_log_time(
 ) -> TimeEntry:
     """Time worked on the request. It draws on the community's budget of the month it was worked
     in (in the community's time zone), unless the request is an incident."""
-    _require_staff(by, "log time")
+    check_staff(by, "log time")
     try:
         minutes = int(minutes)
     except (TypeError, ValueError) as exc:
@@ -954,19 +925,12 @@ def request_link_issue(
 ) -> SupportRequest:
     """Step 5: the time-box is over, the work goes to planning. Links the engineering issue and
     tells the representative it is not an outage (the canned response)."""
-    _require_staff(by, "link engineering issues")
+    check_staff(by, "link engineering issues")
     url = _clean_url(url, field="url")
     if not url:
         raise DomainError("Enter the address of the engineering issue.", field="url")
     r = _lock(request, expected_version)
-    if r.status == Status.NEW:
-        raise InvalidTransition(f"Triage {r.reference} before linking an engineering issue.")
-    if r.status in (Status.RESOLVED, Status.CLOSED):
-        raise InvalidTransition(f"{r.reference} is {r.get_status_display().lower()}.")
-    if r.category == Category.INCIDENT:
-        raise InvalidTransition(
-            "Incidents are followed in the incidents app, not through work planning."
-        )
+    rules.check_link_issue(support_request=r)
     at = timezone.now()
     previous = r.engineering_issue_url
     r.engineering_issue_url = url
@@ -1003,7 +967,7 @@ def request_set_priority(
 ) -> SupportRequest:
     """Set the priority factors of DOMAIN.md ("Priority order"); None keeps a factor. The rank
     follows from them and the community's budget use."""
-    _require_staff(by, "prioritise requests")
+    check_staff(by, "prioritise requests")
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(f"{r.reference} is closed.")
@@ -1040,14 +1004,9 @@ def request_resolve(
 ) -> SupportRequest:
     """Step 7: send the resolution message and mark the request resolved; the auto-close clock
     starts. The representative must have been answered: before, or by this message."""
-    _require_staff(by, "resolve requests")
+    check_staff(by, "resolve requests")
     r = _lock(request, expected_version)
-    if r.status == Status.NEW:
-        raise InvalidTransition(f"Triage {r.reference} before resolving it.")
-    if r.status == Status.RESOLVED:
-        raise InvalidTransition(f"{r.reference} is already resolved.")
-    if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is closed.")
+    rules.check_resolve(support_request=r)
     body = (body or "").strip()
     canned = None
     if not body:
@@ -1087,11 +1046,8 @@ def request_resolve(
 @transaction.atomic
 def request_confirm(*, request: SupportRequest, by) -> SupportRequest:
     """Step 8: the representative confirms the resolution; the request is closed."""
-    if not _is_representative_of(by, request):
-        raise PermissionDenied("Only the community's representative can confirm a resolution.")
     r = _lock(request)
-    if r.status != Status.RESOLVED:
-        raise InvalidTransition(f"Only a resolved request can be confirmed; {r.reference} is not.")
+    rules.check_confirm(user=by, support_request=r)
     at = timezone.now()
     r.status = Status.CLOSED
     r.closed_at = at
@@ -1103,72 +1059,67 @@ def request_confirm(*, request: SupportRequest, by) -> SupportRequest:
 
 @transaction.atomic
 def request_close(
-    *,
-    request: SupportRequest,
-    by=None,
-    automatic: bool = False,
-    expected_version: int | None = None,
+    *, request: SupportRequest, by, expected_version: int | None = None
 ) -> SupportRequest:
-    """Close a request: by a steward (a request that was answered), or automatically once a
-    resolved request's auto-close deadline has passed, which sends the closing notice."""
-    if not automatic:
-        _require_staff(by, "close requests")
+    """A steward closes a request that was triaged and answered (resolved or not)."""
+    check_staff(by, "close requests")
     r = _lock(request, expected_version)
+    rules.check_close(support_request=r)
     at = timezone.now()
-    if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is already closed.")
-    if automatic:
-        if r.status != Status.RESOLVED or r.auto_close_due_at is None:
-            raise InvalidTransition(f"{r.reference} is not resolved, so it does not auto-close.")
-        if r.auto_close_due_at > at:
-            raise InvalidTransition(f"{r.reference} is not due to close yet.")
-    if r.first_responded_at is None:
-        raise InvalidTransition(
-            f"{r.reference} has never been answered: reply to the representative before closing."
-        )
-    if r.status == Status.NEW:
-        raise InvalidTransition(f"Triage {r.reference} before closing it.")
+    fields = _mark_closed(r, at=at)
+    _save(r, fields)
+    _record(r, Kind.CLOSED, by, at, detail="Closed")
+    return r
+
+
+@transaction.atomic
+def request_auto_close(*, request: SupportRequest) -> SupportRequest:
+    """A resolved request whose auto-close deadline has passed closes by itself: the closing
+    canned response is posted and e-mailed to the representative (once: its key)."""
+    r = _lock(request)
+    at = timezone.now()
+    rules.check_auto_close(support_request=r, now=at)
+    fields = _mark_closed(r, at=at)
+    body, canned = _canned_text(CannedResponse.Purpose.CLOSING, r, r.assignee)
+    Message.objects.create(
+        request=r,
+        author=None,
+        visibility=Message.Visibility.PUBLIC,
+        body=body,
+        canned_response=canned,
+        is_from_staff=True,
+        created_at=at,
+    )
+    _save(r, fields)
+    _record(
+        r,
+        Kind.AUTO_CLOSED,
+        None,
+        at,
+        detail="No reply from the representative within the auto-close time",
+    )
+    notify(
+        key=f"request:{r.pk}:closed",
+        kind="request_closed",
+        subject=_subject(r, f"Closed: {r.subject}"),
+        body=body,
+        user=r.requester,
+        url=_rep_url(r),
+        request=r,
+    )
+    return r
+
+
+def _mark_closed(r: SupportRequest, *, at: datetime.datetime) -> list[str]:
+    """The request ends now (a request closed without a resolution step, e.g. a duplicate, is
+    resolved now too); its clocks stop. Returns the changed fields, for the caller's save."""
     fields = ["status", "closed_at"]
     if r.resolved_at is None:
-        # Closed without a resolution step (e.g. a duplicate): it ends now.
         r.resolved_at = at
         fields.append("resolved_at")
     r.status = Status.CLOSED
     r.closed_at = at
-    if automatic:
-        steward = r.assignee
-        body, canned = _canned_text(CannedResponse.Purpose.CLOSING, r, steward)
-        Message.objects.create(
-            request=r,
-            author=None,
-            visibility=Message.Visibility.PUBLIC,
-            body=body,
-            canned_response=canned,
-            is_from_staff=True,
-            created_at=at,
-        )
-    fields += refresh_request_deadlines(r)
-    _save(r, fields)
-    if automatic:
-        _record(
-            r,
-            Kind.AUTO_CLOSED,
-            None,
-            at,
-            detail="No reply from the representative within the auto-close time",
-        )
-        notify(
-            key=f"request:{r.pk}:closed",
-            kind="request_closed",
-            subject=_subject(r, f"Closed: {r.subject}"),
-            body=body,
-            user=r.requester,
-            url=_rep_url(r),
-            request=r,
-        )
-    else:
-        _record(r, Kind.CLOSED, by, at, detail="Closed")
-    return r
+    return fields + refresh_request_deadlines(r)
 
 
 @transaction.atomic
@@ -1183,7 +1134,7 @@ def request_close_as_duplicate(
     (whose representative can follow it there). The representative is told where the work goes
     on, in a public reply (which answers them); an untriaged duplicate takes the original's
     category."""
-    _require_staff(by, "close requests")
+    check_staff(by, "close requests")
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(f"{r.reference} is already closed.")
@@ -1201,7 +1152,7 @@ def request_close_as_duplicate(
             field="duplicate_of",
         )
     at = timezone.now()
-    fields = ["status", "closed_at", "duplicate_of"]
+    fields = ["duplicate_of"]
     if r.status == Status.NEW:
         if not original.category:
             raise InvalidTransition(
@@ -1218,13 +1169,8 @@ def request_close_as_duplicate(
     )
     message, message_fields = _post_public_staff_message(r, by=by, body=body, at=at)
     fields += message_fields
-    if r.resolved_at is None:
-        r.resolved_at = at
-        fields.append("resolved_at")
-    r.status = Status.CLOSED
-    r.closed_at = at
     r.duplicate_of = original
-    fields += refresh_request_deadlines(r)
+    fields += _mark_closed(r, at=at)
     _save(r, fields)
     _record(
         r,
@@ -1259,7 +1205,7 @@ def request_auto_close_due(*, now: datetime.datetime | None = None, limit: int =
             )
             if r is None:
                 continue
-            request_close(request=r, automatic=True)
+            request_auto_close(request=r)
             closed += 1
     return closed
 
@@ -1268,10 +1214,9 @@ def request_auto_close_due(*, now: datetime.datetime | None = None, limit: int =
 def request_link_incident(*, request: SupportRequest, incident, by) -> SupportRequest:
     """For the incidents app: the request turned out to be (part of) an incident. It becomes an
     incident-category request (rank 0, incident clocks, its time off the budget)."""
-    _require_staff(by, "declare incidents")
+    check_staff(by, "declare incidents")
     r = _lock(request)
-    if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is closed.")
+    rules.check_link_incident(support_request=r)
     at = timezone.now()
     fields = ["incident", "category", "priority_rank"]
     r.incident = incident

@@ -7,8 +7,6 @@ Stewards (staff): /desk/ (the queue) and /desk/requests/<pk>/ with one small POS
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -28,7 +26,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import staff_required
+from accounts.decorators import representative_required, staff_required
 from accounts.roles import is_staff_member, member_community_ids, representative_community
 from communities.models import Community
 from communities.selectors import budget_notice_for
@@ -37,31 +35,18 @@ from slo.models import SLOPolicy
 from slo.services import explain, is_overdue, load_policies, remaining_text
 from slo.timebox import request_timebox_running, timebox_state
 from supportdesk import idempotency
-from supportdesk.errors import ConcurrentEdit, DomainError, NewMessageSince
+from supportdesk.errors import ConcurrentEdit, DomainError, NewMessageSince, refusal
+from supportdesk.formactions import add_domain_error, form_submit
 from supportdesk.pagination import CappedPaginator
 from supportdesk.zones import format_local, zone_name
-from tickets import bulk, export, forms, presence, saved_views, search, selectors, services
+from tickets import bulk, export, forms, presence, rules, saved_views, search, selectors, services
 from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
-from tickets.filters import SupportRequestFilter
 from tickets.models import SavedView, SupportRequest
 from tickets.priority import RANK_LABELS, RANK_SHORT, rank_reason, request_factors
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
-
-
-def representative_required(view):
-    """The representative's actions (submit, reply, confirm): their community only."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if representative_community(request.user) is None:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _page_size(request) -> int:
@@ -95,13 +80,10 @@ def my_requests(request):
         return redirect("tickets:queue")
     if not member_community_ids(request.user):
         raise PermissionDenied
-    scope = selectors.request_scope_for(user=request.user).select_related("community", "hub")
-    filterset = SupportRequestFilter(
-        data=_filter_data(request, default_state="all"), queryset=scope, user=request.user
+    listing = selectors.request_list_for(
+        user=request.user, filters=_filter_data(request, default_state="all")
     )
-    page = Paginator(filterset.qs.order_by("-received_at", "-pk"), DEFAULT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(listing.requests, DEFAULT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "tickets/my_requests.html",
@@ -109,7 +91,7 @@ def my_requests(request):
             "page": page,
             "rows": selectors.annotate_waiting(page.object_list),
             "zone_label": zone_name(None),
-            "filterset": filterset,
+            "filterset": listing.filterset,
             "community": representative_community(request.user),
             "can_submit": representative_community(request.user) is not None,
             "query": _query_without_page(request),
@@ -155,7 +137,7 @@ def request_new(request):
                     create=create,
                 )
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_domain_error(form, exc)
                 status = exc.status_code
             else:
                 return redirect(location)
@@ -165,7 +147,7 @@ def request_new(request):
     if form.is_bound:
         # Said again when the form comes back, so that it shows without JavaScript too.
         data = form.cleaned_data
-        likely = services.meets_incident_definition(
+        likely = rules.meets_incident_definition(
             affected_users=data.get("affected_users") or 0,
             **{name: bool(data.get(name)) for name in forms.RequestForm.SYMPTOMS},
         )
@@ -177,7 +159,7 @@ def request_new(request):
             "community": community,
             "likely_incident": likely,
             "budget_notice": budget_notice_for(community=community),
-            "min_users": services.INCIDENT_MIN_AFFECTED_USERS,
+            "min_users": rules.INCIDENT_MIN_AFFECTED_USERS,
         },
         status=status,
     )
@@ -197,9 +179,6 @@ def request_received(request, pk):
 def _render_detail(request, r, *, reply_form=None, status=200):
     if reply_form is None:
         reply_form = forms.ReplyForm(prefix="reply")
-    is_rep = representative_community(request.user) is not None and (
-        representative_community(request.user).pk == r.community_id
-    )
     conversation, request_files = selectors.conversation_page_for(request=r, user=request.user)
     return render(
         request,
@@ -208,7 +187,9 @@ def _render_detail(request, r, *, reply_form=None, status=200):
             "r": r,
             "conversation": conversation,
             "reply_form": reply_form,
-            "can_act": is_rep,
+            "can_act": rules.is_representative_of(request.user, r),
+            "can_confirm": refusal(rules.check_confirm, user=request.user, support_request=r)
+            is None,
             "response_due_text": _response_due_text(r),
             "waiting": selectors.waiting_on(r, now=timezone.now()),
             "request_files": request_files,
@@ -300,42 +281,22 @@ def request_confirm(request, pk):
 # --- stewards --------------------------------------------------------------------------------
 
 
-def _queue_filtered(request, *, calendars=None):
-    """The queue's filterset, its filtered and ordered requests and the chosen order, from the
-    query string (shared by the queue, its CSV export and the bulk actions' way back)."""
-    scope = selectors.request_scope_for(user=request.user).select_related(
-        "community", "hub", "assignee"
-    )
-    filterset = SupportRequestFilter(
-        data=_filter_data(request, default_state="open"),
-        queryset=scope,
-        user=request.user,
-        calendars=calendars or selectors.Calendars(),
-        search_box=True,
-    )
-    qs = filterset.qs
-    words = (filterset.form.cleaned_data.get("q") or "").strip()
-    sort = filterset.form.cleaned_data.get("sort") or (
-        "relevance" if words else selectors.DEFAULT_SORT
-    )
-    if sort == "relevance" and not words:
-        sort = selectors.DEFAULT_SORT
-    if sort == "relevance":
-        return filterset, search.order_by_relevance(qs, words), sort
-    return filterset, selectors.queue_order(qs, sort), sort
-
-
 @require_GET
 @staff_required
 def queue(request):
     calendars = selectors.Calendars()  # shared by the "due soon" filter and the rows
-    filterset, ordered, sort = _queue_filtered(request, calendars=calendars)
-    page = CappedPaginator(ordered, _page_size(request)).get_page(request.GET.get("page"))
+    listing = selectors.request_list_for(
+        user=request.user,
+        filters=_filter_data(request, default_state="open"),
+        calendars=calendars,
+        search_box=True,
+    )
+    filterset, sort, words = listing.filterset, listing.sort, listing.words
+    page = CappedPaginator(listing.requests, _page_size(request)).get_page(request.GET.get("page"))
     rows = selectors.annotate_deadlines(page.object_list, calendars=calendars)
     for r in rows:
         r.rank_label = RANK_LABELS.get(r.priority_rank, "")
         r.rank_short = RANK_SHORT.get(r.priority_rank, "")
-    words = (filterset.form.cleaned_data.get("q") or "").strip()
     if words:
         search.annotate_snippets(rows, words, internal=True)
     active = [
@@ -370,17 +331,20 @@ def queue(request):
 @staff_required
 def queue_export(request):
     """The queue's filtered list (every page, in the queue's order) as CSV, streamed."""
-    filterset, ordered, _ = _queue_filtered(request)
-    if filterset.errors:
+    listing = selectors.request_list_for(
+        user=request.user, filters=_filter_data(request, default_state="open"), search_box=True
+    )
+    if listing.errors:
         return HttpResponse(
             "The filters are not valid: "
-            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()),
+            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in listing.errors.items()),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
     # Only the columns the CSV has: no select_related rows, no deadline words.
     response = StreamingHttpResponse(
-        export.csv_chunks(ordered.select_related(None)), content_type="text/csv; charset=utf-8"
+        export.csv_chunks(listing.requests.select_related(None)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{export.filename(timezone.now())}"'
     response["Cache-Control"] = "private, no-store"
@@ -654,16 +618,16 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
             r.likely_incident
             and r.category != SupportRequest.Category.INCIDENT
             and r.incident_id is None
-            and r.status != SupportRequest.Status.CLOSED
+            and refusal(rules.check_link_incident, support_request=r) is None
             and _declare_incident_url(r)
         ),
         "original_email": selectors.original_email_of(r),
         "request_files": request_files,
         "follow_ups": selectors.follow_ups_of(r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
-        "can_resolve": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED),
-        "can_link_issue": r.status in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED)
-        and r.category != SupportRequest.Category.INCIDENT,
+        # What the services would refuse is not offered (the rules say why).
+        "can_resolve": refusal(rules.check_resolve, support_request=r) is None,
+        "can_link_issue": refusal(rules.check_link_issue, support_request=r) is None,
     }
     return render(request, "tickets/desk_request.html", context, status=status)
 
@@ -699,20 +663,26 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
     form_name = f"desk-{key}:{r.pk}"
     if token and idempotency.web_replay(user=request.user, form=form_name, token=token):
         return redirect("tickets:desk_request", pk=pk)
-    if not form.is_valid():
-        messages.error(request, "Nothing was changed: please correct the errors below.")
-        return _render_desk(request, r, bound={key: form}, status=400)
 
-    def create() -> str:
-        run(r, form.cleaned_data)
-        return reverse("tickets:desk_request", kwargs={"pk": pk})
+    def apply(data) -> None:
+        def create() -> str:
+            run(r, data)
+            return reverse("tickets:desk_request", kwargs={"pk": pk})
 
-    try:
         if "submission_token" in form.fields:
             idempotency.web_once(user=request.user, form=form_name, token=token, create=create)
         else:
             create()
-    except ConcurrentEdit as exc:
+
+    result = form_submit(form, apply)
+    if result.ok:
+        messages.success(request, success(r) if callable(success) else success)
+        return redirect("tickets:desk_request", pk=pk)
+    if result.error is None:
+        messages.error(request, "Nothing was changed: please correct the errors below.")
+        return _render_desk(request, r, bound={key: form}, status=400)
+    exc = result.error
+    if isinstance(exc, ConcurrentEdit):
         # Show the current request with the steward's input, now based on the new version:
         # submitting again applies it knowingly. A reply held for a new message keeps the
         # message it was written after, so that only "send anyway" sends it.
@@ -727,14 +697,9 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
             form.held_since = form.cleaned_data.get("seen_message") or 0
         messages.error(request, exc.message)
         return _render_desk(request, r, bound={key: form}, status=exc.status_code)
-    except DomainError as exc:
-        field = exc.field if exc.field in form.fields else None
-        form.add_error(field, exc.message)
-        messages.error(request, exc.message)
-        r = selectors.request_get_for(user=request.user, pk=pk)
-        return _render_desk(request, r, bound={key: form}, status=exc.status_code)
-    messages.success(request, success(r) if callable(success) else success)
-    return redirect("tickets:desk_request", pk=pk)
+    messages.error(request, exc.message)
+    r = selectors.request_get_for(user=request.user, pk=pk)
+    return _render_desk(request, r, bound={key: form}, status=exc.status_code)
 
 
 @require_POST

@@ -12,7 +12,7 @@ from notifications.models import Notification
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
 from tests.factories import HubFactory, IncidentFactory, SupportBudgetFactory, representative
 from tests.tickets.conftest import FRIDAY_EVENING, MONDAY_MORNING, at
-from tickets import services
+from tickets import rules, services
 from tickets.models import CannedResponse, Message, RequestEvent, SupportRequest, TimeEntry
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def kinds(r: SupportRequest) -> list[str]:
     ],
 )
 def test_incident_definition_needs_two_users_and_a_symptom(users, symptoms, expected):
-    assert services.meets_incident_definition(affected_users=users, **symptoms) is expected
+    assert rules.meets_incident_definition(affected_users=users, **symptoms) is expected
 
 
 # --- submitting --------------------------------------------------------------------------------
@@ -589,7 +589,7 @@ def test_auto_close_respects_the_limit(submit, steward, clock):
 
 def test_a_request_not_yet_due_does_not_auto_close(resolved):
     with pytest.raises(InvalidTransition):
-        services.request_close(request=resolved, automatic=True)
+        services.request_auto_close(request=resolved)
 
 
 # --- incidents ---------------------------------------------------------------------------------

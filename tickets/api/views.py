@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -63,20 +64,20 @@ def _get(request, pk: int) -> SupportRequest:
 
 class RequestListView(ApiView):
     serializer_class = SupportRequestSerializer
+    # The schema's query parameters; the list itself is tickets.selectors.request_list_for.
     filter_backends = [DjangoFilterBackend]
     filterset_class = SupportRequestFilter
 
     def get_queryset(self):
-        return selectors.request_scope_for(user=self.request.user).select_related(
-            "community", "hub", "requester", "assignee"
-        )
+        return selectors.request_scope_for(user=self.request.user)
 
     @extend_schema(
         operation_id="requests_list",
         summary="Requests you may see, filtered",
-        description="Staff: every request, nearest deadline first (the queue). Members of a "
-        "community: their community's requests, newest first. Without `state` every state is "
-        "listed; `state=open` is new, triaged and planned.",
+        description="Staff: every request in the queue's order (`sort`; nearest deadline first "
+        "by default, best match first when searching). Members of a community: their "
+        "community's requests, newest first. Without `state` every state is listed; "
+        "`state=open` is new, triaged and planned.",
         tags=TAGS,
         responses={
             200: SupportRequestSerializer(many=True),
@@ -89,9 +90,10 @@ class RequestListView(ApiView):
             staff or bool(member_community_ids(request.user)),
             "Only the support team and members of a community have requests to list.",
         )
-        qs = self.filter_queryset(self.get_queryset())
-        qs = selectors.queue_order(qs) if staff else qs.order_by("-received_at", "-pk")
-        page = self.paginate_queryset(qs)
+        listing = selectors.request_list_for(user=request.user, filters=request.query_params)
+        if listing.errors:
+            raise translate_validation(listing.errors)
+        page = self.paginate_queryset(listing.requests.select_related("requester"))
         if staff:
             page = selectors.annotate_deadlines(page)
         data = SupportRequestSerializer(page, many=True, context={"staff": staff}).data
