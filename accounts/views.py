@@ -20,6 +20,7 @@ from accounts.roles import is_admin, is_engineer
 from notifications.preferences import CHANNELS
 from supportdesk import errors as supportdesk_errors
 from supportdesk.errors import DomainError
+from supportdesk.formactions import add_domain_error
 
 
 @login_required
@@ -35,7 +36,7 @@ def api_tokens(request):
                 user=request.user, name=form.cleaned_data["name"], expires_at=form.expires_at()
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             form = ApiTokenForm()
     response = render(
@@ -94,7 +95,7 @@ def invite(request):
         try:
             invitation = services.invitation_create(by=request.user, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return _back(request, invitation)
@@ -109,34 +110,33 @@ def invite(request):
     )
 
 
-@login_required
-@require_POST
-def invitation_resend(request, pk: int):
-    invitation = get_object_or_404(Invitation.objects.select_related("community"), pk=pk)
-    try:
-        services.invitation_resend(invitation=invitation, by=request.user)
-    except supportdesk_errors.PermissionDenied:
-        raise PermissionDenied from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"A new link was sent to {invitation.email}.")
-    return _back(request, invitation)
+def _invitation_action(service, success: str):
+    """A POST on one pending invitation (re-send, revoke). The service decides who may: a
+    refusal is a 403, any other DomainError a message; back to where the invitation is listed."""
+
+    @login_required
+    @require_POST
+    def view(request, pk: int):
+        invitation = get_object_or_404(Invitation.objects.select_related("community"), pk=pk)
+        try:
+            service(invitation=invitation, by=request.user)
+        except supportdesk_errors.PermissionDenied:
+            raise PermissionDenied from None
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, success % {"email": invitation.email})
+        return _back(request, invitation)
+
+    return view
 
 
-@login_required
-@require_POST
-def invitation_revoke(request, pk: int):
-    invitation = get_object_or_404(Invitation.objects.select_related("community"), pk=pk)
-    try:
-        services.invitation_revoke(invitation=invitation, by=request.user)
-    except supportdesk_errors.PermissionDenied:
-        raise PermissionDenied from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"The invitation for {invitation.email} was revoked.")
-    return _back(request, invitation)
+invitation_resend = _invitation_action(
+    services.invitation_resend, "A new link was sent to %(email)s."
+)
+invitation_revoke = _invitation_action(
+    services.invitation_revoke, "The invitation for %(email)s was revoked."
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -176,7 +176,7 @@ def invitation_accept(request, token: str):
                 status=410,
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Welcome! Your account is ready.")
@@ -218,7 +218,7 @@ def account(request):
                 preferences=form.preferences(),
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             if user.language:
                 translation.activate(user.language)  # the confirmation in the new language

@@ -20,6 +20,8 @@ class HubChoiceField(forms.ModelMultipleChoiceField):
 
 
 class MaintenanceForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     hubs = HubChoiceField(
         queryset=Hub.objects.filter(is_active=True)
         .select_related("community")
@@ -51,6 +53,8 @@ class MaintenanceForm(forms.Form):
 
 
 class StatusOverrideForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     status = forms.ChoiceField(
         choices=[("", "No override: derive it"), *Hub.Status.choices],
         required=False,

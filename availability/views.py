@@ -30,6 +30,7 @@ from availability.forms import MaintenanceForm, StatusOverrideForm
 from availability.models import MaintenanceWindow
 from communities.models import Hub
 from supportdesk.errors import DomainError
+from supportdesk.formactions import add_domain_error
 from supportdesk.replica import replica_reads
 
 # --- public -----------------------------------------------------------------------------------
@@ -149,10 +150,6 @@ def incident_page(request, pk: int):
 # --- staff: maintenance -----------------------------------------------------------------------
 
 
-def _add_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def maintenance(request):
@@ -173,7 +170,7 @@ def maintenance(request):
         except services.MaintenanceNeedsConfirmation as exc:
             warnings = exc.warnings
         except DomainError as exc:
-            _add_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(
                 request,

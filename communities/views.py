@@ -11,6 +11,7 @@ from accounts.roles import is_staff_member
 from communities import selectors
 from communities.models import Community
 from supportdesk.errors import DomainError
+from supportdesk.formactions import add_domain_error
 
 
 def _budget_page(request, community):
@@ -77,7 +78,7 @@ def community_people(request, slug: str):
                 community=community,
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("communities:people", slug=community.slug)

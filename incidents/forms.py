@@ -31,6 +31,8 @@ class UserChoiceField(forms.ModelChoiceField):
 
 
 class DeclareForm(OneTimeTokenForm):
+    mark_optional = True  # templates/forms/field.html
+
     title = forms.CharField(max_length=200, help_text="Short, e.g. “Servers do not start”.")
     hubs = forms.ModelMultipleChoiceField(
         queryset=Hub.objects.filter(is_active=True).select_related("community"),
@@ -88,6 +90,8 @@ class DeclareForm(OneTimeTokenForm):
 
 
 class TimelineEntryForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     prefix = "entry"
 
     kind = forms.ChoiceField(
@@ -121,6 +125,8 @@ class TimelineEntryForm(forms.Form):
 
 
 class HandoffForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     prefix = "handoff"
 
     role = forms.ChoiceField(
@@ -141,6 +147,8 @@ class HandoffForm(forms.Form):
 
 
 class SMEForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     prefix = "sme"
 
     user = UserChoiceField(queryset=staff_users(), label="Subject matter expert")
@@ -151,6 +159,8 @@ class SMEForm(forms.Form):
 
 
 class UpdateForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     prefix = "update"
 
     body = forms.CharField(
@@ -164,6 +174,8 @@ class UpdateForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     prefix = "resolve"
 
     impact_ended_at = _datetime_field(
@@ -184,6 +196,8 @@ class ResolveForm(forms.Form):
 
 
 class ImpactStartForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     prefix = "impact"
 
     at = _datetime_field(
@@ -193,6 +207,8 @@ class ImpactStartForm(forms.Form):
 
 
 class ReportForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     owner = UserChoiceField(queryset=staff_users(), label="Owner of the review", required=False)
     impact_started_at = _datetime_field("Impact start", required=False)
     impact_ended_at = _datetime_field("Impact end", required=False)
@@ -246,6 +262,8 @@ class ReportForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     prefix = "item"
 
     description = forms.CharField(max_length=500, label="Action item")

@@ -17,6 +17,7 @@ from django.urls import reverse
 from integrations import github, payloads, slack, subscriptions, webhooks
 from integrations.models import Event
 from notifications.services import absolute_url
+from supportdesk.zones import format_utc
 
 
 def receive(sender, *, event: str, signal=None, **data) -> None:
@@ -43,22 +44,14 @@ def request_resolved(*, request) -> None:
     )
 
 
-def _incident_hubs(incident) -> list:
-    return list(incident.hubs.all())
-
-
 def incident_declared(*, incident) -> None:
-    hubs = _incident_hubs(incident)
-    webhooks.webhook_deliveries_create(
-        event=Event.INCIDENT_DECLARED,
-        event_id=f"incident.declared:{incident.pk}",
-        data=payloads.incident_data(incident, hubs=hubs),
-        hub_ids=[h.pk for h in hubs],
-        occurred_at=incident.declared_at,
+    key = f"incident.declared:{incident.pk}"
+    hubs = _incident_webhooks(
+        incident, event=Event.INCIDENT_DECLARED, event_id=key, occurred_at=incident.declared_at
     )
     slack.announce_incident_declared(incident=incident, hubs=hubs)
     _tell_subscribers(
-        key=f"incident.declared:{incident.pk}",
+        key=key,
         incident=incident,
         hubs=hubs,
         subject=f"Incident: {incident.title}",
@@ -68,18 +61,16 @@ def incident_declared(*, incident) -> None:
 
 def incident_updated(*, incident, entry) -> None:
     """A community update was sent (`entry` is its public timeline entry)."""
-    hubs = _incident_hubs(incident)
-    data = payloads.incident_data(incident, hubs=hubs)
-    data["update"] = {"body": entry.body, "sent_at": entry.occurred_at}
-    webhooks.webhook_deliveries_create(
+    key = f"incident.updated:{incident.pk}:{entry.pk}"
+    hubs = _incident_webhooks(
+        incident,
         event=Event.INCIDENT_UPDATED,
-        event_id=f"incident.updated:{incident.pk}:{entry.pk}",
-        data=data,
-        hub_ids=[h.pk for h in hubs],
+        event_id=key,
         occurred_at=entry.occurred_at,
+        update={"body": entry.body, "sent_at": entry.occurred_at},
     )
     slack.announce_in_thread(
-        key=f"incident.updated:{incident.pk}:{entry.pk}",
+        key=key,
         incident=incident,
         text=f"Update sent to the community on {incident.reference}:\n>{entry.body[:1500]}",
     )
@@ -93,21 +84,17 @@ def incident_updated(*, incident, entry) -> None:
 
 
 def incident_resolved(*, incident) -> None:
-    hubs = _incident_hubs(incident)
-    webhooks.webhook_deliveries_create(
-        event=Event.INCIDENT_RESOLVED,
-        event_id=f"incident.resolved:{incident.pk}",
-        data=payloads.incident_data(incident, hubs=hubs),
-        hub_ids=[h.pk for h in hubs],
-        occurred_at=incident.resolved_at,
+    key = f"incident.resolved:{incident.pk}"
+    hubs = _incident_webhooks(
+        incident, event=Event.INCIDENT_RESOLVED, event_id=key, occurred_at=incident.resolved_at
     )
     slack.announce_in_thread(
-        key=f"incident.resolved:{incident.pk}",
+        key=key,
         incident=incident,
         text=f":white_check_mark: {incident.reference} resolved: {incident.title}",
     )
     _tell_subscribers(
-        key=f"incident.resolved:{incident.pk}",
+        key=key,
         incident=incident,
         hubs=hubs,
         subject=f"Resolved: {incident.title}",
@@ -117,21 +104,35 @@ def incident_resolved(*, incident) -> None:
 
 def report_published(*, report, url: str) -> None:
     incident = report.incident
-    hubs = _incident_hubs(incident)
-    data = payloads.incident_data(incident, hubs=hubs)
-    data["report"] = {"url": url, "published_at": report.published_at}
-    webhooks.webhook_deliveries_create(
+    key = f"report.published:{report.pk}"
+    _incident_webhooks(
+        incident,
         event=Event.REPORT_PUBLISHED,
-        event_id=f"report.published:{report.pk}",
-        data=data,
-        hub_ids=[h.pk for h in hubs],
+        event_id=key,
         occurred_at=report.published_at,
+        report={"url": url, "published_at": report.published_at},
     )
     slack.announce_in_thread(
-        key=f"report.published:{report.pk}",
+        key=key,
         incident=incident,
         text=f"The report on {incident.reference} is published: {url}",
     )
+
+
+def _incident_webhooks(incident, *, event: str, event_id: str, occurred_at, **extra) -> list:
+    """The webhook deliveries of an incident's event, for the endpoints that follow its hubs:
+    the incident's payload plus `extra` (the update, the report). Returns the hubs."""
+    hubs = list(incident.hubs.all())
+    data = payloads.incident_data(incident, hubs=hubs)
+    data.update(extra)
+    webhooks.webhook_deliveries_create(
+        event=event,
+        event_id=event_id,
+        data=data,
+        hub_ids=[h.pk for h in hubs],
+        occurred_at=occurred_at,
+    )
+    return hubs
 
 
 def maintenance_scheduled(*, window, hubs) -> None:
@@ -143,7 +144,7 @@ def maintenance_scheduled(*, window, hubs) -> None:
         hub_ids=[h.pk for h in hubs],
         occurred_at=window.created_at,
     )
-    when = f"{window.starts_at:%a %d %b %Y %H:%M} to {window.ends_at:%a %d %b %Y %H:%M} UTC"
+    when = f"{format_utc(window.starts_at)} to {format_utc(window.ends_at)}"
     subscriptions.subscription_notices_send(
         key=f"maintenance.scheduled:{window.pk}",
         hub_ids=[h.pk for h in hubs],

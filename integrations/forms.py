@@ -15,6 +15,8 @@ class OpenIssueForm(forms.Form):
 
 
 class SubscribeForm(forms.Form):
+    mark_optional = True  # templates/forms/field.html
+
     email = forms.EmailField(
         label="Your e-mail address",
         max_length=254,

@@ -18,6 +18,7 @@ from integrations import github, slack, subscriptions
 from integrations.forms import OpenIssueForm, SubscribeForm
 from integrations.models import StatusSubscription
 from supportdesk.errors import DomainError
+from supportdesk.formactions import add_domain_error
 from supportdesk.limits import json_loads
 from tickets import selectors as ticket_selectors
 
@@ -153,7 +154,7 @@ def subscribe(request):
                     webhook_url=form.cleaned_data["webhook_url"],
                 )
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_domain_error(form, exc)
             else:
                 return render(request, "integrations/subscribe_sent.html", status=200)
         return render(request, "integrations/subscribe.html", {"form": form}, status=400)

@@ -5,7 +5,12 @@ PM") whatever the label says, and Django reads a naive value in the *current* ti
 account's zone), so a field labelled "UTC" could be read in Pacific Time. Every date-time field
 of the web forms is therefore a `UTCDateTimeField`: a text input that shows and takes
 `YYYY-MM-DD HH:MM` (24-hour clock; `T` instead of the space, and seconds, are accepted too),
-always in UTC, and says so in its label."""
+always in UTC, and says so in its label.
+
+Every field of every page renders through one template, templates/forms/field.html (the form
+renderer's `field_template_name`, Django 5): `{{ form.body.as_field_group }}`. A form whose class
+says `mark_optional = True` marks its optional fields "(optional)"; the others say it in the
+label where it matters, and filter bars mark nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 
 FORMAT = "%Y-%m-%d %H:%M"
@@ -71,3 +77,10 @@ class UTCDateTimeField(forms.DateTimeField):
         if timezone.is_naive(parsed):
             parsed = parsed.replace(tzinfo=datetime.UTC)
         return parsed
+
+
+class FormRenderer(TemplatesSetting):
+    """settings.FORM_RENDERER: the project's templates (and django.forms' own widgets), and the
+    one field template."""
+
+    field_template_name = "forms/field.html"

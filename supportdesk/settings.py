@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.syndication",
     "django.contrib.humanize",
+    # Widget templates for FORM_RENDERER, which reads the project's templates.
+    "django.forms",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -142,6 +144,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# One field template for every form (supportdesk/formfields.py).
+FORM_RENDERER = "supportdesk.formfields.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 # Embedded default: one SQLite file shared by web, worker and beat. WAL lets readers run beside
