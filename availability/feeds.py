@@ -31,10 +31,6 @@ class FeedItem:
     categories: tuple[str, ...]
 
 
-def _when(instant: datetime.datetime) -> str:
-    return instant.astimezone(datetime.UTC).strftime("%d %b %Y %H:%M UTC")
-
-
 def _incident_item(incident) -> FeedItem:
     updates = incident.public_updates
     changed = [incident.declared_at, incident.acknowledged_at, incident.resolved_at]

@@ -38,6 +38,7 @@ from notifications.services import absolute_url, notify_many
 from slo.services import incident_calendar
 from supportdesk import worktime
 from supportdesk.errors import DomainError
+from supportdesk.zones import format_utc
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ def _page(incident: Incident, *, step: EscalationStep, index: int, now) -> int:
     summary = (
         f"{incident.get_severity_display()} on {hubs}: {incident.get_symptom_display().lower()} "
         f"({incident.get_detected_by_display().lower()}, "
-        f"{timezone.localtime(incident.declared_at, datetime.UTC):%a %d %b %H:%M} UTC)."
+        f"{format_utc(incident.declared_at)})."
     )
     messages = []
     for user in people:

@@ -14,15 +14,13 @@ from __future__ import annotations
 import datetime
 
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from incidents.models import IncidentReport
+from supportdesk.zones import format_utc
 
 
 def _when(instant: datetime.datetime | None) -> str:
-    if instant is None:
-        return "unknown"
-    return timezone.localtime(instant, datetime.UTC).strftime("%d %b %Y %H:%M UTC")
+    return format_utc(instant) if instant is not None else "unknown"
 
 
 def impact_duration(report: IncidentReport) -> str:

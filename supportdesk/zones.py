@@ -1,8 +1,16 @@
-"""Time zones as people read them: "Pacific Time", not "America/Los_Angeles".
+"""Every instant the desk shows or writes, formatted here, to the minute (never seconds).
 
-Every time shown to a person is in one zone, named once, in words of their language (Babel's
-CLDR data names zones in every locale: "Pacific Time", "hora del Pacífico"). Minutes, never
-seconds.
+- `format_local`: what a person reads on a page or in their e-mail: in one zone (theirs, the
+  community's, or the clock's), named once in words of their language (Babel's CLDR data names
+  zones in every locale: "Pacific Time", "hora del Pacífico"); templates: `{% load zones %}`,
+  `|local_time`, `|local_time_short`.
+- `format_utc`: what is written into stored text that everybody reads the same way (incident
+  timeline entries, the report's timeline, feeds and status-page notices): English, UTC,
+  "01 Dec 2026 09:56 UTC"; `parse_utc` reads it back; templates: `|utc_time`.
+- `format_csv`: a spreadsheet's cell, "2026-12-01 09:56" (UTC, the column header says so).
+
+The working-time engine (supportdesk/worktime.py) writes its own explanations: it is pure
+Python and imports nothing of Django or Babel.
 """
 
 from __future__ import annotations
@@ -66,3 +74,26 @@ def format_local(
     local = timezone.localtime(instant, tz)
     text = dateformat.format(local, "D j M Y, H:i" if with_year else "D j M, H:i")
     return f"{text} {zone_name(tz)}" if with_zone else text
+
+
+# The stored form: English whatever the active language (strftime's %b is the C locale's).
+_UTC_PATTERN = "%d %b %Y %H:%M"
+
+
+def format_utc(instant: datetime.datetime) -> str:
+    """ "01 Dec 2026 09:56 UTC": the instant as stored texts say it (see the module docstring)."""
+    return f"{instant.astimezone(datetime.UTC):{_UTC_PATTERN}} UTC"
+
+
+def parse_utc(text: str) -> datetime.datetime | None:
+    """The instant `format_utc` wrote ("UTC" at the end optional), or None."""
+    text = text.strip().removesuffix("UTC").strip()
+    try:
+        return datetime.datetime.strptime(text, _UTC_PATTERN).replace(tzinfo=datetime.UTC)
+    except ValueError:
+        return None
+
+
+def format_csv(instant: datetime.datetime) -> str:
+    """ "2026-12-01 09:56": UTC, sortable, as a spreadsheet reads a date and time."""
+    return f"{instant.astimezone(datetime.UTC):%Y-%m-%d %H:%M}"

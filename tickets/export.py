@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
+from supportdesk.zones import format_csv
 from tickets.models import SupportRequest
 from tickets.priority import RANK_SHORT
 
@@ -48,7 +49,7 @@ def safe_cell(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime.datetime):
-        return value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+        return format_csv(value)
     text = str(value)
     if text.startswith(FORMULA_STARTS):
         return "'" + text
