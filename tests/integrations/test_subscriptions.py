@@ -124,7 +124,7 @@ def test_a_maintenance_notice_reaches_subscribers(
         )
     notice = next(m for m in mail.outbox if m.to == ["fan@example.org"])
     assert notice.subject == "Planned maintenance: Upgrade to JupyterHub 5"
-    assert "Tue 12 Mar 2030 03:00" in notice.body
+    assert "12 Mar 2030 03:00 UTC to 12 Mar 2030 04:00 UTC" in notice.body
 
 
 def test_the_form_cannot_flood_an_inbox(client, eager_delivery, django_capture_on_commit_callbacks):
