@@ -199,16 +199,7 @@ def _post_public_staff_message(
     canned_response: CannedResponse | None = None,
 ) -> tuple[Message, list[str]]:
     """A public answer from the team: it stops the response clocks. Returns the changed fields."""
-    message = Message.objects.create(
-        request=r,
-        author=by,
-        visibility=Message.Visibility.PUBLIC,
-        body=body,
-        link_url=link_url,
-        canned_response=canned_response,
-        is_from_staff=True,
-        created_at=at,
-    )
+    message = _message(r, by, body, at, link_url=link_url, canned_response=canned_response)
     fields = ["last_staff_reply_at", "unanswered_since"]
     r.last_staff_reply_at = at
     r.unanswered_since = None
@@ -216,6 +207,29 @@ def _post_public_staff_message(
         r.first_responded_at = at
         fields.append("first_responded_at")
     return message, fields
+
+
+def _message(
+    r: SupportRequest,
+    author,
+    body: str,
+    at: datetime.datetime,
+    *,
+    from_staff: bool = True,
+    internal: bool = False,
+    **extra,
+) -> Message:
+    """A message of the conversation: from the team (`author` None: supportdesk itself) or from
+    the representative's side; an internal note; `extra`: the link, the canned response."""
+    return Message.objects.create(
+        request=r,
+        author=author,
+        visibility=Message.Visibility.INTERNAL if internal else Message.Visibility.PUBLIC,
+        body=body,
+        is_from_staff=from_staff,
+        created_at=at,
+        **extra,
+    )
 
 
 def _acknowledgement(r: SupportRequest, requester, community, follow_up_of, policies) -> dict:
@@ -590,16 +604,27 @@ def request_reply(
     attachments: list[IncomingFile] | None = None,
     seen_message_id: int | None = None,
     send_anyway: bool = False,
-) -> Message:
-    """A public reply, with any `attachments`. From the team it answers the representative (and
-    is e-mailed to them); from the representative it restarts the response clock and reopens a
-    resolved request.
+    channel: str = SupportRequest.Channel.WEB,
+) -> Message | SupportRequest:
+    """A public reply (web form, API), with any `attachments`. From the team it answers the
+    representative (and is e-mailed to them); from the representative it restarts the response
+    clock and reopens a resolved request, and on a closed request it opens a new request linked
+    to it (DOMAIN.md step 8: that request is returned, through `channel`).
 
     `seen_message_id`: the last message on the page the reply was written on (0: none). A
     message from someone else since then refuses the reply (NewMessageSince) unless
     `send_anyway`: the author reads it first, then confirms."""
-    rules.check_team_or_representative(user=by, support_request=request, action="reply")
     staff = is_staff_member(by)
+    if not staff and _lock(request).status == Status.CLOSED:
+        return request_follow_up(
+            closed=request,
+            by=by,
+            body=body,
+            link_url=link_url,
+            attachments=attachments,
+            channel=channel,
+        )
+    rules.check_team_or_representative(user=by, support_request=request, action="reply")
     body, link_url = _clean_reply(body, link_url)
     if staff:
         refuse_unfilled(body)
@@ -607,8 +632,6 @@ def request_reply(
     if r.status == Status.CLOSED:
         raise InvalidTransition(
             f"{r.reference} is closed: a reply from the representative opens a follow-up request."
-            if staff
-            else f"{r.reference} is closed: your reply opens a follow-up request."
         )
     if seen_message_id is not None and not send_anyway:
         _refuse_if_new_messages(r, by=by, seen_message_id=seen_message_id, staff=staff)
@@ -644,42 +667,6 @@ def _refuse_if_new_messages(r: SupportRequest, *, by, seen_message_id: int, staf
     raise NewMessageSince(
         f"Not sent yet: {who} wrote on {r.reference} after you opened it{more}. Read the new "
         "message below; your reply is kept. Send it anyway, or change it first."
-    )
-
-
-@transaction.atomic
-def request_respond(
-    *,
-    request: SupportRequest,
-    by,
-    body: str,
-    link_url: str = "",
-    canned_response: CannedResponse | None = None,
-    expected_version: int | None = None,
-    attachments: list[IncomingFile] | None = None,
-    channel: str = SupportRequest.Channel.WEB,
-) -> Message | SupportRequest:
-    """A public reply from the web form or the API (DOMAIN.md step 8). On a closed request the
-    representative's reply opens a new request linked to it (returned); otherwise it is an
-    ordinary reply (the Message returned), which reopens a resolved request."""
-    r = _lock(request)
-    if r.status == Status.CLOSED and not is_staff_member(by):
-        return request_follow_up(
-            closed=r,
-            by=by,
-            body=body,
-            link_url=link_url,
-            attachments=attachments,
-            channel=channel,
-        )
-    return request_reply(
-        request=r,
-        by=by,
-        body=body,
-        link_url=link_url,
-        canned_response=canned_response,
-        expected_version=expected_version,
-        attachments=attachments,
     )
 
 
@@ -738,15 +725,7 @@ def _requester_reply(
     r: SupportRequest, *, by, body: str, link_url: str, at: datetime.datetime
 ) -> Message:
     """The representative wrote: the response clock restarts, a resolved request reopens."""
-    message = Message.objects.create(
-        request=r,
-        author=by,
-        visibility=Message.Visibility.PUBLIC,
-        body=body,
-        link_url=link_url,
-        is_from_staff=False,
-        created_at=at,
-    )
+    message = _message(r, by, body, at, from_staff=False, link_url=link_url)
     r.last_requester_reply_at = at
     fields = ["last_requester_reply_at", *_mark_unanswered(r, at)]
     _record(r, Kind.REQUESTER_REPLIED, by, at, detail=body[:200], message=message.pk)
@@ -852,14 +831,7 @@ def request_add_note(*, request: SupportRequest, by, body: str) -> Message:
     check_staff(by, "write internal notes")
     body = _clean_text(body, field="body", what="The note")
     at = timezone.now()
-    message = Message.objects.create(
-        request=request,
-        author=by,
-        visibility=Message.Visibility.INTERNAL,
-        body=body,
-        is_from_staff=True,
-        created_at=at,
-    )
+    message = _message(request, by, body, at, internal=True)
     _record(request, Kind.NOTE, by, at, detail=body[:200], message=message.pk)
     return message
 
@@ -1081,15 +1053,7 @@ def request_auto_close(*, request: SupportRequest) -> SupportRequest:
     rules.check_auto_close(support_request=r, now=at)
     fields = _mark_closed(r, at=at)
     body, canned = _canned_text(CannedResponse.Purpose.CLOSING, r, r.assignee)
-    Message.objects.create(
-        request=r,
-        author=None,
-        visibility=Message.Visibility.PUBLIC,
-        body=body,
-        canned_response=canned,
-        is_from_staff=True,
-        created_at=at,
-    )
+    _message(r, None, body, at, canned_response=canned)  # no answer: clocks are done
     _save(r, fields)
     _record(
         r,

@@ -231,7 +231,7 @@ def request_reply(request, pk):
     follow_ups = []
 
     def create() -> str:
-        result = services.request_respond(
+        result = services.request_reply(
             request=r,
             by=request.user,
             body=form.cleaned_data["body"],

@@ -266,10 +266,15 @@ def test_other_communitys_representative_cannot_reply(triaged, other_rep, outsid
             services.request_reply(request=triaged, by=user, body="Hello")
 
 
-def test_no_reply_to_a_closed_request(answered, steward, rep):
+def test_no_reply_on_a_closed_request(answered, steward, rep):
+    """The team cannot write on a closed request; the representative's reply goes to a new
+    request (the follow-up tests below)."""
     r = services.request_close(request=answered, by=steward)
     with pytest.raises(InvalidTransition):
-        services.request_reply(request=r, by=rep, body="Hello?")
+        services.request_reply(request=r, by=steward, body="Hello?")
+    follow_up = services.request_reply(request=r, by=rep, body="Hello?")
+    assert isinstance(follow_up, SupportRequest) and follow_up.follow_up_of_id == r.pk
+    assert not r.messages.filter(body="Hello?").exists()
 
 
 def test_a_representatives_reply_to_a_closed_request_opens_a_linked_follow_up(
@@ -279,7 +284,7 @@ def test_a_representatives_reply_to_a_closed_request_opens_a_linked_follow_up(
 
     closed = services.request_close(request=answered, by=steward)
     with mail.capture():
-        follow_up = services.request_respond(
+        follow_up = services.request_reply(
             request=closed,
             by=rep,
             body="It broke again after the upgrade.",
@@ -309,14 +314,14 @@ def test_only_the_communitys_representative_follows_up_and_staff_cannot_reply_wh
     closed = services.request_close(request=answered, by=steward)
     for user in (other_rep, outsider):
         with pytest.raises(PermissionDenied):
-            services.request_respond(request=closed, by=user, body="Me too")
+            services.request_reply(request=closed, by=user, body="Me too")
     with pytest.raises(InvalidTransition, match="opens a follow-up"):
-        services.request_respond(request=closed, by=steward, body="Anything else?")
+        services.request_reply(request=closed, by=steward, body="Anything else?")
     assert not SupportRequest.objects.filter(follow_up_of=closed).exists()
 
 
 def test_respond_on_a_resolved_request_is_a_reply_that_reopens_it(resolved, rep):
-    message = services.request_respond(request=resolved, by=rep, body="Still broken")
+    message = services.request_reply(request=resolved, by=rep, body="Still broken")
     assert isinstance(message, Message) and message.request_id == resolved.pk
     resolved.refresh_from_db()
     assert resolved.status == Status.TRIAGED

@@ -175,7 +175,7 @@ class RequestMessagesView(ApiView):
         if data["visibility"] == Message.Visibility.INTERNAL:
             message = services.request_add_note(request=r, by=request.user, body=data["body"])
         else:
-            message = services.request_respond(
+            message = services.request_reply(
                 request=r,
                 by=request.user,
                 body=data["body"],
