@@ -6,10 +6,10 @@ class AvailabilityConfig(AppConfig):
     verbose_name = "Status, alerts and maintenance"
 
     def ready(self) -> None:
-        from availability import services
+        from availability.services import hub_status
         from incidents.signals import incident_changed
 
         # Hub statuses and the status page are derived from incidents (incidents/signals.py).
         incident_changed.connect(
-            services.incident_changed_received, dispatch_uid="availability.incident_changed"
+            hub_status.incident_changed_received, dispatch_uid="availability.incident_changed"
         )

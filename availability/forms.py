@@ -1,4 +1,4 @@
-"""Forms of the maintenance page. They parse input; the rules live in availability/services.py."""
+"""Forms of the maintenance page. They parse input; the rules live in availability/services/."""
 
 from __future__ import annotations
 

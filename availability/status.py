@@ -9,10 +9,10 @@ A hub is, in this order:
 An admin's manual override (communities.Hub.status_override, with a reason) wins over all of it.
 
 Caching: every public page is cached under a key that includes a *version token*. Any change to
-an incident or a maintenance window replaces the token (services.on_incident_changed and the
-maintenance services call `invalidate()`), so the next request renders afresh; the short TTL
-(AvailabilitySettings.status_cache_seconds) bounds staleness for changes made behind the
-services' back (the Django admin, a shell)."""
+an incident or a maintenance window replaces the token (services/hub_status.py's
+on_incident_changed and the maintenance services call `invalidate()`), so the next request
+renders afresh; the short TTL (AvailabilitySettings.status_cache_seconds) bounds staleness for
+changes made behind the services' back (the Django admin, a shell)."""
 
 from __future__ import annotations
 

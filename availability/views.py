@@ -24,10 +24,14 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import staff_required
-from availability import dashboard, selectors, services
+from availability import dashboard, selectors
 from availability import status as rules
 from availability.forms import MaintenanceForm, StatusOverrideForm
 from availability.models import MaintenanceWindow
+
+# Aliased: the pages hub_status and maintenance below share the modules' names.
+from availability.services import hub_status as hub_status_services
+from availability.services import maintenance as maintenance_services
 from communities.models import Hub
 from supportdesk.errors import DomainError
 from supportdesk.formactions import add_domain_error
@@ -158,7 +162,7 @@ def maintenance(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            window = services.maintenance_schedule(
+            window = maintenance_services.maintenance_schedule(
                 by=request.user,
                 hubs=data["hubs"],
                 title=data["title"],
@@ -167,7 +171,7 @@ def maintenance(request):
                 ends_at=data["ends_at"],
                 accept_warnings=data["accept_warnings"],
             )
-        except services.MaintenanceNeedsConfirmation as exc:
+        except maintenance_services.MaintenanceNeedsConfirmation as exc:
             warnings = exc.warnings
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -198,7 +202,9 @@ def maintenance_cancel(request, pk: int):
     except ValueError:
         expected = None
     try:
-        services.maintenance_cancel(window=window, by=request.user, expected_version=expected)
+        maintenance_services.maintenance_cancel(
+            window=window, by=request.user, expected_version=expected
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -216,7 +222,7 @@ def hub_override(request, slug: str):
         return redirect("availability:maintenance")
     try:
         if form.cleaned_data["status"]:
-            services.hub_status_override_set(
+            hub_status_services.hub_status_override_set(
                 hub=hub,
                 by=request.user,
                 status=form.cleaned_data["status"],
@@ -224,7 +230,7 @@ def hub_override(request, slug: str):
             )
             messages.success(request, f"{hub.name} now shows as overridden.")
         else:
-            services.hub_status_override_clear(hub=hub, by=request.user)
+            hub_status_services.hub_status_override_clear(hub=hub, by=request.user)
             messages.success(request, f"{hub.name} shows its derived status again.")
     except DomainError as exc:
         messages.error(request, f"{hub.name}: {exc.message}")

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from communities.models import Hub, Membership
-from incidents import services as incidents
 from incidents.models import Incident
+from incidents.services import action_items, assignments, lifecycle, live_log, reports, updates
 from tickets import services as tickets
 from tickets.models import CannedResponse, SupportRequest
 
@@ -118,7 +118,7 @@ def _seed_incidents(*, stewards, now) -> int:
     # A resolved outage, found by monitoring, with its blameless report.
     hub = Hub.objects.get(slug="ucmerced")
     started = now - dt.timedelta(days=8, hours=3)
-    past = incidents.incident_declare(
+    past = lifecycle.incident_declare(
         by=commander,
         hubs=[hub],
         title="Users could not start servers on UC Merced Hub",
@@ -128,55 +128,55 @@ def _seed_incidents(*, stewards, now) -> int:
         summary="Image pulls failing after a registry credential rotated.",
         impact_started_at=started,
     )
-    past = incidents.incident_acknowledge(incident=past, by=commander)
-    incidents.incident_add_sme(incident=past, user=expert, by=commander)
-    incidents.incident_add_timeline_entry(
+    past = lifecycle.incident_acknowledge(incident=past, by=commander)
+    assignments.incident_add_sme(incident=past, user=expert, by=commander)
+    live_log.incident_add_timeline_entry(
         incident=past,
         by=expert,
         kind="command",
         body="`kubectl -n ucmerced get events | grep ErrImagePull`",
     )
-    incidents.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=past,
         by=expert,
         kind="fix",
         body="Rotated the pull secret and restarted the image puller.",
         link_url="https://github.com/example/infrastructure/pull/4410",
     )
-    incidents.incident_send_update(
+    updates.incident_send_update(
         incident=past,
         by=commander,
         body="We found the cause (an expired registry credential) and are rolling out a fix.",
     )
-    past = incidents.incident_resolve(
+    past = lifecycle.incident_resolve(
         incident=Incident.objects.get(pk=past.pk),
         by=commander,
         impact_ended_at=started + dt.timedelta(hours=2),
         verification_note="Started 20 test servers; all pulled the image within 40 s.",
         message="Servers start normally again.",
     )
-    report = incidents.report_create(incident=past, by=commander)
-    report = incidents.report_update(
+    report = reports.report_create(incident=past, by=commander)
+    report = reports.report_update(
         report=report,
         by=commander,
         expected_version=report.version,
         summary="A rotated registry credential stopped new servers from pulling their image.",
         analysis="The credential had no expiry alert. Systemic fix: alert 14 days ahead.",
     )
-    incidents.action_item_add(
+    action_items.action_item_add(
         report=report,
         by=commander,
         description="Alert 14 days before registry credentials expire",
         follow_up_url="https://github.com/example/infrastructure/issues/4411",
         owner=expert,
     )
-    report = incidents.report_submit_for_review(report=report, by=commander)
-    incidents.report_mark_reviewed(report=report, by=expert)
+    report = reports.report_submit_for_review(report=report, by=commander)
+    reports.report_mark_reviewed(report=report, by=expert)
 
     # An open incident, declared from a representative's request.
     request = SupportRequest.objects.filter(likely_incident=True).first()
     if request is not None:
-        open_incident = incidents.incident_declare(
+        open_incident = lifecycle.incident_declare(
             by=stewards[2 % len(stewards)],
             hubs=[request.hub],
             title="Kernels die on Pangeo Hub when loading large Zarr stores",
@@ -185,6 +185,6 @@ def _seed_incidents(*, stewards, now) -> int:
             detected_by=Incident.Detection.COMMUNITY,
             from_request=request,
         )
-        incidents.incident_acknowledge(incident=open_incident, by=stewards[2 % len(stewards)])
+        lifecycle.incident_acknowledge(incident=open_incident, by=stewards[2 % len(stewards)])
         return 2
     return 1

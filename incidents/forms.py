@@ -1,4 +1,4 @@
-"""Forms of the incident pages. They parse input; the rules live in incidents/services.py."""
+"""Forms of the incident pages. They parse input; the rules live in incidents/services/."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from django.db.models import Case, Value, When
 from accounts.models import User
 from communities.models import Hub
 from incidents.models import Incident, IncidentReport, RoleAssignment, TimelineEntry
-from incidents.services import MANUAL_KINDS, REPORT_REQUIRED_FOR_REVIEW
+from incidents.services.live_log import MANUAL_KINDS
+from incidents.services.reports import REPORT_REQUIRED_FOR_REVIEW
 from supportdesk.formfields import UTCDateTimeField
 from supportdesk.idempotency import OneTimeTokenForm
 from supportdesk.limits import MAX_TEXT
@@ -254,7 +255,7 @@ class ReportForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
-        # Required for review (incidents.services.REPORT_REQUIRED_FOR_REVIEW), marked so; a
+        # Required for review (incidents.services.reports.REPORT_REQUIRED_FOR_REVIEW), marked so; a
         # draft may still be saved without them, so the browser does not enforce them.
         for name in REPORT_REQUIRED_FOR_REVIEW:
             self.fields[name].required_for_review = True

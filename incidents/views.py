@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import staff_required
 from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
-from incidents import forms, rules, selectors, services
+from incidents import forms, rules, selectors
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment
 from incidents.report import (
     filename,
@@ -33,6 +33,7 @@ from incidents.report import (
     render_report_pdf,
     report_context,
 )
+from incidents.services import action_items, assignments, lifecycle, live_log, reports, updates
 from slo.services import incident_calendar, is_overdue, remaining_text
 from slo.timebox import timebox_state
 from supportdesk import idempotency, worktime
@@ -118,12 +119,12 @@ def _war_room_context(request, incident: Incident, **overrides) -> dict:
         "handoff_form": forms.HandoffForm(),
         "sme_form": forms.SMEForm(),
         "update_form": forms.UpdateForm(
-            initial={"body": services.prefill_update_body(incident, by=user)}
+            initial={"body": updates.prefill_update_body(incident, by=user)}
         ),
         "resolve_form": forms.ResolveForm(
             initial={
                 "impact_ended_at": now,
-                "message": services.prefill_resolution_message(incident, by=user),
+                "message": updates.prefill_resolution_message(incident, by=user),
             }
         ),
         "impact_form": forms.ImpactStartForm(initial={"at": incident.impact_started_at}),
@@ -236,7 +237,7 @@ def declare(request):
             data = form.cleaned_data
 
             def create() -> str:
-                incident = services.incident_declare(
+                incident = lifecycle.incident_declare(
                     by=request.user,
                     hubs=data["hubs"],
                     title=data["title"],
@@ -351,7 +352,7 @@ def page_acknowledge(request, pk: int, token: str):
         )
         return redirect("incidents:detail", pk=incident.pk)
     try:
-        services.incident_acknowledge(incident=incident, by=request.user)
+        lifecycle.incident_acknowledge(incident=incident, by=request.user)
     except DomainError as exc:  # acknowledged by somebody else a moment ago
         messages.info(request, exc.message)
         return redirect("incidents:detail", pk=incident.pk)
@@ -364,13 +365,13 @@ def page_acknowledge(request, pk: int, token: str):
 
 @_incident_action()
 def acknowledge(request, incident, data):
-    services.incident_acknowledge(incident=incident, by=request.user)
+    lifecycle.incident_acknowledge(incident=incident, by=request.user)
     return f"{incident.reference} acknowledged; the representatives have been told."
 
 
 @_incident_action(forms.TimelineEntryForm, "entry_form")
 def add_entry(request, incident, data):
-    services.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident,
         by=request.user,
         kind=data["kind"],
@@ -384,7 +385,7 @@ def add_entry(request, incident, data):
 
 @_incident_action(forms.HandoffForm, "handoff_form")
 def handoff(request, incident, data):
-    assignment = services.incident_handoff(
+    assignment = assignments.incident_handoff(
         incident=incident,
         role=data["role"],
         to_user=data["to_user"],
@@ -396,7 +397,7 @@ def handoff(request, incident, data):
 
 @_incident_action()
 def take_command(request, incident, data):
-    services.incident_handoff(
+    assignments.incident_handoff(
         incident=incident,
         role=RoleAssignment.Role.COMMANDER,
         to_user=request.user,
@@ -408,7 +409,7 @@ def take_command(request, incident, data):
 
 @_incident_action(forms.SMEForm, "sme_form")
 def add_sme(request, incident, data):
-    services.incident_add_sme(incident=incident, user=data["user"], by=request.user)
+    assignments.incident_add_sme(incident=incident, user=data["user"], by=request.user)
     return f"{data['user'].display_name} joined as Subject Matter Expert."
 
 
@@ -416,20 +417,20 @@ def add_sme(request, incident, data):
 def remove_sme(request, incident, data):
     raw = request.POST.get("user", "")
     user = get_object_or_404(User, pk=int(raw) if raw.isdigit() else 0)
-    services.incident_remove_sme(incident=incident, user=user, by=request.user)
+    assignments.incident_remove_sme(incident=incident, user=user, by=request.user)
     return f"{user.display_name} is no longer a Subject Matter Expert."
 
 
 @_incident_action(forms.UpdateForm, "update_form")
 def send_update(request, incident, data):
-    services.incident_send_update(incident=incident, by=request.user, body=data["body"])
+    updates.incident_send_update(incident=incident, by=request.user, body=data["body"])
     return "Update sent to the community; the update clock is reset."
 
 
 @_incident_action()
 def escalate(request, incident, data):
     already = incident.escalated_at is not None
-    services.incident_escalate(incident=incident, by=request.user)
+    lifecycle.incident_escalate(incident=incident, by=request.user)
     if already:
         return "Already escalated: the team and the project manager were alerted before."
     return "Engineering team and project manager alerted."
@@ -437,7 +438,7 @@ def escalate(request, incident, data):
 
 @_incident_action(forms.ResolveForm, "resolve_form")
 def resolve(request, incident, data):
-    services.incident_resolve(
+    lifecycle.incident_resolve(
         incident=incident,
         by=request.user,
         impact_ended_at=_not_before(data["impact_ended_at"], incident.impact_started_at),
@@ -449,13 +450,13 @@ def resolve(request, incident, data):
 
 @_incident_action(forms.ImpactStartForm, "impact_form")
 def set_impact_start(request, incident, data):
-    services.incident_set_impact_start(incident=incident, by=request.user, at=data["at"])
+    live_log.incident_set_impact_start(incident=incident, by=request.user, at=data["at"])
     return "Impact start updated."
 
 
 @_incident_action()
 def close(request, incident, data):
-    services.incident_close(incident=incident, by=request.user)
+    lifecycle.incident_close(incident=incident, by=request.user)
     return f"{incident.reference} closed."
 
 
@@ -465,7 +466,7 @@ def confirm(request, pk: int):
     """A representative (or staff on their behalf) confirms that service is back."""
     incident = _incident_or_404(request, pk)
     try:
-        services.incident_community_confirm(incident=incident, by=request.user)
+        lifecycle.incident_community_confirm(incident=incident, by=request.user)
     except DomainError as exc:
         if exc.status_code == 403:
             raise HttpForbidden from exc
@@ -521,7 +522,7 @@ def report_edit(request, pk: int):
     def save(data):
         data = dict(data)
         expected = data.pop("version")
-        services.report_update(report=report, by=request.user, expected_version=expected, **data)
+        reports.report_update(report=report, by=request.user, expected_version=expected, **data)
 
     result = form_submit(form, save)
     if result.ok:
@@ -557,19 +558,19 @@ def _report_action(action):
 
 @_report_action
 def report_create(request, incident):
-    services.report_create(incident=incident, by=request.user)
+    reports.report_create(incident=incident, by=request.user)
     return "Draft report created from the incident."
 
 
 @_report_action
 def report_submit(request, incident):
-    services.report_submit_for_review(report=_report_of(incident), by=request.user)
+    reports.report_submit_for_review(report=_report_of(incident), by=request.user)
     return "Report submitted for review."
 
 
 @_report_action
 def report_return(request, incident):
-    services.report_return_to_draft(
+    reports.report_return_to_draft(
         report=_report_of(incident), by=request.user, reason=request.POST.get("reason", "")
     )
     return "Report returned to draft."
@@ -577,7 +578,7 @@ def report_return(request, incident):
 
 @_report_action
 def report_review(request, incident):
-    services.report_mark_reviewed(report=_report_of(incident), by=request.user)
+    reports.report_mark_reviewed(report=_report_of(incident), by=request.user)
     return "Report reviewed: published in the archive and sent to the representatives."
 
 
@@ -586,7 +587,7 @@ def action_item_add(request, incident):
     report = _report_of(incident)
     form = forms.ActionItemForm(request.POST)
     result = form_submit(
-        form, lambda data: services.action_item_add(report=report, by=request.user, **data)
+        form, lambda data: action_items.action_item_add(report=report, by=request.user, **data)
     )
     if result.ok:
         return "Action item added."
@@ -599,7 +600,7 @@ def action_item_add(request, incident):
 def action_item_toggle(request, incident, item_pk: int):
     item = get_object_or_404(ActionItem, pk=item_pk, report__incident=incident)
     done = request.POST.get("done") == "1"
-    services.action_item_set_done(item=item, by=request.user, done=done)
+    action_items.action_item_set_done(item=item, by=request.user, done=done)
     return "Action item marked done." if done else "Action item reopened."
 
 

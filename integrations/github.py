@@ -283,8 +283,8 @@ def github_issue_open_for_request(
 def github_issue_open_for_incident(*, incident, by, include_internal_notes: bool = False) -> str:
     """Create an engineering issue for an incident (the incident label), with its public
     timeline, and record it in the incident's timeline."""
-    from incidents import services as incident_services
     from incidents.models import TimelineEntry
+    from incidents.services import live_log
 
     if not is_staff_member(by):
         raise PermissionDenied("Only the support team opens engineering issues.")
@@ -321,7 +321,7 @@ def github_issue_open_for_incident(*, incident, by, include_internal_notes: bool
             title=incident.title,
             incident=incident,
         )
-        incident_services.incident_add_timeline_entry(
+        live_log.incident_add_timeline_entry(
             incident=incident,
             by=by,
             kind=TimelineEntry.Kind.ACTION,
@@ -462,16 +462,16 @@ def _verb(state: str) -> str:
 def _tell_followers(
     issue: GitHubIssue, *, what: str, link: str = "", only_incidents: bool = False
 ) -> None:
-    from incidents import services as incident_services
+    from incidents.services import action_items, live_log
 
     links = issue.links.select_related("incident", "action_item")
     for followed in links:
         if followed.incident_id:
-            incident_services.incident_record_external_change(
+            live_log.incident_record_external_change(
                 incident=followed.incident, body=what, link_url=link or issue.html_url
             )
         elif followed.action_item_id and not only_incidents:
-            incident_services.action_item_follow_up_changed(
+            action_items.action_item_follow_up_changed(
                 item=followed.action_item,
                 done=issue.state in (GitHubIssue.State.CLOSED, GitHubIssue.State.MERGED),
             )

@@ -276,7 +276,7 @@ def announce_thread_answer(*, key: str, incident, text: str, thread_ts: str) -> 
 def _acknowledge(*, incident, by) -> str:
     # Acknowledging the incident is what acknowledges its page (incidents/paging.py): it stops
     # the escalation chain, exactly as the page's one-click link does.
-    from incidents.services import incident_acknowledge
+    from incidents.services.lifecycle import incident_acknowledge
 
     incident_acknowledge(incident=incident, by=by)
     return (
@@ -287,7 +287,7 @@ def _acknowledge(*, incident, by) -> str:
 
 def _take_command(*, incident, by) -> str:
     from incidents.models import RoleAssignment
-    from incidents.services import incident_handoff
+    from incidents.services.assignments import incident_handoff
 
     incident_handoff(
         incident=incident,
@@ -365,7 +365,7 @@ def _mine(user) -> str:
 def _declare(words: list[str], user) -> dict:
     from communities.models import Hub
     from incidents.models import Incident
-    from incidents.services import incident_declare
+    from incidents.services.lifecycle import incident_declare
 
     if len(words) < 4 or words[1].lower() not in SYMPTOMS or not words[2].isdigit():
         raise SlackRefusal("Usage: " + COMMAND_HELP.split("`/support declare")[0] + COMMAND_HELP)
@@ -392,7 +392,7 @@ def slack_message_to_timeline(*, payload: dict) -> str:
     """ "Add to incident timeline": copy a Slack message (author, time, permalink) into the
     incident whose thread it is in, else the only open incident."""
     from incidents.models import Incident, TimelineEntry
-    from incidents.services import incident_add_timeline_entry
+    from incidents.services.live_log import incident_add_timeline_entry
 
     user = _acting_user((payload.get("user") or {}).get("id", ""))
     message = payload.get("message") or {}

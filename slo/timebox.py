@@ -5,7 +5,7 @@ alert the engineering team and the project manager (incident).
 - Pages show it as a countdown once it runs (`timebox_state`, static/js/timebox.js).
 - When it runs out, `timebox_sweep` (with the SLO sweep, every minute) nudges the steward once,
   with the two actions as buttons on the page the nudge links to; for an incident still open,
-  the team and the project manager are alerted automatically (incidents.services.
+  the team and the project manager are alerted automatically (incidents/services/lifecycle.py's
   incident_escalate, which is idempotent). Once, whatever the sweeps do: each row is locked
   with skip_locked and stamped (request.timebox_expired_at, incident.escalated_at) in the
   transaction that claims the notifications, whose keys are the final guard.
@@ -152,7 +152,7 @@ def _due_incident_ids(now) -> list[int]:
 def _expire_incident(pk: int, *, now) -> int:
     from incidents.models import Incident
     from incidents.selectors import current_roles
-    from incidents.services import incident_escalate
+    from incidents.services.lifecycle import incident_escalate
 
     incident = (
         Incident.objects.filter(

@@ -15,8 +15,8 @@ from django.db import connection
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from incidents import services as incident_services
 from incidents.models import Incident
+from incidents.services import lifecycle
 from rotation.models import RotationSettings
 from supportdesk import refdata, safecache
 from supportdesk.translations import compile_stale
@@ -202,7 +202,7 @@ def declare(hub, steward):
             "summary": "a failing node pool",
         }
         kwargs.update(overrides)
-        return incident_services.incident_declare(**kwargs)
+        return lifecycle.incident_declare(**kwargs)
 
     return _declare
 

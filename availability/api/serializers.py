@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from availability.models import Alert, HubEvent
-from availability.services import MAX_ALERTS_PER_PAYLOAD, IncomingAlert
+from availability.services.alerts import MAX_ALERTS_PER_PAYLOAD, IncomingAlert
 from supportdesk.api import EARLIEST, LATEST, InstantField
 
 

@@ -14,7 +14,6 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
 from accounts.authentication import ApiTokenAuthentication
-from availability import services
 from availability.api.authentication import (
     AlertIntegrationAuthentication,
     IsAlertIntegration,
@@ -22,6 +21,7 @@ from availability.api.authentication import (
 )
 from availability.api.serializers import AlertmanagerPayloadSerializer, HubEventSerializer
 from availability.models import AlertIntegration
+from availability.services import alerts, hub_events
 from communities.models import Hub
 from supportdesk.api import ApiView, error_responses, parse
 from supportdesk.throttling import SimpleRateThrottle
@@ -76,7 +76,7 @@ class AlertmanagerWebhookView(ApiView):
     def post(self, request):
         serializer = AlertmanagerPayloadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        receipt = services.alerts_receive(
+        receipt = alerts.alerts_receive(
             integration=request.auth, alerts=serializer.incoming_alerts()
         )
         return Response(receipt.as_dict(), status=status.HTTP_200_OK)
@@ -136,7 +136,7 @@ class HubEventView(ApiView):
     def post(self, request, slug: str):
         hub = get_object_or_404(Hub, slug=slug, is_active=True)
         data = parse(HubEventSerializer, request.data)
-        receipt = services.hub_event_record(
+        receipt = hub_events.hub_event_record(
             hub=hub, kind=data["type"], user=data.get("user", ""), occurred_at=data.get("at")
         )
         return Response(

@@ -1,5 +1,5 @@
 """Incidents over the API. Input serializers parse only; every rule is in
-incidents/services.py. Members of an affected community see the public face of an incident
+incidents/services/. Members of an affected community see the public face of an incident
 (its state, their hubs, the public timeline); the `internal` block is for staff only."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from rest_framework import serializers
 from accounts.models import User
 from communities.models import Hub
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment, TimelineEntry
-from incidents.services import MANUAL_KINDS
+from incidents.services.live_log import MANUAL_KINDS
 from supportdesk.api import HubRefSerializer, InstantField, PersonSerializer, version_field
 from supportdesk.limits import MAX_TEXT  # the web forms' limit too
 from tickets.models import SupportRequest

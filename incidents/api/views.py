@@ -14,7 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.roles import is_staff_member, member_community_ids
-from incidents import selectors, services
+from incidents import selectors
 from incidents.api.serializers import (
     DeclareSerializer,
     HandoffSerializer,
@@ -29,6 +29,7 @@ from incidents.api.serializers import (
     UpdateSerializer,
 )
 from incidents.models import Incident, IncidentReport, RoleAssignment
+from incidents.services import assignments, lifecycle, live_log, reports, updates
 from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
 from supportdesk.idempotency import idempotent
 
@@ -109,7 +110,7 @@ class IncidentListView(ApiView):
     def post(self, request):
         forbid_unless(_staff(request), "Only the support team can declare incidents.")
         data = parse(DeclareSerializer, request.data)
-        incident = services.incident_declare(
+        incident = lifecycle.incident_declare(
             by=request.user,
             hubs=data["hubs"],
             title=data["title"],
@@ -177,7 +178,7 @@ class IncidentTimelineView(StaffIncidentCommand):
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
         data = parse(TimelineEntryCreateSerializer, request.data)
-        entry = services.incident_add_timeline_entry(incident=incident, by=request.user, **data)
+        entry = live_log.incident_add_timeline_entry(incident=incident, by=request.user, **data)
         return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -197,7 +198,7 @@ class IncidentUpdateView(StaffIncidentCommand):
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
         data = parse(UpdateSerializer, request.data)
-        entry = services.incident_send_update(incident=incident, by=request.user, body=data["body"])
+        entry = updates.incident_send_update(incident=incident, by=request.user, body=data["body"])
         return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -217,7 +218,7 @@ class IncidentHandoffView(StaffIncidentCommand):
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
         data = parse(HandoffSerializer, request.data)
-        assignment = services.incident_handoff(incident=incident, by=request.user, **data)
+        assignment = assignments.incident_handoff(incident=incident, by=request.user, **data)
         return Response(RoleAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
 
@@ -231,7 +232,7 @@ class IncidentAcknowledgeView(StaffIncidentCommand):
     )
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
-        services.incident_acknowledge(incident=incident, by=request.user)
+        lifecycle.incident_acknowledge(incident=incident, by=request.user)
         return _incident_data(request, pk)
 
 
@@ -245,7 +246,7 @@ class IncidentEscalateView(StaffIncidentCommand):
     )
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
-        services.incident_escalate(incident=incident, by=request.user)
+        lifecycle.incident_escalate(incident=incident, by=request.user)
         return _incident_data(request, pk)
 
 
@@ -260,7 +261,7 @@ class IncidentResolveView(StaffIncidentCommand):
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
         data = parse(IncidentResolveSerializer, request.data)
-        services.incident_resolve(incident=incident, by=request.user, **data)
+        lifecycle.incident_resolve(incident=incident, by=request.user, **data)
         return _incident_data(request, pk)
 
 
@@ -277,7 +278,7 @@ class IncidentConfirmView(ApiView):
     )
     def post(self, request, pk: int):
         incident = _get(request, pk)
-        services.incident_community_confirm(incident=incident, by=request.user)
+        lifecycle.incident_community_confirm(incident=incident, by=request.user)
         return _incident_data(request, pk)
 
 
@@ -291,7 +292,7 @@ class IncidentCloseView(StaffIncidentCommand):
     )
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
-        services.incident_close(incident=incident, by=request.user)
+        lifecycle.incident_close(incident=incident, by=request.user)
         return _incident_data(request, pk)
 
 
@@ -346,7 +347,7 @@ class IncidentReportView(StaffIncidentCommand):
     )
     def post(self, request, pk: int):
         incident = self.incident(request, pk)
-        report = services.report_create(incident=incident, by=request.user)
+        report = reports.report_create(incident=incident, by=request.user)
         return _report_data(report.pk, code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -361,7 +362,7 @@ class IncidentReportView(StaffIncidentCommand):
         report = _report_of(incident, staff=True)
         data = dict(parse(ReportUpdateSerializer, request.data))
         expected = data.pop("version")
-        report = services.report_update(
+        report = reports.report_update(
             report=report, by=request.user, expected_version=expected, **data
         )
         return _report_data(report.pk)
@@ -379,7 +380,7 @@ class ReportSubmitView(StaffIncidentCommand):
     )
     def post(self, request, pk: int):
         report = _report_of(self.incident(request, pk), staff=True)
-        services.report_submit_for_review(report=report, by=request.user)
+        reports.report_submit_for_review(report=report, by=request.user)
         return _report_data(report.pk)
 
 
@@ -396,7 +397,7 @@ class ReportReturnView(StaffIncidentCommand):
     def post(self, request, pk: int):
         report = _report_of(self.incident(request, pk), staff=True)
         data = parse(ReportReturnSerializer, request.data)
-        services.report_return_to_draft(report=report, by=request.user, reason=data["reason"])
+        reports.report_return_to_draft(report=report, by=request.user, reason=data["reason"])
         return _report_data(report.pk)
 
 
@@ -412,5 +413,5 @@ class ReportReviewView(StaffIncidentCommand):
     )
     def post(self, request, pk: int):
         report = _report_of(self.incident(request, pk), staff=True)
-        services.report_mark_reviewed(report=report, by=request.user)
+        reports.report_mark_reviewed(report=report, by=request.user)
         return _report_data(report.pk)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from communities.models import Membership
-from incidents import services as incident_services
 from incidents.models import Incident
+from incidents.services import lifecycle, reports
 from tests.factories import MembershipFactory, UserFactory
 from tickets import services as ticket_services
 
@@ -139,13 +139,13 @@ def incident(declare):
 
 @pytest.fixture
 def acknowledged(incident, steward):
-    return incident_services.incident_acknowledge(incident=incident, by=steward)
+    return lifecycle.incident_acknowledge(incident=incident, by=steward)
 
 
 @pytest.fixture
 def resolved_incident(acknowledged, steward, clock):
     clock.shift(datetime.timedelta(minutes=30))
-    return incident_services.incident_resolve(
+    return lifecycle.incident_resolve(
         incident=acknowledged,
         by=steward,
         impact_ended_at=timezone.now(),
@@ -155,7 +155,7 @@ def resolved_incident(acknowledged, steward, clock):
 
 @pytest.fixture
 def other_incident(other_hub, steward, clock):
-    return incident_services.incident_declare(
+    return lifecycle.incident_declare(
         by=steward,
         hubs=[other_hub],
         title="Beta is down",
@@ -168,5 +168,5 @@ def other_incident(other_hub, steward, clock):
 @pytest.fixture
 def reported_incident(resolved_incident, steward):
     """A resolved incident with a draft report."""
-    incident_services.report_create(incident=resolved_incident, by=steward)
+    reports.report_create(incident=resolved_incident, by=steward)
     return resolved_incident

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents import services
 from incidents.models import Incident, IncidentReport
+from incidents.services import lifecycle
 from tickets.models import SupportRequest
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_list_filtered_by_state(api, steward, incident, acknowledged_other):
 
 @pytest.fixture
 def acknowledged_other(other_incident, steward):
-    return services.incident_acknowledge(incident=other_incident, by=steward)
+    return lifecycle.incident_acknowledge(incident=other_incident, by=steward)
 
 
 def test_the_list_costs_the_same_queries_for_3_or_25_incidents(

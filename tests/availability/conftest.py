@@ -12,7 +12,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from availability import status as status_rules
-from availability.services import alert_integration_create
+from availability.services.alerts import alert_integration_create
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

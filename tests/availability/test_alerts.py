@@ -178,7 +178,7 @@ def test_alert_without_the_hub_label_is_recorded_with_a_note(post_alerts, hub):
 
 
 def test_integration_with_another_hub_label(hub, db):
-    from availability.services import alert_integration_create
+    from availability.services.alerts import alert_integration_create
 
     _, token = alert_integration_create(name="grafana", hub_label="jupyterhub")
     payload = load_payload("firing.json", hub="ignored")

@@ -10,12 +10,8 @@ import pytest
 from django.db import connection
 
 from availability.models import HubEvent
-from availability.services import (
-    IncomingAlert,
-    alert_integration_create,
-    alerts_receive,
-    hub_event_record,
-)
+from availability.services.alerts import IncomingAlert, alert_integration_create, alerts_receive
+from availability.services.hub_events import hub_event_record
 from incidents.models import Incident
 from tests.factories import CommunityFactory, HubFactory
 

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from availability.models import AvailabilitySettings, HubEvent, MaintenanceWindow
-from availability.services import hub_event_record
+from availability.services.hub_events import hub_event_record
 from incidents.models import Incident
 from supportdesk.errors import DomainError
 from tests.availability.conftest import TUESDAY
@@ -117,12 +117,12 @@ def test_no_second_incident_while_a_community_reported_one_is_open(hub, declare)
 
 
 def test_failures_counted_once_do_not_reopen_after_resolution(hub, steward):
-    from incidents import services as incidents
+    from incidents.services import lifecycle
 
     record(hub, FAILED, 0)
     incident = record(hub, FAILED, 1).incident
-    incidents.incident_acknowledge(incident=incident, by=steward)
-    incidents.incident_resolve(
+    lifecycle.incident_acknowledge(incident=incident, by=steward)
+    lifecycle.incident_resolve(
         incident=incident, by=steward, impact_ended_at=at(2), verification_note="Spawned a server."
     )
 

@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from availability import services
 from availability.models import AvailabilityLog, AvailabilitySettings, MaintenanceWindow
-from availability.services import (
+from availability.services import maintenance
+from availability.services.maintenance import (
     MaintenanceNeedsConfirmation,
     maintenance_announce_due,
     maintenance_cancel,
@@ -432,7 +432,7 @@ def test_maintenance_page_query_count_is_constant(
 
 @pytest.fixture
 def window(hub, steward):
-    return services.maintenance_schedule(
+    return maintenance.maintenance_schedule(
         by=steward,
         hubs=[hub],
         title="Upgrade",

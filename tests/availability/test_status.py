@@ -12,15 +12,15 @@ from django.utils import timezone
 from availability import status as rules
 from availability.models import MaintenanceWindow
 from availability.selectors import status_overview
-from availability.services import (
+from availability.services.hub_status import (
     hub_status_override_clear,
     hub_status_override_set,
     hub_status_refresh,
     on_incident_changed,
 )
 from communities.models import Hub
-from incidents import services as incidents
 from incidents.models import Incident, IncidentReport, TimelineEntry
+from incidents.services import lifecycle, live_log
 from supportdesk.errors import DomainError, PermissionDenied
 from tests.availability.conftest import TUESDAY
 from tests.factories import HubFactory, IncidentFactory
@@ -117,8 +117,8 @@ def test_future_or_cancelled_window_leaves_the_hub_operational(hub):
 def test_resolved_incident_returns_the_hub_to_operational(hub, declare, steward):
     incident = declare()
     on_incident_changed(incident)
-    incidents.incident_acknowledge(incident=incident, by=steward)
-    incidents.incident_resolve(
+    lifecycle.incident_acknowledge(incident=incident, by=steward)
+    lifecycle.incident_resolve(
         incident=incident,
         by=steward,
         impact_ended_at=timezone.now(),
@@ -181,7 +181,7 @@ def test_status_page_is_public_and_lists_every_hub_with_its_status(client, hub, 
 
 def test_status_page_shows_open_incident_with_public_updates(client, hub, declare, steward):
     incident = declare(title="Servers do not start")
-    incidents.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident,
         by=steward,
         kind=TimelineEntry.Kind.COMMUNICATION,
@@ -265,10 +265,10 @@ def incident_with_internal_things(hub, declare, steward):
     steward.email = "ann.private@example.org"
     steward.save()
     incident = declare(title="Kernels do not start", summary="SUMMARY-INTERNAL node pool")
-    incidents.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident, by=steward, kind=TimelineEntry.Kind.NOTE, body=INTERNAL_NOTE
     )
-    incidents.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident,
         by=steward,
         kind=TimelineEntry.Kind.COMMUNICATION,
@@ -385,7 +385,7 @@ def test_a_write_that_bypasses_the_services_is_served_from_the_cache(client, hub
 
 
 def test_maintenance_change_refreshes_the_cached_page(client, hub, steward):
-    from availability.services import maintenance_schedule
+    from availability.services.maintenance import maintenance_schedule
 
     client.get("/status/")
     maintenance_schedule(
@@ -422,7 +422,7 @@ def test_logged_in_pages_are_private(client, hub, rep):
 
 def test_feed_is_atom_with_incidents_and_maintenance(client, hub, declare, steward):
     incident = declare(title="Login fails")
-    incidents.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident,
         by=steward,
         kind=TimelineEntry.Kind.COMMUNICATION,

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from availability.services import hub_status_override_set
+from availability.services.hub_status import hub_status_override_set
 from communities.models import Hub
 from tests.factories import CommunityFactory, HubFactory
 

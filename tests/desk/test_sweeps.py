@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from desk import sweeps
 from desk.sweeps import slo_sweep
-from incidents.services import incident_declare
+from incidents.services.lifecycle import incident_declare
 from notifications.models import Notification
 from notifications.services import notifications_deliver_pending
 from slo.services import refresh_request_deadlines

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from incidents import services as incidents
 from incidents.models import Incident
+from incidents.services import lifecycle
 from tests.conftest import service_missing
 from tests.e2e.conftest import login
 from tickets import services as tickets
@@ -75,7 +75,7 @@ def world(rep, hub, steward, admin_user, rotation):
         affected_users=3,
     )
     tickets.request_reply(request=request, by=steward, body="We are looking at it.")
-    incident = incidents.incident_declare(
+    incident = lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
         title="Servers do not start",

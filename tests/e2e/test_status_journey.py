@@ -7,8 +7,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from incidents import services as incidents
 from incidents.models import Incident
+from incidents.services import lifecycle, live_log, updates
 from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.browser
@@ -16,9 +16,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def outage(hub, other_hub, steward):
-    from availability.services import maintenance_schedule
+    from availability.services.maintenance import maintenance_schedule
 
-    incident = incidents.incident_declare(
+    incident = lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
         title="Users cannot start servers",
@@ -27,11 +27,11 @@ def outage(hub, other_hub, steward):
         detected_by=Incident.Detection.ALERT,
         summary="INTERNAL-SUMMARY-QX7 node pool quota",
     )
-    incidents.incident_acknowledge(incident=incident, by=steward)
-    incidents.incident_add_timeline_entry(
+    lifecycle.incident_acknowledge(incident=incident, by=steward)
+    live_log.incident_add_timeline_entry(
         incident=incident, by=steward, kind="note", body="INTERNAL-NOTE-QX7 check the quota"
     )
-    incidents.incident_send_update(
+    updates.incident_send_update(
         incident=incident, by=steward, body="We found the cause and are rolling out a fix."
     )
     start = timezone.now() + datetime.timedelta(days=3)

@@ -8,8 +8,8 @@ import re
 import pytest
 from django.core import mail
 
-from incidents import services as incidents
 from incidents.models import Incident
+from incidents.services import lifecycle
 from tests.notifications.helpers import eager_delivery  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def test_subscribe_confirm_get_the_outage_notice_and_unsubscribe(
     page.get_by_role("button", name="Confirm subscription").click()
     page.get_by_role("heading", name="You are subscribed").wait_for()
 
-    incidents.incident_declare(
+    lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
         title="Users cannot start servers",
@@ -53,7 +53,7 @@ def test_subscribe_confirm_get_the_outage_notice_and_unsubscribe(
         affected_users=25,
         detected_by=Incident.Detection.ALERT,
     )
-    incidents.incident_declare(
+    lifecycle.incident_declare(
         by=steward,
         hubs=[other_hub],
         title="Beta is down",
@@ -71,7 +71,7 @@ def test_subscribe_confirm_get_the_outage_notice_and_unsubscribe(
     page.get_by_role("button", name="Unsubscribe").click()
     page.get_by_role("heading", name="You are unsubscribed").wait_for()
     shot(page, "unsubscribed")
-    incidents.incident_declare(
+    lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
         title="Kernels die",

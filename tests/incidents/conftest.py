@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import Incident, IncidentReport
+from incidents.services import lifecycle, reports
 
 
 def acknowledge(incident: Incident, by) -> Incident:
-    return services.incident_acknowledge(incident=incident, by=by)
+    return lifecycle.incident_acknowledge(incident=incident, by=by)
 
 
 def resolve(incident: Incident, by) -> Incident:
-    return services.incident_resolve(
+    return lifecycle.incident_resolve(
         incident=incident,
         by=by,
         impact_ended_at=timezone.now(),
@@ -23,8 +23,8 @@ def resolve(incident: Incident, by) -> Incident:
 
 
 def write_report(incident: Incident, by, *, submit: bool = True) -> IncidentReport:
-    report = services.report_create(incident=incident, by=by)
-    report = services.report_update(
+    report = reports.report_create(incident=incident, by=by)
+    report = reports.report_update(
         report=report,
         by=by,
         expected_version=report.version,
@@ -32,13 +32,13 @@ def write_report(incident: Incident, by, *, submit: bool = True) -> IncidentRepo
         analysis="Autoscaling had a hard upper limit nobody knew about.",
     )
     if submit:
-        report = services.report_submit_for_review(report=report, by=by)
+        report = reports.report_submit_for_review(report=report, by=by)
     return report
 
 
 def review_report(incident: Incident, by) -> IncidentReport:
     report = write_report(incident, by)
-    return services.report_mark_reviewed(report=report, by=by)
+    return reports.report_mark_reviewed(report=report, by=by)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import IncidentReport, TimelineEntry
 from incidents.report import render_report_html, render_report_markdown, render_report_pdf
+from incidents.services import action_items, live_log, reports, updates
 from notifications.models import Notification
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition
 from tests.incidents.conftest import acknowledge, resolve, review_report
@@ -26,10 +26,10 @@ def incident_with_log(declare, steward):
     incident = declare(
         symptom="other", affected_users=1, override_reason=OVERRIDE, title="Kernels die"
     )
-    services.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident, by=steward, kind=TimelineEntry.Kind.COMMAND, body=SECRET
     )
-    services.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident,
         by=steward,
         kind=TimelineEntry.Kind.FIX,
@@ -38,14 +38,14 @@ def incident_with_log(declare, steward):
         is_public=True,
     )
     incident = acknowledge(incident, steward)
-    services.incident_send_update(incident=incident, by=steward, body="Hi, a long update text")
+    updates.incident_send_update(incident=incident, by=steward, body="Hi, a long update text")
     return resolve(incident, steward)
 
 
 def test_the_draft_is_prefilled_from_the_incident_and_its_public_entries_only(
     incident_with_log, steward
 ):
-    report = services.report_create(incident=incident_with_log, by=steward)
+    report = reports.report_create(incident=incident_with_log, by=steward)
 
     assert report.review_state == IncidentReport.Review.DRAFT
     assert report.owner == steward  # the Incident Commander
@@ -62,18 +62,18 @@ def test_the_draft_is_prefilled_from_the_incident_and_its_public_entries_only(
     assert lines[-1].endswith("Started a test server on the hub.")  # time order
     assert "hunter2" not in timeline and OVERRIDE not in timeline
     with pytest.raises(DomainError, match="already has a report"):
-        services.report_create(incident=incident_with_log, by=steward)
+        reports.report_create(incident=incident_with_log, by=steward)
 
 
 def test_a_stale_form_cannot_overwrite_a_newer_report(resolved, steward, engineer):
-    report = services.report_create(incident=resolved, by=steward)
+    report = reports.report_create(incident=resolved, by=steward)
     loaded = report.version
-    services.report_update(
+    reports.report_update(
         report=report, by=engineer, expected_version=loaded, analysis="Cat's analysis"
     )
 
     with pytest.raises(ConcurrentEdit):
-        services.report_update(report=report, by=steward, expected_version=loaded, analysis="x")
+        reports.report_update(report=report, by=steward, expected_version=loaded, analysis="x")
     report.refresh_from_db()
     assert report.analysis == "Cat's analysis" and report.version == loaded + 1
 
@@ -81,23 +81,23 @@ def test_a_stale_form_cannot_overwrite_a_newer_report(resolved, steward, enginee
 def test_review_goes_draft_in_review_reviewed_and_publishes_to_the_representatives(
     resolved, steward, engineer, rep
 ):
-    report = services.report_create(incident=resolved, by=steward)
+    report = reports.report_create(incident=resolved, by=steward)
     with pytest.raises(InvalidTransition):
-        services.report_mark_reviewed(report=report, by=engineer)
+        reports.report_mark_reviewed(report=report, by=engineer)
     with pytest.raises(DomainError, match="analysis"):
-        services.report_submit_for_review(report=report, by=steward)
+        reports.report_submit_for_review(report=report, by=steward)
 
-    report = services.report_update(
+    report = reports.report_update(
         report=report, by=steward, expected_version=report.version, analysis="Capacity."
     )
-    report = services.report_submit_for_review(report=report, by=steward)
+    report = reports.report_submit_for_review(report=report, by=steward)
     assert report.review_state == IncidentReport.Review.IN_REVIEW
-    report = services.report_return_to_draft(report=report, by=engineer, reason="More detail")
+    report = reports.report_return_to_draft(report=report, by=engineer, reason="More detail")
     assert report.review_state == IncidentReport.Review.DRAFT
-    report = services.report_submit_for_review(report=report, by=steward)
+    report = reports.report_submit_for_review(report=report, by=steward)
     assert report.published_at is None
 
-    report = services.report_mark_reviewed(report=report, by=engineer)
+    report = reports.report_mark_reviewed(report=report, by=engineer)
 
     assert report.review_state == IncidentReport.Review.REVIEWED
     assert report.reviewed_by == engineer and report.published_at is not None
@@ -105,7 +105,7 @@ def test_review_goes_draft_in_review_reviewed_and_publishes_to_the_representativ
     assert mail.recipient == rep
     assert reverse("incidents:report_public", args=[report.pk]) in mail.body
     with pytest.raises(InvalidTransition):
-        services.report_update(
+        reports.report_update(
             report=report, by=steward, expected_version=report.version, summary="Changed"
         )
 
@@ -115,19 +115,21 @@ def test_action_items_need_a_follow_up_issue_and_are_tracked_to_done_after_revie
 ):
     report = review_report(resolved, steward)
     with pytest.raises(DomainError, match="follow-up"):
-        services.action_item_add(report=report, by=steward, description="Alert", follow_up_url="")
+        action_items.action_item_add(
+            report=report, by=steward, description="Alert", follow_up_url=""
+        )
 
-    item = services.action_item_add(
+    item = action_items.action_item_add(
         report=report,
         by=steward,
         description="Alert on node pool capacity",
         follow_up_url="https://github.com/org/infra/issues/7",
         owner=engineer,
     )
-    item = services.action_item_set_done(item=item, by=engineer, done=True)
+    item = action_items.action_item_set_done(item=item, by=engineer, done=True)
 
     assert item.done and item.done_at is not None
-    item = services.action_item_set_done(item=item, by=engineer, done=False)
+    item = action_items.action_item_set_done(item=item, by=engineer, done=False)
     assert not item.done and item.done_at is None
 
 
@@ -135,7 +137,7 @@ def test_an_internal_entry_never_reaches_the_public_archive_the_markdown_or_the_
     client, incident_with_log, steward
 ):
     report = review_report(incident_with_log, steward)
-    services.action_item_add(
+    action_items.action_item_add(
         report=report,
         by=steward,
         description="Alert on kernel deaths",
@@ -169,7 +171,7 @@ def test_an_internal_entry_never_reaches_the_public_archive_the_markdown_or_the_
 
 def test_only_reviewed_reports_are_in_the_archive(client, declare, steward):
     drafted = resolve(acknowledge(declare(title="Drafted"), steward), steward)
-    services.report_create(incident=drafted, by=steward)
+    reports.report_create(incident=drafted, by=steward)
     published = resolve(acknowledge(declare(title="Published"), steward), steward)
     review_report(published, steward)
 
@@ -195,7 +197,7 @@ def test_the_archive_costs_the_same_number_of_queries_for_many_reports(
 
 def test_markdown_rendering_lists_the_sections_and_action_items(resolved, steward):
     report = review_report(resolved, steward)
-    services.action_item_add(
+    action_items.action_item_add(
         report=report, by=steward, description="Raise limits", follow_up_url="https://x.org/1"
     )
 
@@ -208,8 +210,8 @@ def test_markdown_rendering_lists_the_sections_and_action_items(resolved, stewar
 
 
 def test_report_text_is_sanitised_in_the_pdf_input(resolved, steward):
-    report = services.report_create(incident=resolved, by=steward)
-    report = services.report_update(
+    report = reports.report_create(incident=resolved, by=steward)
+    report = reports.report_update(
         report=report,
         by=steward,
         expected_version=report.version,
@@ -223,9 +225,9 @@ def test_report_text_is_sanitised_in_the_pdf_input(resolved, steward):
 
 
 def test_impact_times_of_the_report_must_be_in_order(resolved, steward):
-    report = services.report_create(incident=resolved, by=steward)
+    report = reports.report_create(incident=resolved, by=steward)
     with pytest.raises(DomainError, match="before impact start"):
-        services.report_update(
+        reports.report_update(
             report=report,
             by=steward,
             expected_version=report.version,

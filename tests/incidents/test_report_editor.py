@@ -11,9 +11,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from incidents import services
 from incidents.forms import DeclareForm, ReportForm
 from incidents.models import TimelineEntry
+from incidents.services import lifecycle, live_log, reports
 from supportdesk.errors import DomainError
 from supportdesk.formfields import UTCDateTimeField
 from tests.factories import HubFactory
@@ -32,9 +32,9 @@ def frozen():
 @pytest.fixture
 def report(declare, steward, frozen):
     incident = declare(impact_started_at=NOW - datetime.timedelta(hours=3))
-    services.incident_acknowledge(incident=incident, by=steward)
+    lifecycle.incident_acknowledge(incident=incident, by=steward)
     frozen.shift(datetime.timedelta(minutes=30))
-    services.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident,
         by=steward,
         kind="fix",
@@ -43,13 +43,13 @@ def report(declare, steward, frozen):
         link_url="https://github.com/example/infra/pull/1",
     )
     frozen.shift(datetime.timedelta(minutes=30))
-    services.incident_resolve(
+    lifecycle.incident_resolve(
         incident=incident,
         by=steward,
         impact_ended_at=NOW + datetime.timedelta(minutes=45),
         verification_note="Started a server.",
     )
-    return services.report_create(incident=incident, by=steward)
+    return reports.report_create(incident=incident, by=steward)
 
 
 def _impact_lines(markdown: str) -> list[str]:
@@ -61,7 +61,7 @@ def test_editing_the_impact_times_in_the_report_moves_the_incident_and_the_timel
 ):
     start = datetime.datetime(2026, 3, 11, 10, 5, tzinfo=UTC)
     end = datetime.datetime(2026, 3, 11, 15, 50, tzinfo=UTC)
-    updated = services.report_update(
+    updated = reports.report_update(
         report=report,
         by=steward,
         expected_version=report.version,
@@ -90,7 +90,7 @@ def test_editing_the_impact_times_in_the_report_moves_the_incident_and_the_timel
 
 def test_the_published_report_header_and_timeline_agree(report, steward, client):
     start = datetime.datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
-    report = services.report_update(
+    report = reports.report_update(
         report=report,
         by=steward,
         expected_version=report.version,
@@ -98,8 +98,8 @@ def test_the_published_report_header_and_timeline_agree(report, steward, client)
         summary="The node pool ran out.",
         analysis="A hard limit.",
     )
-    services.report_submit_for_review(report=report, by=steward)
-    report = services.report_mark_reviewed(report=report, by=steward)
+    reports.report_submit_for_review(report=report, by=steward)
+    report = reports.report_mark_reviewed(report=report, by=steward)
     page = client.get(reverse("incidents:report_public", args=[report.pk])).text
     # Both written by supportdesk.zones.format_utc: the header says what the timeline says.
     assert "<dd>11 Mar 2026 09:00 UTC</dd>" in page  # the header
@@ -109,7 +109,7 @@ def test_the_published_report_header_and_timeline_agree(report, steward, client)
 
 def test_a_future_impact_time_in_the_report_is_refused(report, steward):
     with pytest.raises(DomainError, match="future"):
-        services.report_update(
+        reports.report_update(
             report=report,
             by=steward,
             expected_version=report.version,
@@ -120,7 +120,7 @@ def test_a_future_impact_time_in_the_report_is_refused(report, steward):
 
 def test_other_report_edits_leave_the_timeline_as_written(report, steward):
     text = "- my own words"
-    updated = services.report_update(
+    updated = reports.report_update(
         report=report, by=steward, expected_version=report.version, timeline_markdown=text
     )
     assert updated.timeline_markdown == text
@@ -128,7 +128,7 @@ def test_other_report_edits_leave_the_timeline_as_written(report, steward):
 
 def test_the_war_rooms_impact_start_moves_a_draft_report_too(report, steward):
     at = datetime.datetime(2026, 3, 11, 11, 0, tzinfo=UTC)
-    services.incident_set_impact_start(incident=report.incident, by=steward, at=at)
+    live_log.incident_set_impact_start(incident=report.incident, by=steward, at=at)
     report.refresh_from_db()
     assert report.impact_started_at == at
     assert _impact_lines(report.timeline_markdown)[0].startswith("- **11 Mar 2026 11:00 UTC**")
@@ -137,7 +137,7 @@ def test_the_war_rooms_impact_start_moves_a_draft_report_too(report, steward):
 def test_the_editor_marks_what_review_needs_and_the_rest_optional(report, steward, client):
     form = ReportForm(report=report)
     needed = {n for n, f in form.fields.items() if getattr(f, "required_for_review", False)}
-    assert needed == set(services.REPORT_REQUIRED_FOR_REVIEW)
+    assert needed == set(reports.REPORT_REQUIRED_FOR_REVIEW)
     client.force_login(steward)
     page = client.get(reverse("incidents:report_edit", args=[report.incident.pk])).text
     assert page.count("(required for review)") == 5 + 1  # five fields and the explanation

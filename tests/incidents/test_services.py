@@ -10,8 +10,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from incidents import services
+from incidents import selectors
 from incidents.models import Incident, RoleAssignment, TimelineEntry
+from incidents.services import assignments, lifecycle, live_log, reports, updates
 from notifications.models import Notification
 from slo.services import incident_calendar, remaining_text
 from supportdesk.errors import DomainError, InvalidTransition, PermissionDenied
@@ -105,7 +106,7 @@ def test_an_alert_declared_incident_has_no_commander_until_someone_acknowledges(
 
     incident = acknowledge(incident, engineer)
 
-    roles = services.current_roles(incident=incident)
+    roles = selectors.current_roles(incident=incident)
     assert roles.commander == engineer and roles.liaison == engineer
 
 
@@ -170,14 +171,14 @@ def test_transitions_out_of_order_are_refused(declare, steward, stage, action):
     if stage == "resolved":
         incident = resolve(incident, steward)
     calls = {
-        "acknowledge": lambda: services.incident_acknowledge(incident=incident, by=steward),
+        "acknowledge": lambda: lifecycle.incident_acknowledge(incident=incident, by=steward),
         "resolve": lambda: resolve(incident, steward),
-        "close": lambda: services.incident_close(incident=incident, by=steward),
-        "confirm": lambda: services.incident_community_confirm(incident=incident, by=steward),
-        "send_update": lambda: services.incident_send_update(
+        "close": lambda: lifecycle.incident_close(incident=incident, by=steward),
+        "confirm": lambda: lifecycle.incident_community_confirm(incident=incident, by=steward),
+        "send_update": lambda: updates.incident_send_update(
             incident=incident, by=steward, body="Still on it."
         ),
-        "report": lambda: services.report_create(incident=incident, by=steward),
+        "report": lambda: reports.report_create(incident=incident, by=steward),
     }
     with pytest.raises(InvalidTransition):
         calls[action]()
@@ -189,14 +190,14 @@ def test_resolving_records_impact_end_and_verification_and_tells_the_community(
     acknowledged, steward, rep
 ):
     with pytest.raises(DomainError, match="verified"):
-        services.incident_resolve(
+        lifecycle.incident_resolve(
             incident=acknowledged,
             by=steward,
             impact_ended_at=timezone.now(),
             verification_note=" ",
         )
     with pytest.raises(DomainError, match="before impact start"):
-        services.incident_resolve(
+        lifecycle.incident_resolve(
             incident=acknowledged,
             by=steward,
             impact_ended_at=acknowledged.impact_started_at - datetime.timedelta(hours=1),
@@ -215,10 +216,10 @@ def test_resolving_records_impact_end_and_verification_and_tells_the_community(
 
 def test_the_community_confirms_once_and_only_its_own_representatives_can(resolved, rep, other_rep):
     with pytest.raises(PermissionDenied):
-        services.incident_community_confirm(incident=resolved, by=other_rep)
+        lifecycle.incident_community_confirm(incident=resolved, by=other_rep)
 
-    first = services.incident_community_confirm(incident=resolved, by=rep)
-    again = services.incident_community_confirm(incident=resolved, by=rep)
+    first = lifecycle.incident_community_confirm(incident=resolved, by=rep)
+    again = lifecycle.incident_community_confirm(incident=resolved, by=rep)
 
     assert first.community_confirmed_at == again.community_confirmed_at is not None
     assert resolved.timeline.filter(body__contains="confirmed").count() == 1
@@ -231,7 +232,7 @@ def test_handing_off_command_keeps_the_history_and_records_who_when_and_why(
     incident = declare()
 
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=2), tick=False):
-        services.incident_handoff(
+        assignments.incident_handoff(
             incident=incident,
             role=RoleAssignment.Role.COMMANDER,
             to_user=engineer,
@@ -243,7 +244,7 @@ def test_handing_off_command_keeps_the_history_and_records_who_when_and_why(
     history = list(incident.roles.filter(role=RoleAssignment.Role.COMMANDER))
     assert [(a.user, a.ended_at) for a in history] == [(steward, handed_at), (engineer, None)]
     assert history[1].assigned_by == steward and history[1].reason == "End of my day"
-    roles = services.current_roles(incident=incident)
+    roles = selectors.current_roles(incident=incident)
     # The declarer was also liaison (the default), so the liaison role follows the commander.
     assert roles.commander == engineer and roles.liaison == engineer
     entry = incident.timeline.filter(kind=TimelineEntry.Kind.HANDOFF).first()
@@ -255,15 +256,15 @@ def test_handing_off_command_keeps_the_history_and_records_who_when_and_why(
 def test_a_delegated_liaison_stays_when_command_changes_hands(declare, steward, rotation):
     ben, cat = rotation[1].user, rotation[2].user
     incident = declare()
-    services.incident_handoff(
+    assignments.incident_handoff(
         incident=incident, role="liaison", to_user=ben, by=steward, reason="Ben knows them"
     )
 
-    services.incident_handoff(
+    assignments.incident_handoff(
         incident=incident, role="commander", to_user=cat, by=steward, reason="Fatigue"
     )
 
-    roles = services.current_roles(incident=incident)
+    roles = selectors.current_roles(incident=incident)
     assert roles.commander == cat and roles.liaison == ben
 
 
@@ -274,36 +275,36 @@ def test_only_the_commander_the_holder_or_a_manager_hands_a_role_off(
     incident = declare()
 
     with pytest.raises(PermissionDenied):
-        services.incident_handoff(
+        assignments.incident_handoff(
             incident=incident, role="commander", to_user=engineer, by=engineer, reason="Mine now"
         )
     with pytest.raises(DomainError, match="why"):
-        services.incident_handoff(
+        assignments.incident_handoff(
             incident=incident, role="commander", to_user=engineer, by=steward, reason=""
         )
     with pytest.raises(DomainError, match="already holds"):
-        services.incident_handoff(
+        assignments.incident_handoff(
             incident=incident, role="commander", to_user=steward, by=steward, reason="again"
         )
 
-    services.incident_handoff(
+    assignments.incident_handoff(
         incident=incident, role="commander", to_user=dan, by=project_manager, reason="Ann is ill"
     )
-    assert services.current_roles(incident=incident).commander == dan
+    assert selectors.current_roles(incident=incident).commander == dan
 
 
 def test_subject_matter_experts_join_once_each(declare, steward, engineer, rep):
     incident = declare()
 
-    services.incident_add_sme(incident=incident, user=engineer, by=steward)
+    assignments.incident_add_sme(incident=incident, user=engineer, by=steward)
 
-    assert services.current_roles(incident=incident).smes == [engineer]
+    assert selectors.current_roles(incident=incident).smes == [engineer]
     with pytest.raises(DomainError, match="already"):
-        services.incident_add_sme(incident=incident, user=engineer, by=steward)
+        assignments.incident_add_sme(incident=incident, user=engineer, by=steward)
     with pytest.raises(DomainError):
-        services.incident_add_sme(incident=incident, user=rep, by=steward)
-    services.incident_remove_sme(incident=incident, user=engineer, by=steward)
-    assert services.current_roles(incident=incident).smes == []
+        assignments.incident_add_sme(incident=incident, user=rep, by=steward)
+    assignments.incident_remove_sme(incident=incident, user=engineer, by=steward)
+    assert selectors.current_roles(incident=incident).smes == []
 
 
 # --- The update clock -------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def test_the_update_clock_runs_over_the_weekend_in_working_hours_and_resets_on_e
         assert incident.escalation_due_at == datetime.datetime(2026, 3, 6, 23, 0, tzinfo=UTC)
 
     with time_machine.travel(FRIDAY_EVENING + datetime.timedelta(hours=1), tick=False):
-        entry = services.incident_send_update(
+        entry = updates.incident_send_update(
             incident=incident, by=steward, body="Hi {representative_name}, still on it."
         )
 
@@ -346,7 +347,7 @@ def test_the_liaisons_acknowledgement_is_the_first_update_and_starts_the_update_
     assert incident.next_update_due_at == monday_9 + datetime.timedelta(hours=3)
     acknowledged_at = monday_9 + datetime.timedelta(minutes=40)
     with time_machine.travel(acknowledged_at, tick=False):
-        services.incident_acknowledge(incident=incident, by=steward)
+        lifecycle.incident_acknowledge(incident=incident, by=steward)
     incident.refresh_from_db()
     assert incident.last_update_sent_at == acknowledged_at
     assert incident.next_update_due_at == datetime.datetime(2026, 3, 9, 12, 40, tzinfo=UTC)
@@ -373,12 +374,12 @@ def test_only_the_liaison_or_commander_sends_community_updates(declare, steward,
     incident = declare()
 
     with pytest.raises(PermissionDenied, match="Liaison"):
-        services.incident_send_update(incident=incident, by=engineer, body="Update")
-    services.incident_handoff(
+        updates.incident_send_update(incident=incident, by=engineer, body="Update")
+    assignments.incident_handoff(
         incident=incident, role="liaison", to_user=engineer, by=steward, reason="Delegated"
     )
-    services.incident_send_update(incident=incident, by=engineer, body="Update")  # liaison
-    services.incident_send_update(incident=incident, by=steward, body="Update 2")  # commander
+    updates.incident_send_update(incident=incident, by=engineer, body="Update")  # liaison
+    updates.incident_send_update(incident=incident, by=steward, body="Update 2")  # commander
     assert incident.timeline.filter(kind=TimelineEntry.Kind.UPDATE).count() == 2
 
 
@@ -386,7 +387,7 @@ def test_update_is_posted_on_linked_requests(declare, steward, community, hub, r
     request = SupportRequestFactory(community=community, hub=hub, requester=rep)
     incident = declare(from_request=request)
 
-    services.incident_send_update(incident=incident, by=steward, body="Hi {representative_name}")
+    updates.incident_send_update(incident=incident, by=steward, body="Hi {representative_name}")
 
     assert Message.objects.get(request=request).body == "Hi Ada"
 
@@ -398,8 +399,8 @@ def test_escalating_alerts_every_engineer_and_the_project_manager_once(
     EngineerFactory(user=StaffFactory(username="eve"), is_active=False)
     incident = declare()
 
-    services.incident_escalate(incident=incident, by=steward)
-    services.incident_escalate(incident=incident, by=steward)
+    lifecycle.incident_escalate(incident=incident, by=steward)
+    lifecycle.incident_escalate(incident=incident, by=steward)
 
     recipients = set(
         Notification.objects.filter(kind="incident_escalated").values_list(
@@ -418,7 +419,7 @@ def test_timeline_entries_can_be_back_filled_and_fixes_need_their_pull_request(d
     incident = declare()
     earlier = incident.declared_at - datetime.timedelta(hours=3)
 
-    entry = services.incident_add_timeline_entry(
+    entry = live_log.incident_add_timeline_entry(
         incident=incident,
         by=steward,
         kind=TimelineEntry.Kind.COMMAND,
@@ -428,15 +429,15 @@ def test_timeline_entries_can_be_back_filled_and_fixes_need_their_pull_request(d
 
     assert incident.timeline.first() == entry and not entry.is_public
     with pytest.raises(DomainError, match="pull request"):
-        services.incident_add_timeline_entry(
+        live_log.incident_add_timeline_entry(
             incident=incident, by=steward, kind=TimelineEntry.Kind.FIX, body="Raised the limit"
         )
     with pytest.raises(DomainError):
-        services.incident_add_timeline_entry(
+        live_log.incident_add_timeline_entry(
             incident=incident, by=steward, kind=TimelineEntry.Kind.STATE, body="Closed!"
         )
     with pytest.raises(DomainError, match="future"):
-        services.incident_add_timeline_entry(
+        live_log.incident_add_timeline_entry(
             incident=incident,
             by=steward,
             kind=TimelineEntry.Kind.NOTE,
@@ -448,55 +449,55 @@ def test_timeline_entries_can_be_back_filled_and_fixes_need_their_pull_request(d
 def test_impact_start_is_back_filled_but_never_after_the_impact_ended(resolved, steward):
     earlier = resolved.impact_started_at - datetime.timedelta(hours=4)
 
-    incident = services.incident_set_impact_start(incident=resolved, by=steward, at=earlier)
+    incident = live_log.incident_set_impact_start(incident=resolved, by=steward, at=earlier)
 
     assert incident.impact_started_at == earlier
     with pytest.raises(DomainError):
-        services.incident_set_impact_start(
+        live_log.incident_set_impact_start(
             incident=incident, by=steward, at=incident.impact_ended_at + datetime.timedelta(1)
         )
 
 
 # --- Closing ----------------------------------------------------------------------------------
 def test_closing_needs_a_reviewed_report(resolved, steward, rep):
-    services.incident_community_confirm(incident=resolved, by=rep)
+    lifecycle.incident_community_confirm(incident=resolved, by=rep)
     with pytest.raises(InvalidTransition, match="report"):
-        services.incident_close(incident=resolved, by=steward)
+        lifecycle.incident_close(incident=resolved, by=steward)
     write_report(resolved, steward)  # in review, not reviewed
     with pytest.raises(InvalidTransition, match="report"):
-        services.incident_close(incident=resolved, by=steward)
+        lifecycle.incident_close(incident=resolved, by=steward)
 
-    services.report_mark_reviewed(report=resolved.report, by=steward)
-    incident = services.incident_close(incident=resolved, by=steward)
+    reports.report_mark_reviewed(report=resolved.report, by=steward)
+    incident = lifecycle.incident_close(incident=resolved, by=steward)
 
     assert incident.state == Incident.State.CLOSED and incident.closed_at is not None
     with pytest.raises(InvalidTransition):
-        services.incident_add_timeline_entry(incident=incident, by=steward, kind="note", body="x")
+        live_log.incident_add_timeline_entry(incident=incident, by=steward, kind="note", body="x")
 
 
 def test_without_confirmation_closing_waits_for_the_auto_close_deadline(resolved, steward):
     review_report(resolved, steward)
     with pytest.raises(InvalidTransition, match="confirm"):
-        services.incident_close(incident=resolved, by=steward)
+        lifecycle.incident_close(incident=resolved, by=steward)
 
     with time_machine.travel(resolved.auto_close_due_at, tick=False):
-        incident = services.incident_close(incident=resolved, by=steward)
+        incident = lifecycle.incident_close(incident=resolved, by=steward)
 
     assert incident.state == Incident.State.CLOSED
 
 
 def test_auto_close_closes_each_qualifying_incident_once(declare, steward, rep):
     confirmed = resolve(acknowledge(declare(title="A"), steward), steward)
-    services.incident_community_confirm(incident=confirmed, by=rep)
+    lifecycle.incident_community_confirm(incident=confirmed, by=rep)
     review_report(confirmed, steward)
     silent = resolve(acknowledge(declare(title="B"), steward), steward)
     review_report(silent, steward)
     unreviewed = resolve(acknowledge(declare(title="C"), steward), steward)
-    services.incident_community_confirm(incident=unreviewed, by=rep)
+    lifecycle.incident_community_confirm(incident=unreviewed, by=rep)
 
-    assert services.incident_auto_close_due() == 1
-    assert services.incident_auto_close_due() == 0
-    assert services.incident_auto_close_due(now=silent.auto_close_due_at) == 1
+    assert lifecycle.incident_auto_close_due() == 1
+    assert lifecycle.incident_auto_close_due() == 0
+    assert lifecycle.incident_auto_close_due(now=silent.auto_close_due_at) == 1
 
     states = dict(Incident.objects.values_list("title", "state"))
     assert states == {"A": "closed", "B": "closed", "C": "resolved"}
@@ -521,7 +522,7 @@ def test_metrics_give_time_to_acknowledge_and_resolve_and_detection_per_hub_and_
     with time_machine.travel(datetime.datetime(2026, 4, 2, tzinfo=UTC), tick=False):
         declare()
 
-    rows = services.incident_metrics(
+    rows = selectors.incident_metrics(
         start=datetime.datetime(2026, 3, 1, tzinfo=UTC),
         end=datetime.datetime(2026, 5, 1, tzinfo=UTC),
     )
@@ -564,9 +565,9 @@ def test_closing_the_incident_closes_its_resolved_request(declare, steward, comm
     request = SupportRequestFactory(community=community, hub=hub, requester=rep)
     incident = resolve(acknowledge(declare(from_request=request), steward), steward)
     review_report(incident, steward)
-    services.incident_community_confirm(incident=incident, by=rep)
+    lifecycle.incident_community_confirm(incident=incident, by=rep)
 
-    services.incident_close(incident=Incident.objects.get(pk=incident.pk), by=steward)
+    lifecycle.incident_close(incident=Incident.objects.get(pk=incident.pk), by=steward)
 
     request.refresh_from_db()
     assert request.status == SupportRequest.Status.CLOSED

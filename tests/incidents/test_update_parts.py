@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from incidents import services
 from incidents.models import TimelineEntry
+from incidents.services import lifecycle, updates
 from notifications.models import Notification
 from supportdesk.errors import DomainError
 
@@ -22,7 +22,7 @@ FILLED = (
 def test_an_update_with_an_empty_next_steps_is_refused(acknowledged, steward):
     body = FILLED.replace("{next}", "")
     with pytest.raises(DomainError) as refused:
-        services.incident_send_update(incident=acknowledged, by=steward, body=body)
+        updates.incident_send_update(incident=acknowledged, by=steward, body=body)
     assert "'Next steps'" in refused.value.message
     assert not TimelineEntry.objects.filter(incident=acknowledged, kind="update").exists()
     assert not Notification.objects.filter(kind="incident_update").exists()
@@ -32,10 +32,10 @@ def test_an_update_with_an_unfilled_placeholder_is_refused_but_the_name_is_fine(
     acknowledged, steward
 ):
     with pytest.raises(DomainError, match=r"\{context\}"):
-        services.incident_send_update(
+        updates.incident_send_update(
             incident=acknowledged, by=steward, body=FILLED.replace("{next}", "{context}")
         )
-    entry = services.incident_send_update(
+    entry = updates.incident_send_update(
         incident=acknowledged, by=steward, body=FILLED.replace("{next}", "watch the nodes")
     )
     assert entry.body.startswith("Hi everyone,")
@@ -60,7 +60,7 @@ def test_a_resolution_message_with_an_unfilled_placeholder_is_refused(acknowledg
     from django.utils import timezone
 
     with pytest.raises(DomainError, match=r"\{context\}"):
-        services.incident_resolve(
+        lifecycle.incident_resolve(
             incident=acknowledged,
             by=steward,
             impact_ended_at=timezone.now(),

@@ -10,8 +10,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services
+from incidents import selectors
 from incidents.models import Incident, IncidentReport, TimelineEntry
+from incidents.services import action_items, lifecycle, live_log, reports
 from tests.factories import SupportRequestFactory
 from tests.incidents.conftest import acknowledge, resolve, review_report, write_report
 
@@ -81,7 +82,7 @@ def world(declare, steward):
     incident = resolve(acknowledge(declare(), steward), steward)
     report = review_report(incident, steward)
     drafted = resolve(acknowledge(declare(title="Drafted"), steward), steward)
-    draft = services.report_create(incident=drafted, by=steward)
+    draft = reports.report_create(incident=drafted, by=steward)
     return {"incident": incident, "report": report, "draft": draft}
 
 
@@ -111,7 +112,7 @@ def _resolved(ctx):
 
 def _closable(ctx):
     incident = _resolved(ctx)
-    services.incident_community_confirm(incident=incident, by=ctx["steward"])
+    lifecycle.incident_community_confirm(incident=incident, by=ctx["steward"])
     review_report(incident, ctx["steward"])
     return incident
 
@@ -254,7 +255,7 @@ def test_action_access(client, people, declare, steward, action, role):
 
 def test_a_representative_toggling_an_action_item_is_refused(client, rep, resolved, steward):
     report = review_report(resolved, steward)
-    item = services.action_item_add(
+    item = action_items.action_item_add(
         report=report, by=steward, description="x", follow_up_url="https://x.org/1"
     )
     client.force_login(rep)
@@ -292,7 +293,7 @@ def test_an_alert_declared_incident_shows_that_nobody_commands_it(client, declar
 
     assert 'id="no-commander"' in client.get(url).content.decode()
     client.post(reverse("incidents:take_command", args=[incident.pk]))
-    assert services.current_roles(incident=incident).commander == engineer
+    assert selectors.current_roles(incident=incident).commander == engineer
     assert 'id="no-commander"' not in client.get(url).content.decode()
 
 
@@ -300,10 +301,10 @@ def test_representatives_see_only_public_entries_in_the_live_timeline(
     client, declare, steward, rep
 ):
     incident = declare()
-    services.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident, by=steward, kind="note", body="INTERNAL: restarting the hub db"
     )
-    services.incident_add_timeline_entry(
+    live_log.incident_add_timeline_entry(
         incident=incident,
         by=steward,
         kind="communication",
@@ -416,8 +417,8 @@ def test_declaring_from_a_request_prefills_the_form_and_links_the_request(
 
 
 def test_a_stale_report_form_is_refused_without_losing_the_text(client, resolved, steward):
-    report = services.report_create(incident=resolved, by=steward)
-    services.report_update(
+    report = reports.report_create(incident=resolved, by=steward)
+    reports.report_update(
         report=report, by=steward, expected_version=report.version, analysis="Newer"
     )
     client.force_login(steward)

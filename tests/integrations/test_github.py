@@ -17,8 +17,8 @@ import pytest
 from django.urls import reverse
 from werkzeug import Response
 
-from incidents import services as incident_services
 from incidents.models import ActionItem, Incident, TimelineEntry
+from incidents.services import action_items, lifecycle
 from integrations.models import GitHubDelivery, GitHubIssue
 from tests.incidents.conftest import acknowledge
 from tickets import services as ticket_services
@@ -267,7 +267,7 @@ def test_bad_or_unsigned_webhooks_are_refused_and_change_nothing(live_server, fo
 
 @pytest.fixture
 def incident_with_issue(transactional_db, fake_github, hub, steward):
-    incident = incident_services.incident_declare(
+    incident = lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
         title="Servers do not start",
@@ -315,7 +315,7 @@ def test_an_action_item_is_done_when_its_follow_up_issue_closes(
 
     resolve(incident_with_issue, steward)
     report = write_report(incident_with_issue, steward, submit=False)
-    item = incident_services.action_item_add(
+    item = action_items.action_item_add(
         report=report,
         by=steward,
         description="Alert on node pool saturation",

@@ -18,8 +18,8 @@ import time_machine
 from django.urls import reverse
 from werkzeug import Response
 
-from incidents import services as incident_services
 from incidents.models import Incident, RoleAssignment
+from incidents.services import lifecycle, updates
 from integrations.models import SlackMessage
 from tests.notifications.helpers import march
 
@@ -157,7 +157,7 @@ def click(live_server, action_id: str, incident, *, user="U0BEN", **kwargs):
 def declared(transactional_db, fake_slack, hub, rotation, django_capture_on_commit_callbacks):
     """Declared by monitoring: nobody is commander yet."""
     with django_capture_on_commit_callbacks(execute=True):
-        return incident_services.incident_declare(
+        return lifecycle.incident_declare(
             by=None,
             hubs=[hub],
             title="Servers do not start",
@@ -234,7 +234,7 @@ def test_updates_resolution_and_report_go_in_the_incident_thread(
 
     for step in (
         lambda: acknowledge(declared, steward),
-        lambda: incident_services.incident_send_update(
+        lambda: updates.incident_send_update(
             incident=declared, by=steward, body="Nodes are coming back."
         ),
         lambda: resolve(declared, steward),

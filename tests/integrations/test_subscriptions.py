@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from incidents import services as incident_services
 from incidents.models import Incident
+from incidents.services import lifecycle, updates
 from integrations import subscriptions
 from integrations.models import StatusSubscription, WebhookDelivery
 from tests.incidents.conftest import acknowledge, resolve
@@ -30,7 +30,7 @@ def subscribe(client, email="fan@example.org", hubs=(), **extra):
 
 
 def declare(hub, steward) -> Incident:
-    return incident_services.incident_declare(
+    return lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
         title="Servers do not start",
@@ -93,7 +93,7 @@ def test_subscribers_get_notices_for_their_hubs_with_a_one_click_unsubscribe(
     with django_capture_on_commit_callbacks(execute=True):
         acknowledge(incident, steward)
     with django_capture_on_commit_callbacks(execute=True):
-        incident_services.incident_send_update(incident=incident, by=steward, body="Nodes up.")
+        updates.incident_send_update(incident=incident, by=steward, body="Nodes up.")
     with django_capture_on_commit_callbacks(execute=True):
         resolve(incident, steward)
     to_subscribers = [m for m in mail.outbox if m.to[0].endswith("example.org") and "@" in m.to[0]]
@@ -108,7 +108,7 @@ def test_a_maintenance_notice_reaches_subscribers(
 ):
     import datetime
 
-    from availability.services import maintenance_schedule
+    from availability.services.maintenance import maintenance_schedule
 
     with django_capture_on_commit_callbacks(execute=True):
         confirmed(client, "fan@example.org")

@@ -12,8 +12,8 @@ import time_machine
 from django.core import mail
 from werkzeug import Response
 
-from incidents import services as incident_services
 from incidents.models import Incident
+from incidents.services import lifecycle, updates
 from integrations import events
 from integrations.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.webhooks import webhook_endpoint_enable, webhook_signature_valid
@@ -63,7 +63,7 @@ def endpoint(url: str, events_=(Event.INCIDENT_DECLARED,), **kwargs) -> WebhookE
 
 
 def declare(hub, steward) -> Incident:
-    return incident_services.incident_declare(
+    return lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
         title="Servers do not start",
@@ -163,7 +163,7 @@ def test_every_lifecycle_event_reaches_its_subscribers(
 ):
     receiver = Receiver(httpserver, secret="s3cret")
     endpoint(receiver.url, events_=Event.values)
-    from availability.services import maintenance_schedule
+    from availability.services.maintenance import maintenance_schedule
     from tickets.services import request_submit
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,9 +173,7 @@ def test_every_lifecycle_event_reaches_its_subscribers(
     with django_capture_on_commit_callbacks(execute=True):
         acknowledge(incident, steward)
     with django_capture_on_commit_callbacks(execute=True):
-        incident_services.incident_send_update(
-            incident=incident, by=steward, body="Nodes are coming back."
-        )
+        updates.incident_send_update(incident=incident, by=steward, body="Nodes are coming back.")
     with django_capture_on_commit_callbacks(execute=True):
         resolve(incident, steward)
     with django_capture_on_commit_callbacks(execute=True):

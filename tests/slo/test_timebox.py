@@ -12,8 +12,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from incidents import services as incident_services
 from incidents.models import Incident, TimelineEntry
+from incidents.services import lifecycle
 from notifications.models import Notification
 from slo.timebox import timebox_sweep
 from tests.notifications.helpers import march
@@ -97,7 +97,7 @@ def test_a_friday_evening_time_box_waits_for_monday(rep, hub, rotation):
 @pytest.fixture
 def incident(hub, rotation, project_manager):
     with time_machine.travel(MONDAY_9, tick=False):
-        return incident_services.incident_declare(
+        return lifecycle.incident_declare(
             by=rotation[0].user,
             hubs=[hub],
             title="Servers do not start",
@@ -129,8 +129,8 @@ def test_an_unresolved_incident_alerts_the_team_and_pm_at_30_minutes(incident, r
 
 def test_a_resolved_incident_alerts_nobody(incident, rotation):
     with time_machine.travel(MONDAY_9 + datetime.timedelta(minutes=20), tick=False):
-        incident_services.incident_acknowledge(incident=incident, by=rotation[0].user)
-        incident_services.incident_resolve(
+        lifecycle.incident_acknowledge(incident=incident, by=rotation[0].user)
+        lifecycle.incident_resolve(
             incident=incident,
             by=rotation[0].user,
             impact_ended_at=MONDAY_9 + datetime.timedelta(minutes=15),
@@ -169,7 +169,7 @@ def test_two_processes_expire_each_time_box_once(
                 )
             )
         incidents = [
-            incident_services.incident_declare(
+            lifecycle.incident_declare(
                 by=steward,
                 hubs=[hub],
                 title=f"Incident {n}",

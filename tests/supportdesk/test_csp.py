@@ -11,8 +11,8 @@ import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from incidents import services as incident_services
 from incidents.models import Incident
+from incidents.services import lifecycle
 from tests.factories import SupportBudgetFactory
 from tickets import services as ticket_services
 
@@ -58,7 +58,7 @@ def world(rep, other_rep, steward, engineer, project_manager, admin_user, hub, c
     ticket_services.request_reply(request=request, by=steward, body="Looking at it.")
     ticket_services.request_add_note(request=request, by=steward, body="Probably the image.")
     SupportBudgetFactory(community=community)  # its admin list draws a meter per row
-    incident = incident_services.incident_declare(
+    incident = lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
         title="Servers do not start",

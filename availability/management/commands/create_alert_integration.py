@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from availability.services import alert_integration_create
+from availability.services.alerts import alert_integration_create
 from supportdesk.errors import DomainError
 
 

@@ -1,0 +1,103 @@
+"""What the availability services write for people to read: the maintenance announcements
+e-mailed to representatives, and what monitoring writes into an incident (its title, why it
+was opened, the alert entries of its timeline). The rules that decide when each is written live
+in availability/services/; change the wording here.
+
+Error messages and scheduling warnings stay beside the rule that raises them."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+STAGES = {
+    "scheduled": "Planned maintenance",
+    "started": "Maintenance has started",
+    "ended": "Maintenance is over",
+    "cancelled": "Maintenance cancelled",
+}
+
+
+def when(instant: datetime.datetime, zone: str = "UTC") -> str:
+    local = instant.astimezone(zoneinfo.ZoneInfo(zone))
+    return local.strftime("%a %d %b %Y %H:%M ") + (local.tzname() or zone)
+
+
+# --- Maintenance ------------------------------------------------------------------------------
+def maintenance_subject(window, *, stage: str, hub_names: str) -> str:
+    return f"{STAGES[stage]}: {hub_names} – {window.title}"[:255]
+
+
+def maintenance_body(window, *, stage: str, user, hub_names: str, zone: str, status_url: str):
+    """One representative's e-mail for `stage` of `window`, times in their community's zone
+    and in UTC."""
+    lines = [f"Hello {user.display_name},", ""]
+    if stage == "scheduled":
+        lines.append(f"We have planned maintenance on {hub_names}: {window.title}.")
+    elif stage == "started":
+        lines.append(f"The planned maintenance on {hub_names} has started: {window.title}.")
+    elif stage == "ended":
+        lines.append(f"The maintenance on {hub_names} is over: {window.title}.")
+        lines.append("The hubs should work as usual again; tell us if anything is amiss.")
+    else:
+        lines.append(f"The planned maintenance on {hub_names} is cancelled: {window.title}.")
+    if stage in ("scheduled", "started"):
+        lines += [
+            "",
+            f"From: {when(window.starts_at, zone)} ({when(window.starts_at)})",
+            f"To:   {when(window.ends_at, zone)} ({when(window.ends_at)})",
+        ]
+        if stage == "scheduled":
+            lines.append("Users may be unable to use the hubs during this window.")
+    if window.description and stage == "scheduled":
+        lines += ["", window.description]
+    lines += ["", f"Status of every hub: {status_url}"]
+    return "\n".join(lines)
+
+
+# --- Monitoring: Alertmanager alerts ----------------------------------------------------------
+def alert_incident_title(*, hub, alert_name: str) -> str:
+    return f"{hub.name}: {alert_name}"
+
+
+def alert_incident_reason(*, alert_name: str) -> str:
+    return (
+        f"Opened by the monitoring alert “{alert_name}”: an alert "
+        "cannot count affected users; a person confirms the impact."
+    )
+
+
+def alert_firing(*, alert_name: str, hub, summary: str) -> str:
+    body = f"Alert firing: **{alert_name}** on {hub.name}."
+    if summary:
+        body += f"\n\n{summary}"
+    return body
+
+
+def alert_resolved(*, alert_name: str, hub) -> str:
+    return (
+        f"Alert resolved: **{alert_name}** on {hub.name}. The incident "
+        "stays open until a person verifies that service is back."
+    )
+
+
+# --- Monitoring: hub events -------------------------------------------------------------------
+def failures_incident_title(*, hub, count: int) -> str:
+    return f"{hub.name}: {count} server starts failed in a row"
+
+
+def failures_incident_reason(*, count: int, minutes: int, threshold: int, window: int) -> str:
+    return (
+        f"{count} server starts failed in a row within {minutes} minutes "
+        f"(the rule: {threshold} within {window})."
+    )
+
+
+FAILURES_SUMMARY = "Server starts are failing."
+
+
+def failures_rule_matched(*, hub, count: int, minutes: int, users: list[str]) -> str:
+    return (
+        f"Rule matched: {count} server starts failed in a row on {hub.name} within "
+        f"{minutes} minutes" + (f" (users: {', '.join(users)})." if users else ".")
+    )

@@ -1,0 +1,166 @@
+"""Incident roles (DOMAIN.md "Roles during an incident"): the Incident Commander and the
+External Liaison, handed off with history, and the Subject Matter Experts.
+
+A hand-off of the commander or liaison role is made by the current commander, the current holder
+of that role, a project manager or an admin; while an incident has no commander any staff member
+may take the role. Every change is a timeline entry; whoever is given a role is told."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import is_staff_member
+from incidents import messages
+from incidents.models import Incident, RoleAssignment, TimelineEntry
+from incidents.selectors import current_roles
+from incidents.services.common import (
+    _entry,
+    _is_manager_or_admin,
+    _lock_incident,
+    _require_staff,
+    _save_incident,
+)
+from notifications.services import notify
+from supportdesk.errors import DomainError, InvalidTransition, PermissionDenied
+
+State = Incident.State
+Role = RoleAssignment.Role
+Kind = TimelineEntry.Kind
+
+
+@transaction.atomic
+def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str) -> RoleAssignment:
+    """Pass the commander or liaison role on: the current assignment ends, a new one starts, and
+    the timeline records who, when and why. When the commander hands off while also acting as
+    liaison (the default), or nobody is liaison, the liaison role goes to the new commander too.
+    With no current holder (an alert-declared incident) this is how somebody takes command."""
+    _require_staff(by, "hand off incident roles")
+    if role not in (Role.COMMANDER, Role.LIAISON):
+        raise DomainError("Only the commander and liaison roles are handed off.", field="role")
+    if not is_staff_member(to_user):
+        raise DomainError("Incident roles go to members of the team.", field="to_user")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the role is handed off.", field="reason")
+    incident = _lock_incident(incident)
+    if incident.state == State.CLOSED:
+        raise InvalidTransition(f"{incident.reference} is closed.")
+    roles = current_roles(incident=incident)
+    holder = roles.commander if role == Role.COMMANDER else roles.liaison
+    if not (
+        roles.commander is None
+        or roles.holds(by, Role.COMMANDER)
+        or (holder is not None and holder.pk == by.pk)
+        or _is_manager_or_admin(by)
+    ):
+        raise PermissionDenied(
+            "Only the Incident Commander, the current holder of the role, a project manager or "
+            "an admin can hand it off."
+        )
+    if holder is not None and holder.pk == to_user.pk:
+        raise DomainError(f"{to_user.display_name} already holds this role.", field="to_user")
+    now = timezone.now()
+    moves = [(role, holder)]
+    if role == Role.COMMANDER and (
+        roles.liaison is None or (holder is not None and roles.holds(holder, Role.LIAISON))
+    ):
+        # The liaison is the commander unless the commander delegated it (DOMAIN.md).
+        moves.append((Role.LIAISON, roles.liaison))
+    new_assignment = None
+    for moved_role, previous in moves:
+        incident.roles.filter(role=moved_role, ended_at__isnull=True).update(ended_at=now)
+        assignment = RoleAssignment.objects.create(
+            incident=incident,
+            role=moved_role,
+            user=to_user,
+            assigned_by=by,
+            reason=reason[:300],
+            started_at=now,
+        )
+        new_assignment = new_assignment or assignment
+        label = Role(moved_role).label
+        _entry(
+            incident,
+            kind=Kind.HANDOFF,
+            author=by,
+            at=now,
+            body=messages.role_handed_off(
+                label=label, previous=previous, to_user=to_user, by=by, reason=reason
+            ),
+        )
+    _save_incident(incident)
+    _tell_role_holder(
+        new_assignment,
+        by=by,
+        subject=messages.role_given(label=Role(role).label),
+        body=messages.role_given_body(incident, by=by, reason=reason),
+    )
+    return new_assignment
+
+
+def _tell_role_holder(assignment: RoleAssignment, *, by, subject: str, body: str) -> None:
+    """Tell whoever was given a role (not when people give it to themselves)."""
+    incident, user = assignment.incident, assignment.user
+    if user.pk == by.pk:
+        return
+    notify(
+        key=f"incident:{incident.pk}:role:{assignment.pk}:user:{user.pk}",
+        kind="incident_role",
+        subject=messages.subject(incident, subject),
+        body=body,
+        user=user,
+        url=reverse("incidents:detail", args=[incident.pk]),
+        incident=incident,
+    )
+
+
+@transaction.atomic
+def incident_add_sme(*, incident: Incident, user, by) -> RoleAssignment:
+    _require_staff(by, "add subject matter experts")
+    if not is_staff_member(user):
+        raise DomainError("Subject matter experts are members of the team.", field="user")
+    incident = _lock_incident(incident)
+    if incident.state == State.CLOSED:
+        raise InvalidTransition(f"{incident.reference} is closed.")
+    if incident.roles.filter(role=Role.SME, user=user, ended_at__isnull=True).exists():
+        raise DomainError(f"{user.display_name} is already a subject matter expert.", field="user")
+    now = timezone.now()
+    assignment = RoleAssignment.objects.create(
+        incident=incident, role=Role.SME, user=user, assigned_by=by, started_at=now
+    )
+    _entry(
+        incident,
+        kind=Kind.HANDOFF,
+        author=by,
+        at=now,
+        body=messages.sme_joined(user=user, by=by),
+    )
+    _save_incident(incident)
+    _tell_role_holder(
+        assignment,
+        by=by,
+        subject=messages.SME_GIVEN,
+        body=messages.sme_given_body(incident, by=by),
+    )
+    return assignment
+
+
+@transaction.atomic
+def incident_remove_sme(*, incident: Incident, user, by) -> None:
+    _require_staff(by, "change subject matter experts")
+    incident = _lock_incident(incident)
+    now = timezone.now()
+    if not incident.roles.filter(role=Role.SME, user=user, ended_at__isnull=True).update(
+        ended_at=now
+    ):
+        raise DomainError(f"{user.display_name} is not a subject matter expert here.")
+    _entry(
+        incident,
+        kind=Kind.HANDOFF,
+        author=by,
+        at=now,
+        body=messages.sme_left(user=user, by=by),
+    )
+    _save_incident(incident)
