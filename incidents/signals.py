@@ -4,11 +4,19 @@ docs/architecture.md keeps incidents from calling them).
 `incident_changed(incident=...)`: something the public can see changed: declared, acknowledged,
 resolved, closed, hubs or severity changed, a public timeline entry added, a report published.
 availability receives it (availability/apps.py) and refreshes hub statuses and the status page.
-Sent synchronously inside the incident's transaction, as the direct call it replaces was, so the
-derived statuses commit or roll back with the incident."""
+It is sent after the incident's transaction commits (`send_incident_changed`), so the receiver
+works in a transaction of its own: a rolled-back change sends nothing, and no incident
+transaction holds its row locks while every hub is refreshed."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.dispatch import Signal
 
 incident_changed = Signal()
+
+
+def send_incident_changed(incident) -> None:
+    """Send incident_changed for `incident` once the current transaction commits (at once
+    outside a transaction)."""
+    transaction.on_commit(lambda: incident_changed.send(sender=type(incident), incident=incident))

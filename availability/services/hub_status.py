@@ -65,7 +65,8 @@ def hub_status_refresh(*, hub: Hub, at: datetime.datetime | None = None) -> str:
 def on_incident_changed(incident: Incident) -> None:
     """Call after any change to an incident the public can see: declared, acknowledged,
     resolved, closed, hubs or severity changed, a public timeline entry added, a report
-    published. Refreshes stored hub statuses and the status page. Cheap and idempotent.
+    published. Refreshes stored hub statuses and the status page, in a transaction of its own.
+    Cheap and idempotent.
 
     Every active hub is refreshed, not only the incident's current ones: a hub just removed
     from the incident must go back to operational too."""
@@ -73,7 +74,8 @@ def on_incident_changed(incident: Incident) -> None:
 
 
 def incident_changed_received(sender, *, incident: Incident, **kwargs) -> None:
-    """Receiver of incidents.signals.incident_changed (connected in availability/apps.py)."""
+    """Receiver of incidents.signals.incident_changed (connected in availability/apps.py),
+    sent once the incident's transaction has committed."""
     on_incident_changed(incident)
 
 

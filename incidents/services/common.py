@@ -1,5 +1,5 @@
 """What the incident service modules share: the staff check, row locks, saving an incident
-(which tells the apps above, incidents/signals.py), writing a timeline entry (the
+(which tells the apps above after commit, incidents/signals.py), writing a timeline entry (the
 incident's audit log) and the links sent in messages. For incidents/services/ only."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import is_staff_member
 from incidents.models import Incident, IncidentReport, TimelineEntry
-from incidents.signals import incident_changed
+from incidents.signals import send_incident_changed
 from supportdesk.errors import PermissionDenied
 
 
@@ -36,8 +36,8 @@ def _lock_report(report: IncidentReport) -> IncidentReport:
 def _save_incident(incident: Incident, *fields: str) -> None:
     incident.version += 1
     incident.save(update_fields=[*fields, "version", "updated_at"])
-    # Hub statuses and the public status page derive from incidents.
-    incident_changed.send(sender=Incident, incident=incident)
+    # Hub statuses and the public status page derive from incidents (sent after commit).
+    send_incident_changed(incident)
 
 
 def _entry(
@@ -61,7 +61,7 @@ def _entry(
     )
     if is_public:
         # Public entries show on the status page (declaration included: hubs are set by then).
-        incident_changed.send(sender=Incident, incident=incident)
+        send_incident_changed(incident)
     return entry
 
 
