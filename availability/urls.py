@@ -14,5 +14,4 @@ urlpatterns = [
     path("maintenance/", views.maintenance, name="maintenance"),
     path("maintenance/<int:pk>/cancel/", views.maintenance_cancel, name="maintenance_cancel"),
     path("maintenance/hubs/<slug:slug>/override/", views.hub_override, name="hub_override"),
-    path("reliability/", views.reliability, name="reliability"),
 ]

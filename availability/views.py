@@ -2,13 +2,11 @@
 
 Public (no login): the status page, a hub's status and history, an incident's public page, and
 the Atom feed. They are served from the status cache (see status.py) and carry HTTP caching
-headers for anonymous readers. Staff: maintenance windows (with hub status overrides) and the
-reliability dashboard."""
+headers for anonymous readers. Staff: maintenance windows (with hub status overrides). The
+reliability dashboard is desk's (desk/views.py)."""
 
 from __future__ import annotations
 
-import csv
-import datetime
 import hashlib
 
 from django.contrib import messages
@@ -24,7 +22,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import staff_required
-from availability import dashboard, selectors
+from availability import selectors
 from availability import status as rules
 from availability.forms import MaintenanceForm, StatusOverrideForm
 from availability.models import MaintenanceWindow
@@ -35,7 +33,6 @@ from availability.services import maintenance as maintenance_services
 from communities.models import Hub
 from supportdesk.errors import DomainError
 from supportdesk.formactions import add_domain_error
-from supportdesk.replica import replica_reads
 
 # --- public -----------------------------------------------------------------------------------
 
@@ -235,58 +232,3 @@ def hub_override(request, slug: str):
     except DomainError as exc:
         messages.error(request, f"{hub.name}: {exc.message}")
     return redirect("availability:maintenance")
-
-
-# --- staff: reliability dashboard -------------------------------------------------------------
-
-
-def _int(value, default: int, lo: int, hi: int) -> int:
-    try:
-        return min(max(int(value), lo), hi)
-    except (TypeError, ValueError):
-        return default
-
-
-def _month(value: str | None) -> datetime.date | None:
-    try:
-        return datetime.datetime.strptime(value or "", "%Y-%m").date()
-    except ValueError:
-        return None
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A cell a spreadsheet would read as a formula is defused.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-@staff_required
-@require_GET
-def reliability(request):
-    months = _int(request.GET.get("months"), 12, 1, 36)
-    budget_month = _month(request.GET.get("month"))
-    chart_slug = request.GET.get("chart", "")
-    wants_csv = request.GET.get("format") == "csv"
-    if wants_csv and chart_slug not in dashboard.CHART_SLUGS:
-        raise Http404("No such chart.")
-    with replica_reads():  # slightly stale numbers are fine here (DATABASE_REPLICA_URL)
-        charts = dashboard.reliability_dashboard(months=months, budget_month=budget_month)
-    if wants_csv:
-        chart = next(c for c in charts if c.slug == chart_slug)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="reliability-{chart.slug}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(chart.columns)
-        for row in chart.rows:
-            writer.writerow([_csv_cell(v) for v in row])
-        return response
-    return render(
-        request,
-        "availability/reliability.html",
-        {
-            "charts": charts,
-            "months": months,
-            "budget_month": budget_month,
-            "month_choices": (3, 6, 12, 24, 36),
-        },
-    )

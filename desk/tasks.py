@@ -9,9 +9,8 @@ import time
 
 from celery import shared_task
 
-from desk import handover, reminders, sweeps
+from desk import handover, reminders, sweeps, timebox
 from desk.metrics import record_sweep
-from slo import timebox
 
 logger = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("availability.urls")),
+    path("", include("desk.urls")),
     path("", include("tickets.urls")),
     path("", include("incidents.urls")),
     path("", include("rotation.urls")),

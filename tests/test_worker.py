@@ -71,7 +71,7 @@ def test_an_overdue_request_produces_exactly_one_nudge_email(
         category="change",
         triaged_at=received + datetime.timedelta(hours=1),
         # Its 30-minute time-box ran out (and was nudged) long ago: only the response nudge is
-        # due now (slo/timebox.py nudges an expired time-box once, from the same beat task).
+        # due now (desk/timebox.py nudges an expired time-box once, from the same beat task).
         timebox_expired_at=received + datetime.timedelta(hours=2),
     )
     refresh_request_deadlines(request)

@@ -117,7 +117,7 @@ class SupportRequest(StoredMarkdown, models.Model):
     # and again whenever the representative replies; cleared by a public reply from the team.
     # Kept apart from first_response_due_at, which records the first-response objective itself.
     response_due_at = models.DateTimeField(null=True, blank=True)
-    # When the time-box ran out and the steward was nudged (slo/timebox.py): once.
+    # When the time-box ran out and the steward was nudged (desk/timebox.py): once.
     timebox_expired_at = models.DateTimeField(null=True, blank=True)
     # Whether missing the deadline would be excused: it falls in, or its clock runs through, a
     # reduced-capacity period (DOMAIN.md). Stored, so reports count excused misses apart.

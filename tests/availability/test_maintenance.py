@@ -451,9 +451,9 @@ def _client_for(client, request, who):
     ("who", "expected"),
     [("anonymous", 302), ("rep", 403), ("outsider", 403), ("steward", 200), ("admin_user", 200)],
 )
-@pytest.mark.parametrize("page", ["maintenance", "reliability"])
+@pytest.mark.parametrize("page", ["availability:maintenance", "desk:reliability"])
 def test_staff_pages_permission_matrix(client, request, hub, who, expected, page):
-    response = _client_for(client, request, who).get(reverse(f"availability:{page}"))
+    response = _client_for(client, request, who).get(reverse(page))
 
     assert response.status_code == expected
     if who == "anonymous":

@@ -123,7 +123,7 @@ def test_axe_finds_no_violation_on_any_main_page_for_any_role(
         reverse("rotation:schedule"),
         reverse("communities:budget"),
         reverse("availability:maintenance"),
-        reverse("availability:reliability"),
+        reverse("desk:reliability"),
         reverse("notifications:my_nudges"),
         reverse("accounts:invite"),
         reverse("accounts:account"),

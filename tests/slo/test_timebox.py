@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from desk.timebox import timebox_sweep
 from incidents.models import Incident, TimelineEntry
 from incidents.services import lifecycle
 from notifications.models import Notification
-from slo.timebox import timebox_sweep
 from tests.notifications.helpers import march
 from tests.races import race
 from tickets import services
@@ -181,7 +181,7 @@ def test_two_processes_expire_each_time_box_once(
             for n in range(4)
         ]
     results = race(
-        sweep="slo.timebox:timebox_sweep",
+        sweep="desk.timebox:timebox_sweep",
         now=MONDAY_9 + datetime.timedelta(minutes=31),
         var_dir=tmp_path,
     )

@@ -20,7 +20,7 @@ import django
 django.setup()
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
-from availability.dashboard import reliability_dashboard
+from desk.dashboard import reliability_dashboard
 from communities.models import Community
 from supportdesk.replica import replica_reads
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from availability import charts
 from communities.models import Community
+from desk import charts
 from incidents.models import Incident
 from tickets.models import SupportRequest
 

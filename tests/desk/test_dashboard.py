@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from availability import dashboard
-from availability.charts import minutes_axis, nice_axis, nice_max
+from desk import dashboard
+from desk.charts import minutes_axis, nice_axis, nice_max
 from incidents.models import Incident
 from tests.factories import IncidentFactory, SupportBudgetFactory, SupportRequestFactory
 from tickets.models import TimeEntry
@@ -230,7 +230,7 @@ def test_axis_ticks_of_the_outage_chart_are_whole_numbers(incidents):
 def test_dashboard_page_renders_every_chart_with_a_table(client, steward, incidents, requests):
     client.force_login(steward)
 
-    response = client.get(reverse("availability:reliability"), {"months": 3})
+    response = client.get(reverse("desk:reliability"), {"months": 3})
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -246,7 +246,7 @@ def test_csv_download_of_one_chart(client, steward, incidents):
     client.force_login(steward)
 
     response = client.get(
-        reverse("availability:reliability"), {"chart": "outages", "format": "csv", "months": 3}
+        reverse("desk:reliability"), {"chart": "outages", "format": "csv", "months": 3}
     )
 
     assert response.status_code == 200
@@ -261,7 +261,7 @@ def test_csv_defuses_spreadsheet_formulas(client, steward, community):
     community.save()
     client.force_login(steward)
 
-    response = client.get(reverse("availability:reliability"), {"chart": "budget", "format": "csv"})
+    response = client.get(reverse("desk:reliability"), {"chart": "budget", "format": "csv"})
 
     assert "'=HYPERLINK(evil)" in response.content.decode()
 
@@ -269,7 +269,7 @@ def test_csv_defuses_spreadsheet_formulas(client, steward, community):
 def test_csv_of_unknown_chart_is_404(client, steward):
     client.force_login(steward)
 
-    response = client.get(reverse("availability:reliability"), {"chart": "x", "format": "csv"})
+    response = client.get(reverse("desk:reliability"), {"chart": "x", "format": "csv"})
 
     assert response.status_code == 404
 
@@ -281,7 +281,7 @@ def test_dashboard_query_count_is_constant(
     from django.test.utils import CaptureQueriesContext
 
     client.force_login(steward)
-    url = reverse("availability:reliability")
+    url = reverse("desk:reliability")
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     for day in range(1, 20):

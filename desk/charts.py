@@ -1,5 +1,5 @@
 """Server-rendered SVG charts: the geometry is computed here, the markup is a template
-(availability/charts/bars.svg.html). No JavaScript and no chart library: the page works
+(desk/charts/bars.svg.html). No JavaScript and no chart library: the page works
 without scripts, prints, and every chart has a table beside it with the same numbers."""
 
 from __future__ import annotations
