@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from communities.models import Community
+from communities.services import budget_statuses
 from desk import charts
 from incidents.models import Incident
+from slo.models import CalendarSettings
 from tickets.models import SupportRequest
 
 DETECTION = [
@@ -91,8 +93,6 @@ def _label(month: datetime.date) -> str:
 
 
 def _zone() -> zoneinfo.ZoneInfo:
-    from slo.models import CalendarSettings
-
     return zoneinfo.ZoneInfo(CalendarSettings.load().reference_timezone)
 
 
@@ -267,8 +267,6 @@ def slo_charts(*, months: list[datetime.date], zone, now: datetime.datetime) -> 
 
 
 def budget_chart(*, month: datetime.date) -> Chart:
-    from communities.services import budget_statuses
-
     communities = list(Community.objects.filter(is_active=True).order_by("name"))
     statuses = budget_statuses(communities=communities, month=month)
     percents = [statuses[c.pk].percent_used for c in communities]
