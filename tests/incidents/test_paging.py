@@ -11,8 +11,9 @@ import time_machine
 from django.db import IntegrityError
 from django.urls import reverse
 
-from incidents import paging, services
+from incidents import paging
 from incidents.models import EscalationPolicy, Incident, TimelineEntry
+from incidents.services import lifecycle
 from notifications.models import Notification
 from tests.notifications.helpers import march
 from tests.races import race
@@ -38,7 +39,7 @@ def alert(hub, rotation, project_manager):
         }
         kwargs.update(overrides)
         with time_machine.travel(at, tick=False):
-            return services.incident_declare(**kwargs)
+            return lifecycle.incident_declare(**kwargs)
 
     return _alert
 
@@ -119,7 +120,7 @@ def test_escalation_at_exactly_15_and_30_working_minutes(alert):
 def test_acknowledging_stops_the_chain(alert, steward):
     incident = alert()
     with time_machine.travel(MONDAY_9 + datetime.timedelta(minutes=10), tick=False):
-        services.incident_acknowledge(incident=incident, by=steward)
+        lifecycle.incident_acknowledge(incident=incident, by=steward)
     assert sweep(MONDAY_9 + datetime.timedelta(minutes=15))["notifications"] == 0
     assert sweep(MONDAY_9 + datetime.timedelta(minutes=30))["notifications"] == 0
     assert Notification.objects.filter(incident=incident, kind="incident_page").count() == 4
@@ -254,7 +255,7 @@ def test_two_processes_sweeping_at_once_page_each_step_exactly_once(
     for n in range(12):
         with time_machine.travel(MONDAY_9, tick=False):
             incidents.append(
-                services.incident_declare(
+                lifecycle.incident_declare(
                     by=None,
                     hubs=[hub],
                     title=f"Alert {n}",
