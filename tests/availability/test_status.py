@@ -365,9 +365,12 @@ def test_incident_change_refreshes_the_cached_page(client, hub, declare):
     assert 'data-status="outage"' in client.get("/status/").content.decode()
 
 
-def test_declaring_an_incident_refreshes_the_cached_page(client, hub, declare):
+def test_declaring_an_incident_refreshes_the_cached_page(
+    client, hub, declare, django_capture_on_commit_callbacks
+):
     client.get("/status/")
-    declare()
+    with django_capture_on_commit_callbacks(execute=True):  # the declaration commits
+        declare()
 
     assert 'data-status="operational"' not in client.get("/status/").content.decode()
 
