@@ -7,8 +7,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from incidents import rules, selectors, services
+from incidents import rules, selectors
 from incidents.models import Incident, RoleAssignment
+from incidents.services import assignments, lifecycle
 from supportdesk.errors import InvalidTransition, PermissionDenied, refusal
 from tests.factories import StaffFactory
 from tests.incidents.conftest import review_report
@@ -34,7 +35,7 @@ def test_symptoms_map_to_the_request_forms_answers():
 def test_only_a_triggered_incident_is_acknowledged(declare, steward):
     incident = declare()
     rules.check_acknowledge(incident=incident)
-    incident = services.incident_acknowledge(incident=incident, by=steward)
+    incident = lifecycle.incident_acknowledge(incident=incident, by=steward)
     assert refusal(rules.check_acknowledge, incident=incident) == (
         f"{incident.reference} is acknowledged; only a triggered incident can be acknowledged."
     )
@@ -63,7 +64,7 @@ def test_the_war_room_offers_the_update_form_as_the_rule_says(client, declare, s
     client.force_login(colleague)
     page = client.get(f"/incidents/{incident.pk}/")
     assert page.context["may_update"] is False
-    services.incident_handoff(
+    assignments.incident_handoff(
         incident=incident,
         role=RoleAssignment.Role.LIAISON,
         to_user=colleague,
@@ -83,7 +84,7 @@ def test_only_an_acknowledged_incident_resolves(declare, steward, client):
     )
     client.force_login(steward)
     assert client.get(f"/incidents/{incident.pk}/").context["can_resolve"] is False
-    incident = services.incident_acknowledge(incident=incident, by=steward)
+    incident = lifecycle.incident_acknowledge(incident=incident, by=steward)
     rules.check_resolve(incident=incident)
     assert client.get(f"/incidents/{incident.pk}/").context["can_resolve"] is True
 
@@ -105,7 +106,7 @@ def test_confirm_by_a_representative_or_the_team_once_resolved(
 def test_the_public_page_offers_confirm_while_it_is_allowed_and_not_done(client, resolved, rep):
     client.force_login(rep)
     assert client.get(f"/incidents/{resolved.pk}/").context["can_confirm"] is True
-    services.incident_community_confirm(incident=resolved, by=rep)
+    lifecycle.incident_community_confirm(incident=resolved, by=rep)
     assert client.get(f"/incidents/{resolved.pk}/").context["can_confirm"] is False
 
 
@@ -126,7 +127,7 @@ def test_close_needs_a_reviewed_report_and_a_confirmation_or_the_deadline(
     with time_machine.travel(now, tick=False):
         page = client.get(f"/incidents/{resolved.pk}/")
     assert page.context["close_blocker"] == refusal(rules.check_close, incident=resolved, now=now)
-    services.incident_community_confirm(incident=resolved, by=rep)
+    lifecycle.incident_community_confirm(incident=resolved, by=rep)
     resolved.refresh_from_db()
     rules.check_close(incident=resolved, now=now)
     assert client.get(f"/incidents/{resolved.pk}/").context["close_blocker"] is None
