@@ -18,5 +18,9 @@ incident_changed = Signal()
 
 def send_incident_changed(incident) -> None:
     """Send incident_changed for `incident` once the current transaction commits (at once
-    outside a transaction)."""
-    transaction.on_commit(lambda: incident_changed.send(sender=type(incident), incident=incident))
+    outside a transaction). Robust: the change is committed by then, so a receiver that fails
+    is logged rather than turned into an error for whoever made the change (beat's
+    availability.hub_statuses_refresh is the safety net for hub statuses)."""
+    transaction.on_commit(
+        lambda: incident_changed.send(sender=type(incident), incident=incident), robust=True
+    )

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from availability.services import hub_status
 from communities.models import Hub
 from incidents.models import Incident, TimelineEntry
 from incidents.services import lifecycle
@@ -126,3 +127,18 @@ def test_an_alert_is_written_through_the_incidents_service(hub, declare, post_al
     assert entry.author is None and not entry.is_public
     assert after.version == before.version + 1
     assert after.updated_at >= before.updated_at
+
+
+@pytest.mark.django_db
+def test_a_failing_refresh_after_commit_does_not_fail_the_change(
+    hub, declare, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    def broken(**kwargs):
+        raise RuntimeError("hub refresh failed")
+
+    monkeypatch.setattr(hub_status, "hub_statuses_refresh", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = declare()
+
+    assert Incident.objects.filter(pk=incident.pk).exists()
+    assert "hub refresh failed" in caplog.text
