@@ -28,6 +28,7 @@ from django.utils import timezone
 from integrations.models import PUBLIC_EVENTS, StatusSubscription, WebhookEndpoint
 from notifications.models import Notification
 from notifications.services import notify, notify_many
+from supportdesk import refdata
 from supportdesk.errors import DomainError
 
 NOTIFICATION_KIND = "status_notice"
@@ -95,6 +96,7 @@ def subscription_confirm(*, token: str) -> StatusSubscription:
         subscription.save(update_fields=["confirmed_at"])
         if subscription.webhook_id:
             WebhookEndpoint.objects.filter(pk=subscription.webhook_id).update(is_active=True)
+            refdata.invalidate()  # the active endpoints are cached (integrations.webhooks)
     return subscription
 
 
@@ -109,6 +111,7 @@ def subscription_unsubscribe(*, token: str) -> StatusSubscription:
             WebhookEndpoint.objects.filter(pk=subscription.webhook_id).update(
                 is_active=False, disabled_reason="Unsubscribed", disabled_at=timezone.now()
             )
+            refdata.invalidate()  # the active endpoints are cached (integrations.webhooks)
     return subscription
 
 

@@ -30,6 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -43,6 +44,7 @@ from integrations.models import Event, WebhookAttempt, WebhookDelivery, WebhookE
 from integrations.payloads import envelope
 from notifications.models import Notification
 from notifications.services import PermanentDeliveryError, notify, notify_many
+from supportdesk import refdata
 
 logger = logging.getLogger(__name__)
 
@@ -76,17 +78,42 @@ def webhook_signature_valid(
     return hmac.compare_digest(expected, signature or "")
 
 
-def _endpoints_for(event: str, hub_ids: Iterable[int] | None) -> list[WebhookEndpoint]:
-    endpoints = [
-        e
+@dataclass(frozen=True)
+class Subscribed:
+    """What an event needs of an active endpoint: who it is, what it wants, which hubs."""
+
+    pk: int
+    name: str
+    events: frozenset[str]
+    hub_ids: frozenset[int]  # empty: every hub
+
+
+def _load_subscribed() -> tuple[Subscribed, ...]:
+    return tuple(
+        Subscribed(
+            pk=e.pk,
+            name=e.name,
+            events=frozenset(e.events or []),
+            hub_ids=frozenset(h.pk for h in e.hubs.all()),
+        )
         for e in WebhookEndpoint.objects.filter(is_active=True).prefetch_related("hubs")
-        if event in (e.events or [])
-    ]
+    )
+
+
+def active_endpoints() -> tuple[Subscribed, ...]:
+    """Every active endpoint, cached with the reference data (supportdesk.refdata): every event
+    of every request asks, and endpoints change a few times a month. Saving an endpoint or its
+    hubs drops the cache; code that changes `is_active` with update() calls refdata.invalidate()."""
+    return refdata.cached("integrations:webhook-endpoints", _load_subscribed)
+
+
+def _endpoints_for(event: str, hub_ids: Iterable[int] | None) -> list[Subscribed]:
+    endpoints = [e for e in active_endpoints() if event in e.events]
     if hub_ids is None:
         return endpoints
     hub_ids = set(hub_ids)
     # An endpoint limited to some hubs hears about those hubs only (none chosen: all hubs).
-    return [e for e in endpoints if not e.hubs.all() or hub_ids & {h.pk for h in e.hubs.all()}]
+    return [e for e in endpoints if not e.hub_ids or hub_ids & e.hub_ids]
 
 
 def webhook_deliveries_create(
@@ -128,7 +155,7 @@ def webhook_deliveries_create(
         )
         deliveries = [
             WebhookDelivery(
-                endpoint=endpoint,
+                endpoint_id=endpoint.pk,
                 notification=notification,
                 event=event,
                 event_id=event_id[:200],

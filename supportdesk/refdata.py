@@ -1,12 +1,15 @@
 """Reference data, cached for every process: the settings singletons, the SLO policies, the
-calendar's closed and reduced-capacity dates, and who is on duty today.
+calendar's closed and reduced-capacity dates, who is on duty today, and the active webhook
+endpoints.
 
 Nearly every staff page and every submission reads them (the stewards in the header, the
-deadlines, the budget default), and they change a few times a month, from admin or a service.
-Reading them from the database cost a page 7 to 10 of its queries.
+deadlines, the budget default, the endpoints an event is posted to), and they change a few times
+a month, from admin or a service. Reading them from the database cost a page 7 to 10 of its
+queries.
 
-Invalidation is by one version token for all of it. Saving or deleting a watched model (WATCHED,
-connected in supportdesk.apps; users only when they are engineers) replaces the token at once
+Invalidation is by one version token for all of it. Saving or deleting a watched model, or
+changing a watched relation (WATCHED and WATCHED_RELATIONS, connected in supportdesk.apps; users
+only when they are engineers, webhook endpoints unless new and inactive) replaces the token at once
 and again when the transaction commits, so nothing built from the old state is served after the
 commit. A transaction that has changed reference data and not yet committed neither reads nor
 writes the cache: it sees its own changes, and other processes never get a copy of what may
@@ -46,6 +49,7 @@ TIMEOUT = 60 * 60
 WATCHED = (
     "accounts.User",
     "communities.BudgetSettings",
+    "integrations.WebhookEndpoint",
     "rotation.Engineer",
     "rotation.RotationOverride",
     "rotation.RotationSettings",
@@ -53,6 +57,8 @@ WATCHED = (
     "slo.ClosedDate",
     "slo.SLOPolicy",
 )
+# app_label.ModelName.field: the many-to-many relations a cached value is built from.
+WATCHED_RELATIONS = ("integrations.WebhookEndpoint.hubs",)
 
 
 def version() -> str:
@@ -125,6 +131,18 @@ def model_changed(sender, instance=None, update_fields=None, using=DEFAULT_DB_AL
         # representative or a password change leaves the cache alone.
         if not Engineer.objects.using(using).filter(user_id=instance.pk).exists():
             return
+    created_inactive = kwargs.get("created") and not getattr(instance, "is_active", True)
+    if sender._meta.label == "integrations.WebhookEndpoint" and created_inactive:
+        return  # an unconfirmed status-page subscriber's: only active endpoints are cached
+    invalidate(using=using)
+
+
+def relation_changed(sender, instance=None, action="", using=DEFAULT_DB_ALIAS, **kwargs):
+    """m2m_changed receiver for WATCHED_RELATIONS (a webhook endpoint's hubs)."""
+    if not action.startswith("post_"):
+        return
+    if getattr(instance, "is_active", True) is False:
+        return  # an inactive endpoint's hubs: not cached
     invalidate(using=using)
 
 
@@ -135,12 +153,18 @@ def migrated(sender=None, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
 
 def connect() -> None:
     from django.apps import apps
-    from django.db.models.signals import post_delete, post_migrate, post_save
+    from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
     for label in WATCHED:
         model = apps.get_model(label)
         uid = f"supportdesk.refdata:{label}"
         post_save.connect(model_changed, sender=model, dispatch_uid=f"{uid}:save")
         post_delete.connect(model_changed, sender=model, dispatch_uid=f"{uid}:delete")
+    for label in WATCHED_RELATIONS:
+        model_label, relation = label.rsplit(".", 1)
+        through = apps.get_model(model_label)._meta.get_field(relation).remote_field.through
+        m2m_changed.connect(
+            relation_changed, sender=through, dispatch_uid=f"supportdesk.refdata:{label}"
+        )
     # Sent once per app with models (supportdesk has none): a few cheap bumps per migrate.
     post_migrate.connect(migrated, dispatch_uid="supportdesk.refdata:migrate")

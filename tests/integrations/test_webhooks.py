@@ -14,11 +14,12 @@ from werkzeug import Response
 
 from incidents.models import Incident
 from incidents.services import lifecycle, updates
-from integrations import events
+from integrations import events, webhooks
 from integrations.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.webhooks import webhook_endpoint_enable, webhook_signature_valid
 from notifications.models import Notification
 from notifications.services import notifications_deliver_pending
+from supportdesk import refdata
 from tests.incidents.conftest import acknowledge, resolve, review_report
 from tests.notifications.helpers import march
 
@@ -145,6 +146,50 @@ def test_only_subscribed_endpoints_hear_an_event_and_hub_filters_apply(
         declare(hub, steward)
     assert list(WebhookDelivery.objects.values_list("endpoint", flat=True)) == [wants_it.pk]
     assert len(receiver.requests) == 1
+
+
+def test_the_endpoints_are_read_once_and_every_change_to_them_is_seen(
+    hub, other_hub, django_assert_num_queries
+):
+    """Every event asks which endpoints want it (a submission too): they are cached with the
+    reference data (supportdesk.refdata, whose tests show a change is never served stale), and
+    each kind of change to an endpoint drops them."""
+
+    def hearing(hubs=(hub,)) -> list[int]:
+        refdata.mark_committed()  # the change committed, as before the next request
+        return [
+            e.pk for e in webhooks._endpoints_for(Event.INCIDENT_DECLARED, [h.pk for h in hubs])
+        ]
+
+    hook = endpoint("https://example.org/hook")
+    assert hearing() == [hook.pk]
+    with django_assert_num_queries(0):
+        assert hearing() == [hook.pk]
+    hook.hubs.set([other_hub])
+    assert hearing() == [] and hearing([other_hub]) == [hook.pk]
+    hook.hubs.clear()
+    assert hearing() == [hook.pk]
+    hook.events = [Event.INCIDENT_RESOLVED]
+    hook.save()
+    assert hearing() == []
+    hook.events = [Event.INCIDENT_DECLARED]
+    hook.save()
+    assert hearing() == [hook.pk]
+    hook.delete()
+    assert hearing() == []
+
+
+def test_a_new_unconfirmed_subscribers_endpoint_leaves_the_cache_alone(hub):
+    """Anybody may subscribe on the status page: an inactive endpoint is not cached, so its
+    creation must not drop the cached reference data of every page."""
+    refdata.mark_committed()
+    token = refdata.version()
+    inactive = endpoint("https://example.org/later", is_active=False)
+    inactive.hubs.set([hub])
+    assert refdata.version() == token
+    inactive.is_active = True
+    inactive.save()
+    assert refdata.version() != token
 
 
 def test_a_rolled_back_change_sends_nothing(httpserver, hub, steward, eager_delivery):
