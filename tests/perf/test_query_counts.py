@@ -263,9 +263,11 @@ def _statements(queries) -> int:
 
 
 def test_a_submission_asks_at_most_10_queries(clock, hub, rep, rotation, client):
-    """Ten statements: the session, the user, the community, the hub, the stewards' loads, the
-    budget, the INSERTs of the request, its events and its notifications (no savepoint: ON
-    CONFLICT DO NOTHING), and the webhook endpoints. BEGIN and COMMIT come on top."""
+    """Ten with the transaction's BEGIN and COMMIT, as `make bench` counts them: the user, the
+    community, the hub, the stewards' loads, the budget, the INSERTs of the request, its events
+    and its notifications (no savepoint: ON CONFLICT DO NOTHING). The session comes from the
+    cache (supportdesk.sessions) and the webhook endpoints with the reference data
+    (integrations.webhooks.active_endpoints)."""
     client.force_login(rep)
     url = reverse("tickets:new")
 
@@ -282,7 +284,7 @@ def test_a_submission_asks_at_most_10_queries(clock, hub, rep, rotation, client)
     refdata.mark_committed()
     with CaptureQueriesContext(connection) as ctx:
         submit()
-    count = _statements(ctx.captured_queries)
+    count = _statements(ctx.captured_queries) + 2  # BEGIN and COMMIT
     assert count <= TARGET_QUERIES, [q["sql"] for q in ctx.captured_queries]
 
 
