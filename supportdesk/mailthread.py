@@ -9,6 +9,7 @@ because mail systems may change the case of a local part."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from email.utils import getaddresses, parseaddr
@@ -24,8 +25,14 @@ MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
 
 def support_address() -> str:
     """The published support address (bare, lowercase), e.g. support@example.org."""
-    configured = settings.INBOUND_EMAIL_ADDRESS or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    configured = settings.INBOUND_EMAIL_ADDRESS or _bare(settings.DEFAULT_FROM_EMAIL)
     return configured.strip().lower()
+
+
+@functools.lru_cache(maxsize=16)
+def _bare(address: str) -> str:
+    # Every e-mail notification asks (its Message-ID): a sweep claims a thousand at once.
+    return parseaddr(address)[1]
 
 
 def _split(address: str) -> tuple[str, str]:

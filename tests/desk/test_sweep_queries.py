@@ -207,3 +207,40 @@ def test_on_postgresql_a_database_error_in_one_row_does_not_stop_its_batch(
     assert result.counts["errors"] == 1 and "DataError" in result.errors[0]
     assert not nudge_keys(key__contains=f":request:{broken.pk}:")
     assert len(nudge_keys()) == 2
+
+
+def test_a_nudge_already_claimed_is_not_written_again(
+    community, hub, rep, rotation, run, monkeypatch
+):
+    """Overdue rows stay due until their clock stops: a later sweep finds their keys claimed
+    before it writes any message (the text of a thousand nudges is most of a sweep's work)."""
+    due_requests(3, community=community, hub=hub, rep=rep, rotation=rotation)
+    assert claimed(run(SWEEP_AT)) == 3
+    written = []
+    real = sweeps._messages
+
+    def messages(nudge, sweep):
+        written.append(nudge.obj.pk)
+        return real(nudge, sweep)
+
+    monkeypatch.setattr(sweeps, "_messages", messages)
+    again = run(SWEEP_AT)
+    assert again.counts["rows"] == 3 and claimed(again) == 0
+    assert written == []
+
+
+def test_the_nudge_says_what_is_due_where_and_who_has_it(community, hub, rep, rotation, run):
+    (r,) = due_requests(1, community=community, hub=hub, rep=rep, rotation=rotation)
+    mail.outbox.clear()
+    run(SWEEP_AT)
+    (sent,) = mail.outbox
+    assert sent.subject == f"[{r.reference}] Triage overdue: {r.subject}"
+    assert sent.body.startswith(
+        f"Triage is overdue for {r.reference}: {r.subject}\n\n"
+        f"Community: {community.name}\n"
+        "Status: New\n"
+        f"Assignee: {r.assignee.display_name}\n"
+        "Due: Mon 9 Mar 2026 17:00 UTC (due now)\n\n"
+        "The objective has been missed. It is not a contract: say where things stand to the "
+        "representative as soon as you can."
+    )

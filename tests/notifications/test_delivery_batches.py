@@ -76,14 +76,15 @@ def filesystem_broker(tmp_path):
     services.reset_broker_breaker()
 
 
-def test_claiming_120_notifications_publishes_three_tasks(
+def test_claiming_450_notifications_publishes_three_tasks(
     filesystem_broker, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        claimed = notify_many(messages=messages(120))
+        claimed = notify_many(messages=messages(450))
     tasks = published(filesystem_broker)
     assert [name for name, _ in tasks] == ["notifications.deliver_batch"] * 3
-    assert [len(ids) for _, ids in tasks] == [50, 50, 20]
+    # One per batch of the SLO sweep (desk.sweeps.BATCH_SIZE), as a rule.
+    assert [len(ids) for _, ids in tasks] == [200, 200, 50] == [services.DELIVERY_BATCH] * 2 + [50]
     assert sorted(i for _, ids in tasks for i in ids) == sorted(n.pk for n in claimed)
 
 
