@@ -65,11 +65,15 @@ def format_local(
     *,
     with_year: bool = True,
     with_zone: bool = True,
+    language: str | None = None,
 ) -> str:
     """ "Tue 1 Dec 2026, 09:56 Pacific Time": the instant in `zone` (None: the active zone), to
-    the minute, day and month names in the active language."""
+    the minute, day, month and zone names in `language` (None: the active one)."""
     if instant is None:
         return ""
+    if language is not None:
+        with translation.override(language):
+            return format_local(instant, zone, with_year=with_year, with_zone=with_zone)
     tz = ZoneInfo(zone) if isinstance(zone, str) else (zone or timezone.get_current_timezone())
     local = timezone.localtime(instant, tz)
     text = dateformat.format(local, "D j M Y, H:i" if with_year else "D j M, H:i")

@@ -34,6 +34,12 @@ def test_local_time_defaults_to_the_active_zone_and_language():
         assert zone_name("America/Los_Angeles") == "hora del Pacífico"
 
 
+def test_local_time_in_a_given_language_whatever_the_active_one():
+    with translation.override("es"):
+        text = format_local(INSTANT, "America/Los_Angeles", language="en")
+    assert text == "Tue 1 Dec 2026, 09:56 Pacific Time"
+
+
 def test_a_zone_change_shows_in_the_local_time():
     summer = datetime.datetime(2026, 7, 1, 17, 56, tzinfo=datetime.UTC)
     with translation.override("en"):
