@@ -8,7 +8,8 @@ Error messages and scheduling warnings stay beside the rule that raises them."""
 from __future__ import annotations
 
 import datetime
-import zoneinfo
+
+from supportdesk.zones import format_local, format_utc
 
 STAGES = {
     "scheduled": "Planned maintenance",
@@ -18,9 +19,9 @@ STAGES = {
 }
 
 
-def when(instant: datetime.datetime, zone: str = "UTC") -> str:
-    local = instant.astimezone(zoneinfo.ZoneInfo(zone))
-    return local.strftime("%a %d %b %Y %H:%M ") + (local.tzname() or zone)
+def _both(instant: datetime.datetime, zone: str) -> str:
+    """The community's time (the e-mail is English), then the same instant in UTC."""
+    return f"{format_local(instant, zone, language='en')} ({format_utc(instant)})"
 
 
 # --- Maintenance ------------------------------------------------------------------------------
@@ -44,8 +45,8 @@ def maintenance_body(window, *, stage: str, user, hub_names: str, zone: str, sta
     if stage in ("scheduled", "started"):
         lines += [
             "",
-            f"From: {when(window.starts_at, zone)} ({when(window.starts_at)})",
-            f"To:   {when(window.ends_at, zone)} ({when(window.ends_at)})",
+            f"From: {_both(window.starts_at, zone)}",
+            f"To:   {_both(window.ends_at, zone)}",
         ]
         if stage == "scheduled":
             lines.append("Users may be unable to use the hubs during this window.")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from communities.models import Community
-from communities.services import budget_statuses
+from communities.services import add_months, budget_statuses
 from desk import charts
 from incidents.models import Incident
 from slo.models import CalendarSettings
@@ -54,11 +54,6 @@ class Chart:
 
 def month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
-
-
-def add_months(month: datetime.date, count: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + count
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def month_list(last: datetime.date, count: int) -> list[datetime.date]:

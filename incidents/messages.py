@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils import timezone
-
+from supportdesk.zones import format_utc
 from tickets.models import CannedResponse
 
 # Used only when an admin has deleted or deactivated every canned response of a purpose.
@@ -35,10 +34,6 @@ RESOLUTION_CONTEXT = "Thank you for your patience."
 
 def name(user) -> str:
     return user.display_name if user is not None else "the system"
-
-
-def when(instant: datetime.datetime) -> str:
-    return timezone.localtime(instant, datetime.UTC).strftime("%d %b %Y %H:%M UTC")
 
 
 def subject(incident, what: str) -> str:
@@ -88,7 +83,7 @@ def acknowledgement_sent(*, told: int, by) -> str:
 
 def resolved(*, impact_ended_at: datetime.datetime, verification_note: str) -> str:
     return (
-        f"Resolved: service restored, impact ended {when(impact_ended_at)}.\n\n"
+        f"Resolved: service restored, impact ended {format_utc(impact_ended_at)}.\n\n"
         f"How it was verified: {verification_note}"
     )
 
@@ -165,7 +160,7 @@ def sme_left(*, user, by) -> str:
 
 # --- The live log -----------------------------------------------------------------------------
 def impact_start_changed(*, previous: datetime.datetime, at: datetime.datetime, by) -> str:
-    return f"Impact start changed from {when(previous)} to {when(at)} by {name(by)}."
+    return f"Impact start changed from {format_utc(previous)} to {format_utc(at)} by {name(by)}."
 
 
 def update_subject(incident) -> str:

@@ -54,10 +54,6 @@ from tickets.priority import (
     refresh_priority_rank,
 )
 
-# The one definition lives in tickets.rules; incidents.services still asks it here (until its
-# split into a package lands, when it imports tickets.rules itself).
-meets_incident_definition = rules.meets_incident_definition
-
 Status = SupportRequest.Status
 Category = SupportRequest.Category
 Kind = RequestEvent.Kind

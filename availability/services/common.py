@@ -10,7 +10,9 @@ from django.utils import timezone
 from availability.models import AvailabilityLog
 from communities.models import Hub
 from incidents.models import Incident
+from incidents.rules import symptom_flags
 from incidents.services import lifecycle
+from tickets.rules import meets_incident_definition
 
 OPEN_STATES = [s.value for s in Incident.OPEN_STATES]
 
@@ -48,7 +50,7 @@ def _declare_from_monitoring(
     impact_started_at: datetime.datetime,
     now: datetime.datetime,
 ) -> Incident:
-    meets = lifecycle.meets_incident_definition(symptom=symptom, affected_users=affected_users)
+    meets = meets_incident_definition(affected_users=affected_users, **symptom_flags(symptom))
     incident = lifecycle.incident_declare(
         by=None,
         hubs=[hub],

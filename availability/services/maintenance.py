@@ -27,6 +27,7 @@ from slo.models import CalendarSettings
 from slo.services import reduced_capacity_dates
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition, PermissionDenied
 from supportdesk.events import emit as emit_event
+from supportdesk.zones import format_utc
 
 # A window may be scheduled to start "now": allow for the time it takes to fill in the form.
 START_TOLERANCE = datetime.timedelta(minutes=15)
@@ -118,8 +119,8 @@ def maintenance_check(
     )
     for window in overlapping:
         warnings.append(
-            f"It overlaps the window “{window.title}” ({messages.when(window.starts_at)} to "
-            f"{messages.when(window.ends_at)}) on the same hubs."
+            f"It overlaps the window “{window.title}” ({format_utc(window.starts_at)} to "
+            f"{format_utc(window.ends_at)}) on the same hubs."
         )
     return warnings
 
@@ -217,7 +218,7 @@ def maintenance_schedule(
         AvailabilityLog.Kind.MAINTENANCE_SCHEDULED,
         actor=by,
         window=window,
-        detail=f"{window.title}: {messages.when(starts_at)} to {messages.when(ends_at)}",
+        detail=f"{window.title}: {format_utc(starts_at)} to {format_utc(ends_at)}",
         hubs=[h.slug for h in hubs],
         warnings=warnings,
         told=told,

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import is_staff_member
+from accounts.roles import check_staff, is_staff_member
 from incidents.models import ActionItem, IncidentReport
-from incidents.services.common import _lock_report, _require_staff
+from incidents.services.common import _lock_report
 from supportdesk.errors import DomainError
 from supportdesk.events import emit as emit_event
 
@@ -18,7 +18,7 @@ from supportdesk.events import emit as emit_event
 def action_item_add(
     *, report: IncidentReport, by, description: str, follow_up_url: str, owner=None
 ) -> ActionItem:
-    _require_staff(by, "add action items")
+    check_staff(by, "add action items")
     description = (description or "").strip()
     follow_up_url = (follow_up_url or "").strip()
     if not description:
@@ -44,7 +44,7 @@ def action_item_add(
 @transaction.atomic
 def action_item_set_done(*, item: ActionItem, by, done: bool) -> ActionItem:
     """Tracked to done, also after the report is published."""
-    _require_staff(by, "update action items")
+    check_staff(by, "update action items")
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
     if item.done == done:
         return item

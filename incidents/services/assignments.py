@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import is_staff_member
+from accounts.roles import check_staff, is_staff_member
 from incidents import messages
 from incidents.models import Incident, RoleAssignment, TimelineEntry
 from incidents.selectors import current_roles
@@ -19,7 +19,6 @@ from incidents.services.common import (
     _entry,
     _is_manager_or_admin,
     _lock_incident,
-    _require_staff,
     _save_incident,
 )
 from notifications.services import notify
@@ -36,7 +35,7 @@ def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str)
     the timeline records who, when and why. When the commander hands off while also acting as
     liaison (the default), or nobody is liaison, the liaison role goes to the new commander too.
     With no current holder (an alert-declared incident) this is how somebody takes command."""
-    _require_staff(by, "hand off incident roles")
+    check_staff(by, "hand off incident roles")
     if role not in (Role.COMMANDER, Role.LIAISON):
         raise DomainError("Only the commander and liaison roles are handed off.", field="role")
     if not is_staff_member(to_user):
@@ -118,7 +117,7 @@ def _tell_role_holder(assignment: RoleAssignment, *, by, subject: str, body: str
 
 @transaction.atomic
 def incident_add_sme(*, incident: Incident, user, by) -> RoleAssignment:
-    _require_staff(by, "add subject matter experts")
+    check_staff(by, "add subject matter experts")
     if not is_staff_member(user):
         raise DomainError("Subject matter experts are members of the team.", field="user")
     incident = _lock_incident(incident)
@@ -149,7 +148,7 @@ def incident_add_sme(*, incident: Incident, user, by) -> RoleAssignment:
 
 @transaction.atomic
 def incident_remove_sme(*, incident: Incident, user, by) -> None:
-    _require_staff(by, "change subject matter experts")
+    check_staff(by, "change subject matter experts")
     incident = _lock_incident(incident)
     now = timezone.now()
     if not incident.roles.filter(role=Role.SME, user=user, ended_at__isnull=True).update(

@@ -13,12 +13,6 @@ from django.utils import timezone
 from accounts.roles import is_staff_member
 from incidents.models import Incident, IncidentReport, TimelineEntry
 from incidents.signals import send_incident_changed
-from supportdesk.errors import PermissionDenied
-
-
-def _require_staff(user, action: str) -> None:
-    if not is_staff_member(user):
-        raise PermissionDenied(f"Only the support team can {action}.")
 
 
 def _is_manager_or_admin(user) -> bool:

@@ -22,11 +22,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import is_staff_member
-from incidents import messages, paging
+from accounts.roles import check_staff
+from incidents import messages, paging, rules
 from incidents.models import Incident, IncidentReport, RoleAssignment, TimelineEntry
-from incidents.selectors import current_roles, user_represents_affected_community
-from incidents.services.common import _entry, _lock_incident, _require_staff, _save_incident
+from incidents.selectors import current_roles
+from incidents.services.common import _entry, _lock_incident, _save_incident
 from incidents.services.updates import (
     _close_linked_requests,
     _greeting_name,
@@ -40,30 +40,18 @@ from incidents.services.updates import (
 )
 from notifications.services import notify
 from slo.services import refresh_incident_deadlines
-from supportdesk.errors import DomainError, InvalidTransition, PermissionDenied
+from supportdesk.errors import DomainError, InvalidTransition, refusal
 from supportdesk.events import emit as emit_event
+from supportdesk.zones import format_utc
 from tickets import services as tickets_services
 from tickets.canned import fill_placeholders, refuse_unfilled
 from tickets.models import CannedResponse, SupportRequest
+from tickets.rules import meets_incident_definition
 
 State = Incident.State
 Role = RoleAssignment.Role
 Kind = TimelineEntry.Kind
 Review = IncidentReport.Review
-
-SYMPTOM_FLAGS = {
-    Incident.Symptom.LOGIN: "cannot_log_in",
-    Incident.Symptom.START_SERVERS: "cannot_start_servers",
-    Incident.Symptom.RUN_CODE: "cannot_run_code",
-    Incident.Symptom.DASK_GATEWAY: "cannot_use_dask",
-}
-
-
-def meets_incident_definition(*, symptom: str, affected_users: int) -> bool:
-    """DOMAIN.md's definition, asked of the one rule in tickets/services.py."""
-    flag = SYMPTOM_FLAGS.get(symptom)
-    flags = {flag: True} if flag else {}
-    return tickets_services.meets_incident_definition(affected_users=affected_users, **flags)
 
 
 # --- Declaring --------------------------------------------------------------------------------
@@ -88,7 +76,7 @@ def incident_declare(
     and External Liaison. Either way the on-duty stewards are paged at once and the escalation
     policy of its severity runs until somebody acknowledges (incidents/paging.py)."""
     if by is not None:
-        _require_staff(by, "declare incidents")
+        check_staff(by, "declare incidents")
     at = at or timezone.now()
     hubs = list(hubs)
     title = (title or "").strip()
@@ -107,7 +95,7 @@ def incident_declare(
         raise DomainError(
             "The number of affected users cannot be negative.", field="affected_users"
         )
-    meets = meets_incident_definition(symptom=symptom, affected_users=affected_users)
+    meets = meets_incident_definition(affected_users=affected_users, **rules.symptom_flags(symptom))
     if not meets and not override_reason:
         raise DomainError(
             "This does not meet the incident definition: two or more users of a hub cannot log "
@@ -187,13 +175,9 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
     """triggered -> acknowledged. Sends the acknowledgement canned response to the affected
     communities' representatives, and posts it on linked requests. Whoever acknowledges an
     incident that has no commander (declared by an alert) becomes its commander and liaison."""
-    _require_staff(by, "acknowledge incidents")
+    check_staff(by, "acknowledge incidents")
     incident = _lock_incident(incident)
-    if incident.state != State.TRIGGERED:
-        raise InvalidTransition(
-            f"{incident.reference} is {incident.get_state_display().lower()}; only a triggered "
-            "incident can be acknowledged."
-        )
+    rules.check_acknowledge(incident=incident)
     now = timezone.now()
     paged = incident.page_steps_done
     incident.state = State.ACKNOWLEDGED
@@ -281,13 +265,9 @@ def incident_resolve(
 ) -> Incident:
     """acknowledged -> resolved: records impact end and how the fix was verified, and tells the
     representatives (the given message, else the incident_resolved canned response)."""
-    _require_staff(by, "resolve incidents")
+    check_staff(by, "resolve incidents")
     incident = _lock_incident(incident)
-    if incident.state != State.ACKNOWLEDGED:
-        raise InvalidTransition(
-            f"{incident.reference} is {incident.get_state_display().lower()}; only an "
-            "acknowledged incident can be resolved."
-        )
+    rules.check_resolve(incident=incident)
     now = timezone.now()
     verification_note = (verification_note or "").strip()
     if not verification_note:
@@ -300,7 +280,7 @@ def incident_resolve(
         raise DomainError("Impact end cannot be in the future.", field="impact_ended_at")
     if impact_ended_at < incident.impact_started_at:
         raise DomainError(
-            f"Impact end is before impact start ({messages.when(incident.impact_started_at)}).",
+            f"Impact end is before impact start ({format_utc(incident.impact_started_at)}).",
             field="impact_ended_at",
         )
     incident.state = State.RESOLVED
@@ -344,13 +324,8 @@ def incident_resolve(
 def incident_community_confirm(*, incident: Incident, by) -> Incident:
     """The community confirms that service is back (a representative, or staff on their
     behalf). Confirming twice changes nothing."""
-    if not (is_staff_member(by) or user_represents_affected_community(user=by, incident=incident)):
-        raise PermissionDenied(
-            "Only a representative of an affected community, or the support team, can confirm."
-        )
     incident = _lock_incident(incident)
-    if incident.state != State.RESOLVED:
-        raise InvalidTransition("Only a resolved incident can be confirmed.")
+    rules.check_community_confirm(incident=incident, user=by)
     if incident.community_confirmed_at:
         return incident
     now = timezone.now()
@@ -366,28 +341,6 @@ def incident_community_confirm(*, incident: Incident, by) -> Incident:
         body=messages.COMMUNITY_CONFIRMED,
     )
     return incident
-
-
-def _close_blocker(incident: Incident, *, now: datetime.datetime) -> str | None:
-    """Why `incident` cannot close now, or None."""
-    if incident.state != State.RESOLVED:
-        return (
-            f"{incident.reference} is {incident.get_state_display().lower()}; only a resolved "
-            "incident can be closed."
-        )
-    report = IncidentReport.objects.filter(incident=incident).first()
-    if report is None or report.review_state != Review.REVIEWED:
-        return "An incident closes only once its report has been reviewed."
-    if incident.community_confirmed_at is None and not (
-        incident.auto_close_due_at and incident.auto_close_due_at <= now
-    ):
-        due = (
-            f" (until {messages.when(incident.auto_close_due_at)})"
-            if incident.auto_close_due_at
-            else ""
-        )
-        return f"Waiting for the community to confirm that service is back{due}."
-    return None
 
 
 def _close(incident: Incident, *, by, now: datetime.datetime, automatically: bool) -> None:
@@ -407,12 +360,10 @@ def _close(incident: Incident, *, by, now: datetime.datetime, automatically: boo
 
 @transaction.atomic
 def incident_close(*, incident: Incident, by) -> Incident:
-    _require_staff(by, "close incidents")
+    check_staff(by, "close incidents")
     incident = _lock_incident(incident)
     now = timezone.now()
-    blocker = _close_blocker(incident, now=now)
-    if blocker:
-        raise InvalidTransition(blocker)
+    rules.check_close(incident=incident, now=now)
     _close(incident, by=by, now=now, automatically=False)
     _close_linked_requests(incident, by=by)
     return incident
@@ -432,7 +383,7 @@ def incident_auto_close_due(*, now: datetime.datetime | None = None) -> int:
     for pk in list(candidates):
         with transaction.atomic():
             incident = Incident.objects.select_for_update().filter(pk=pk).first()
-            if incident is None or _close_blocker(incident, now=now):
+            if incident is None or refusal(rules.check_close, incident=incident, now=now):
                 continue
             _close(incident, by=None, now=now, automatically=True)
             closed += 1
@@ -444,7 +395,7 @@ def incident_escalate(*, incident: Incident, by) -> Incident:
     """ "Cannot fix it in 30 minutes": notify every active engineer and every project manager.
     Idempotent: a second call (a double click, a retried task) changes and sends nothing."""
     if by is not None:
-        _require_staff(by, "escalate incidents")
+        check_staff(by, "escalate incidents")
     incident = _lock_incident(incident)
     if incident.escalated_at:
         return incident

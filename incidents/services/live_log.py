@@ -13,9 +13,10 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.roles import check_staff
 from incidents import messages
 from incidents.models import Incident, IncidentReport, TimelineEntry
-from incidents.services.common import _entry, _lock_incident, _require_staff, _save_incident
+from incidents.services.common import _entry, _lock_incident, _save_incident
 from incidents.services.reports import _with_impact_lines
 from supportdesk.errors import DomainError, InvalidTransition
 from supportdesk.events import emit as emit_event
@@ -41,7 +42,7 @@ def incident_add_timeline_entry(
 ) -> TimelineEntry:
     """A note, command run, action taken, fix (with its pull request) or communication, at an
     editable time so the timeline can be back-filled."""
-    _require_staff(by, "write in the incident timeline")
+    check_staff(by, "write in the incident timeline")
     if kind not in MANUAL_KINDS:
         raise DomainError("Choose what kind of entry this is.", field="kind")
     body = (body or "").strip()
@@ -74,7 +75,7 @@ def incident_add_timeline_entry(
 @transaction.atomic
 def incident_set_impact_start(*, incident: Incident, by, at: datetime.datetime) -> Incident:
     """Back-fill the best guess of when users were first hit (not when it was reported)."""
-    _require_staff(by, "change the impact start")
+    check_staff(by, "change the impact start")
     incident = _lock_incident(incident)
     if incident.state == State.CLOSED:
         raise InvalidTransition(f"{incident.reference} is closed.")

@@ -15,7 +15,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import is_staff_member
+from accounts.roles import check_staff, is_staff_member
 from incidents import messages
 from incidents.models import Incident, IncidentReport, TimelineEntry
 from incidents.selectors import current_roles
@@ -23,7 +23,6 @@ from incidents.services.common import (
     _entry,
     _lock_incident,
     _lock_report,
-    _require_staff,
     _save_incident,
     report_public_url,
 )
@@ -35,6 +34,7 @@ from incidents.services.updates import (
 )
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition
 from supportdesk.events import emit as emit_event
+from supportdesk.zones import format_utc
 
 State = Incident.State
 Kind = TimelineEntry.Kind
@@ -77,7 +77,7 @@ def _timeline_markdown(incident: Incident) -> str:
     if incident.impact_ended_at:
         lines.append((incident.impact_ended_at, 2, "impact ended."))
     lines.sort(key=lambda line: (line[0], line[1]))
-    return "\n".join(f"- **{messages.when(at)}**: {text}" for at, _, text in lines)
+    return "\n".join(f"- **{format_utc(at)}**: {text}" for at, _, text in lines)
 
 
 @transaction.atomic
@@ -85,7 +85,7 @@ def report_create(*, incident: Incident, by) -> IncidentReport:
     """A draft report, pre-filled from the incident. Its timeline section is built from the
     public timeline entries only; internal entries stay internal (the editor shows them beside
     the draft for reference)."""
-    _require_staff(by, "write incident reports")
+    check_staff(by, "write incident reports")
     incident = _lock_incident(incident)
     if incident.state not in (State.RESOLVED, State.CLOSED):
         raise InvalidTransition("Write the report once the incident is resolved.")
@@ -107,7 +107,7 @@ def report_create(*, incident: Incident, by) -> IncidentReport:
 
 @transaction.atomic
 def report_update(*, report: IncidentReport, by, expected_version: int, **fields) -> IncidentReport:
-    _require_staff(by, "edit incident reports")
+    check_staff(by, "edit incident reports")
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
         raise DomainError(f"Unknown report fields: {', '.join(sorted(unknown))}.")
@@ -180,7 +180,7 @@ def _with_impact_lines(
         if position is None:
             last = [i for i, t in enumerate(times) if t is not None]
             position = last[-1] + 1 if last else len(lines)
-        lines.insert(position, f"- **{messages.when(at)}**: {text}")
+        lines.insert(position, f"- **{format_utc(at)}**: {text}")
     return "\n".join(lines)
 
 
@@ -197,14 +197,14 @@ def _impact_window_from_report(report: IncidentReport, *, by) -> None:
             continue
         if new > now:
             raise DomainError(f"Impact {label} cannot be in the future.", field=name)
-        changes.append(f"{label} {messages.when(old) if old else 'unknown'} → {messages.when(new)}")
+        changes.append(f"{label} {format_utc(old) if old else 'unknown'} → {format_utc(new)}")
         setattr(incident, name, new)
         fields.append(name)
         if old is not None:
             # Entries that quoted the old time ("Resolved: ..., impact ended <time>") too.
             verb = "started" if label == "start" else "ended"
             report.timeline_markdown = report.timeline_markdown.replace(
-                f"impact {verb} {messages.when(old)}", f"impact {verb} {messages.when(new)}"
+                f"impact {verb} {format_utc(old)}", f"impact {verb} {format_utc(new)}"
             )
     report.timeline_markdown = _with_impact_lines(
         report.timeline_markdown, report.impact_started_at, report.impact_ended_at
@@ -221,7 +221,7 @@ def _impact_window_from_report(report: IncidentReport, *, by) -> None:
 
 @transaction.atomic
 def report_submit_for_review(*, report: IncidentReport, by) -> IncidentReport:
-    _require_staff(by, "submit incident reports")
+    check_staff(by, "submit incident reports")
     report = _lock_report(report)
     if report.review_state != Review.DRAFT:
         raise InvalidTransition("Only a draft can be submitted for review.")
@@ -245,7 +245,7 @@ def report_submit_for_review(*, report: IncidentReport, by) -> IncidentReport:
 
 @transaction.atomic
 def report_return_to_draft(*, report: IncidentReport, by, reason: str = "") -> IncidentReport:
-    _require_staff(by, "review incident reports")
+    check_staff(by, "review incident reports")
     report = _lock_report(report)
     if report.review_state != Review.IN_REVIEW:
         raise InvalidTransition("Only a report in review can go back to draft.")
@@ -260,7 +260,7 @@ def report_return_to_draft(*, report: IncidentReport, by, reason: str = "") -> I
 def report_mark_reviewed(*, report: IncidentReport, by) -> IncidentReport:
     """in review -> reviewed: published in the public archive and e-mailed to the
     representatives. Any staff member may review (the owner included)."""
-    _require_staff(by, "review incident reports")
+    check_staff(by, "review incident reports")
     report = _lock_report(report)
     if report.review_state != Review.IN_REVIEW:
         raise InvalidTransition("Only a report in review can be marked reviewed.")

@@ -12,20 +12,19 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import is_staff_member
-from incidents import messages
+from accounts.roles import check_staff, is_staff_member
+from incidents import messages, rules
 from incidents.models import Incident, RoleAssignment, TimelineEntry
 from incidents.selectors import current_roles, representative_memberships
 from incidents.services.common import (
     _entry,
     _lock_incident,
-    _require_staff,
     _save_incident,
     incident_url,
 )
 from notifications.services import notify
 from slo.services import refresh_incident_deadlines
-from supportdesk.errors import DomainError, InvalidTransition, PermissionDenied
+from supportdesk.errors import DomainError
 from supportdesk.events import emit as emit_event
 from tickets import services as tickets_services
 from tickets.canned import empty_sections, fill_placeholders, refuse_unfilled
@@ -193,20 +192,9 @@ def incident_send_update(*, incident: Incident, by, body: str) -> TimelineEntry:
     """A community update (current state, what was tried, next steps): e-mailed to the
     representatives, posted on linked requests, a public timeline entry; resets the 3-working-
     hour update clock."""
-    _require_staff(by, "send community updates")
+    check_staff(by, "send community updates")
     incident = _lock_incident(incident)
-    if not incident.is_open:
-        raise InvalidTransition(
-            f"{incident.reference} is {incident.get_state_display().lower()}; updates are for "
-            "open incidents."
-        )
-    roles = current_roles(incident=incident)
-    if (roles.liaison or roles.commander) and not (
-        roles.holds(by, Role.LIAISON) or roles.holds(by, Role.COMMANDER)
-    ):
-        raise PermissionDenied(
-            "Community updates are sent by the External Liaison or the Incident Commander."
-        )
+    rules.check_send_update(incident=incident, user=by, roles=current_roles(incident=incident))
     body = (body or "").strip()
     if not body:
         raise DomainError("The update is empty.", field="body")
