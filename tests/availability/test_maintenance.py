@@ -175,7 +175,7 @@ def test_scheduling_emails_each_representative_of_the_affected_communities(
     notification = Notification.objects.get(kind="maintenance_scheduled")
     assert notification.recipient_email == rep.email
     assert "Alpha Hub" in notification.subject and "Kubernetes upgrade" in notification.body
-    assert "Wed 25 Nov 2026 02:00" in notification.body
+    assert "From: Wed 25 Nov 2026, 02:00 UTC (25 Nov 2026 02:00 UTC)" in notification.body
     assert AvailabilityLog.objects.filter(kind="maintenance_scheduled", window=window).exists()
 
 
