@@ -158,7 +158,7 @@ fuzz() {  # fuzz <label> <token> [schemathesis options...]
 
 set +e
 # As staff, every operation but tokens_revoke, which would revoke the token this run uses (its
-# behaviour is covered by tests/api/test_tokens.py).
+# behaviour is covered by tests/accounts/test_api_tokens.py).
 fuzz staff "$STAFF_TOKEN" --exclude-operation-id tokens_revoke
 staff_status=$?
 # As a representative, the operations staff are refused (submit, confirm) and the scoped reads.

@@ -1,4 +1,5 @@
-"""Project-wide fixtures: the people of DOMAIN.md, and access to real services.
+"""Project-wide fixtures: the people of DOMAIN.md, requests and incidents built through the real
+services under a frozen clock, API clients, and access to real services.
 
 Service-backed tests ask for the `postgres` or `redis_url` fixture. When the service is absent
 they skip with the reason, unless REQUIRE_SERVICES=1 (set by .ci/run), where a missing service
@@ -11,12 +12,17 @@ import os
 from pathlib import Path
 
 import pytest
+import time_machine
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from rest_framework.test import APIClient
 
+from communities.models import Membership
 from incidents.models import Incident
-from incidents.services import lifecycle
+from incidents.services import lifecycle, reports
 from rotation.models import RotationSettings
 from supportdesk import refdata, safecache
 from supportdesk.translations import compile_stale
@@ -24,10 +30,12 @@ from tests.factories import (
     CommunityFactory,
     EngineerFactory,
     HubFactory,
+    MembershipFactory,
     StaffFactory,
     UserFactory,
     representative,
 )
+from tickets import services as ticket_services
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -228,6 +236,174 @@ def admin_user(db):
 def outsider(db):
     """Logged in, but neither staff nor a member of any community."""
     return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def hub_admin(community):
+    user = UserFactory(username="hubadmin_a", first_name="Hal", last_name="Admin")
+    MembershipFactory(user=user, community=community, role=Membership.Role.HUB_ADMIN)
+    return user
+
+
+@pytest.fixture
+def people(steward, engineer, project_manager, admin_user, rep, other_rep, hub_admin, outsider):
+    """Every role by name, for permission matrices."""
+    return {
+        "steward": steward,
+        "engineer": engineer,
+        "project_manager": project_manager,
+        "admin": admin_user,
+        "rep": rep,
+        "other_rep": other_rep,
+        "hub_admin": hub_admin,
+        "outsider": outsider,
+        "anonymous": None,
+    }
+
+
+# --- a frozen clock, and requests and incidents in each state ---------------------------------
+
+# A plain working week in March 2026 (no public holiday of the roster's countries, far from the
+# reduced-capacity year edges): Friday 13 March 2026 at 20:00 UTC, when Ann and Ben are the
+# stewards on duty.
+FRIDAY_EVENING = datetime.datetime(2026, 3, 13, 20, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def clock():
+    """Frozen time that tests move with clock.move_to(...) or clock.shift(...)."""
+    with time_machine.travel(FRIDAY_EVENING, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def submit(rep, hub, rotation, clock):
+    """submit(**overrides) -> SupportRequest: submitted by the representative of the community,
+    through the service."""
+
+    def _submit(**kwargs):
+        values = {
+            "requester": rep,
+            "hub": hub,
+            "subject": "Kernel dies on import",
+            "description": "Importing *xarray* kills the kernel.",
+        }
+        values.update(kwargs)
+        return ticket_services.request_submit(**values)
+
+    return _submit
+
+
+@pytest.fixture
+def new_request(submit):
+    return submit()
+
+
+@pytest.fixture
+def triaged(new_request, steward):
+    """A change request that a steward has triaged."""
+    return ticket_services.request_triage(
+        request=new_request, by=steward, category="change", expected_version=new_request.version
+    )
+
+
+@pytest.fixture
+def answered(triaged, steward):
+    """A triaged request the steward has answered publicly."""
+    ticket_services.request_reply(request=triaged, by=steward, body="Looking into it.")
+    triaged.refresh_from_db()
+    return triaged
+
+
+@pytest.fixture
+def resolved(answered, steward):
+    """A resolved request. (tests/incidents/ names a resolved incident so.)"""
+    return ticket_services.request_resolve(
+        request=answered,
+        by=steward,
+        body="Fixed: the image was rebuilt.",
+        expected_version=answered.version,
+    )
+
+
+@pytest.fixture
+def other_request(other_rep, other_hub, rotation, clock):
+    return ticket_services.request_submit(
+        requester=other_rep, hub=other_hub, subject="Beta's request", description="Help."
+    )
+
+
+@pytest.fixture
+def incident(declare, clock):
+    """An incident declared under the frozen clock."""
+    return declare()
+
+
+@pytest.fixture
+def acknowledged(incident, steward):
+    return lifecycle.incident_acknowledge(incident=incident, by=steward)
+
+
+@pytest.fixture
+def resolved_incident(acknowledged, steward, clock):
+    clock.shift(datetime.timedelta(minutes=30))
+    return lifecycle.incident_resolve(
+        incident=acknowledged,
+        by=steward,
+        impact_ended_at=timezone.now(),
+        verification_note="Started a test server.",
+    )
+
+
+@pytest.fixture
+def other_incident(other_hub, steward, clock):
+    return lifecycle.incident_declare(
+        by=steward,
+        hubs=[other_hub],
+        title="Beta is down",
+        symptom=Incident.Symptom.LOGIN,
+        affected_users=3,
+        detected_by=Incident.Detection.ALERT,
+    )
+
+
+@pytest.fixture
+def reported_incident(resolved_incident, steward):
+    """A resolved incident with a draft report."""
+    reports.report_create(incident=resolved_incident, by=steward)
+    return resolved_incident
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api():
+    """api(user) -> an APIClient authenticated as `user` (None: anonymous)."""
+
+    def _client(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def fresh_throttles():
+    """Throttle counters live in the cache: an API test starts with none. (API test modules
+    ask for it with `pytest.mark.usefixtures`; other tests keep what is costly to recompute.)"""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def no_static_scan(settings):
+    """WhiteNoise scans every static file each time a test client loads the middleware (0.3 s
+    per client); API responses never come from static files."""
+    settings.WHITENOISE_USE_FINDERS = False
 
 
 # --- services that tests stop and start (fault injection) ------------------------------------

@@ -1,4 +1,6 @@
-"""Incidents built through the real services, in each state of the lifecycle."""
+"""Incidents built through the real services, in each state of the lifecycle. `incident` and
+`acknowledged` (declared under the frozen clock) are shared: tests/conftest.py. Here `resolved`
+is a resolved incident (elsewhere, a resolved request)."""
 
 from __future__ import annotations
 
@@ -39,11 +41,6 @@ def write_report(incident: Incident, by, *, submit: bool = True) -> IncidentRepo
 def review_report(incident: Incident, by) -> IncidentReport:
     report = write_report(incident, by)
     return reports.report_mark_reviewed(report=report, by=by)
-
-
-@pytest.fixture
-def acknowledged(declare, steward):
-    return acknowledge(declare(), steward)
 
 
 @pytest.fixture

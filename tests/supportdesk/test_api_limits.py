@@ -10,6 +10,8 @@ import pytest
 from supportdesk import limits
 from tickets.models import SupportRequest
 
+pytestmark = pytest.mark.usefixtures("fresh_throttles", "no_static_scan")
+
 
 def nested(depth: int) -> str:
     return "[" * depth + "]" * depth

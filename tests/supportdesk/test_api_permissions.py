@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "no_static_scan")]
 
 ROLES = [
     "steward",

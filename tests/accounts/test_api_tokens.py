@@ -11,7 +11,7 @@ from accounts import services
 from accounts.models import ApiToken
 from supportdesk.errors import DomainError, PermissionDenied
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "no_static_scan")]
 
 URL = "/api/v1/tokens/"
 

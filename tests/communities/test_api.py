@@ -1,4 +1,5 @@
-"""/api/v1/communities/ and their budgets; /api/v1/hubs/ with their current status."""
+"""/api/v1/communities/ and their budgets; /api/v1/hubs/ with their current status; members of a
+deactivated community lose access."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from communities.models import Hub
+from communities.models import Community, Hub
 from tests.factories import CommunityFactory, HubFactory, SupportBudgetFactory
 from tickets import services
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "no_static_scan")]
 
 
 def test_staff_list_every_community_with_its_hubs(api, steward, hub, other_hub):
@@ -102,3 +103,8 @@ def test_hub_and_community_lists_cost_the_same_queries_for_3_or_25(
     for path, count in counts.items():
         with django_assert_num_queries(count):
             assert client.get(path).json()["count"] == 25
+
+
+def test_members_of_a_deactivated_community_lose_read_access(api, rep, new_request, community):
+    Community.objects.filter(pk=community.pk).update(is_active=False)
+    assert api(rep).get(f"/api/v1/requests/{new_request.pk}/").status_code in (403, 404)

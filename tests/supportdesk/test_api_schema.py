@@ -9,7 +9,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "no_static_scan")]
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -18,6 +18,8 @@ from supportdesk.models import IdempotencyKey
 from tickets import services as ticket_services
 from tickets.models import Message, SupportRequest
 
+pytestmark = pytest.mark.usefixtures("fresh_throttles", "no_static_scan")
+
 URL = "/api/v1/requests/"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from rotation.models import RotationOverride
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "no_static_scan")]
 
 
 def names(stewards) -> list[str]:

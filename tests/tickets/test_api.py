@@ -10,7 +10,7 @@ from tests.factories import HubFactory
 from tickets import services
 from tickets.models import Message, SupportRequest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "no_static_scan")]
 
 URL = "/api/v1/requests/"
 

@@ -13,9 +13,15 @@ from incidents.models import Incident, IncidentReport
 from incidents.services import lifecycle
 from tickets.models import SupportRequest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "no_static_scan")]
 
 URL = "/api/v1/incidents/"
+
+
+@pytest.fixture
+def declare(declare, clock):
+    """The project's `declare` (tests/conftest.py), under the frozen clock of `incident`."""
+    return declare
 
 
 def url(incident, action: str = "") -> str:

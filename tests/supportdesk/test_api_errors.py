@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "no_static_scan")]
 
 
 def test_malformed_json_is_a_400_with_the_parse_error(api, steward, new_request):
