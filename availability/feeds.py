@@ -12,6 +12,7 @@ from django.contrib.syndication.views import Feed
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from availability import selectors
@@ -109,10 +110,12 @@ class StatusFeed(Feed):
 
 
 def status_feed(request):
-    """The feed, served from the status cache (identical for every reader)."""
+    """The feed, served from the status cache (identical for every reader, so its times are
+    in UTC, as it says, whoever's request built it)."""
 
     def build():
-        response = StatusFeed()(request)  # one instance per request: it holds the site URL
+        with timezone.override(datetime.UTC):
+            response = StatusFeed()(request)  # one instance per request: it holds the site URL
         return {"content": response.content, "content_type": response["Content-Type"]}
 
     cached = rules.cached(f"feed:{request.get_host()}", build)

@@ -7,6 +7,8 @@ reliability dashboard is desk's (desk/views.py)."""
 
 from __future__ import annotations
 
+import datetime
+import functools
 import hashlib
 
 from django.contrib import messages
@@ -35,6 +37,19 @@ from supportdesk.errors import DomainError
 from supportdesk.formactions import add_domain_error
 
 # --- public -----------------------------------------------------------------------------------
+
+
+def times_in_utc(view):
+    """The public pages are cached and shared by every reader, signed in or not: their times
+    are rendered in UTC, and say so, whoever's request rendered them first (a signed-in reader's
+    own zone would otherwise be printed under the page's "UTC")."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with timezone.override(datetime.UTC):
+            return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _cached_fragment(name: str, template: str, build) -> dict | None:
@@ -83,6 +98,7 @@ def _public_response(request, page: dict, template: str, **extra) -> HttpRespons
 
 
 @require_GET
+@times_in_utc
 def status_page(request):
     """Every hub at a glance, those with problems first, grouped by community; ?q= finds hubs
     (the page's search box; without JavaScript it is this plain GET). The page is cached per
@@ -117,6 +133,7 @@ OPEN_ALL_UP_TO = 40
 
 
 @require_GET
+@times_in_utc
 def hub_status(request, slug: str):
     def build():
         detail = selectors.hub_detail(slug=slug)
@@ -131,6 +148,7 @@ def hub_status(request, slug: str):
 
 
 @require_GET
+@times_in_utc
 def incident_page(request, pk: int):
     def build():
         incident = selectors.public_incident(pk=pk)
