@@ -129,7 +129,7 @@ class ReplyForm(OneTimeTokenForm):
     # arrived since then holds the reply until the author confirms (services.request_reply).
     seen_message = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     send_anyway = forms.BooleanField(
-        label="Send anyway: I have read the new message", required=False
+        label=_("Send anyway: I have read the new message"), required=False
     )
 
 
@@ -260,6 +260,41 @@ _KEEP_YES_NO = [("", "Keep"), ("yes", "Yes"), ("no", "No")]
 _REFERENCE_TEXT = "SD-"
 
 
+class RequestReferenceField(forms.CharField):
+    """A request by its reference ("SD-123", or just "123"), as the SupportRequest. Whether
+    that request may be used is the service's to say (same community, still open...)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = (super().clean(value) or "").strip()
+        if not value:
+            return None
+        digits = value.upper().removeprefix(_REFERENCE_TEXT).strip()
+        if not digits.isdigit() or len(digits) > 12:
+            raise forms.ValidationError(_("Give the reference of a request, e.g. SD-123."))
+        try:
+            return SupportRequest.objects.select_related("community").get(pk=int(digits))
+        except SupportRequest.DoesNotExist as exc:
+            raise forms.ValidationError(
+                _("There is no request %(reference)s.") % {"reference": value}
+            ) from exc
+
+
+class DuplicateForm(VersionedForm):
+    """The request page's "close as duplicate of #N" (the queue's bulk action, for one)."""
+
+    duplicate_of = RequestReferenceField(
+        label=_("Duplicate of (reference)"),
+        help_text=_(
+            "e.g. SD-123: an open request of the same community. The representative is told "
+            "to follow it there."
+        ),
+    )
+
+
 class IdListField(forms.Field):
     """Request ids from repeated query parameters (checkboxes), as ints."""
 
@@ -307,8 +342,8 @@ class BulkForm(forms.Form):
     high_single_community_impact = forms.ChoiceField(
         label="High impact on one community", choices=_KEEP_YES_NO, required=False
     )
-    duplicate_of = forms.CharField(
-        label="Duplicate of (reference)", required=False, max_length=20, help_text="e.g. SD-123"
+    duplicate_of = RequestReferenceField(
+        label=_("Duplicate of (reference)"), required=False, help_text=_("e.g. SD-123")
     )
     back = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
 
@@ -320,18 +355,6 @@ class BulkForm(forms.Form):
         self.fields["assignee"].queryset = User.objects.filter(
             is_staff=True, is_active=True
         ).order_by("first_name", "last_name", "username")
-
-    def clean_duplicate_of(self):
-        value = self.cleaned_data["duplicate_of"].strip()
-        if not value:
-            return None
-        digits = value.upper().removeprefix(_REFERENCE_TEXT).strip()
-        if not digits.isdigit() or len(digits) > 12:
-            raise forms.ValidationError("Give the reference of a request, e.g. SD-123.")
-        try:
-            return SupportRequest.objects.select_related("community").get(pk=int(digits))
-        except SupportRequest.DoesNotExist as exc:
-            raise forms.ValidationError(f"There is no request {value}.") from exc
 
     def clean(self):
         data = super().clean()

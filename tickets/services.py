@@ -21,7 +21,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from accounts.language import language_for
 from accounts.roles import check_staff, is_staff_member, representative_community
@@ -658,11 +658,29 @@ def _refuse_if_new_messages(r: SupportRequest, *, by, seen_message_id: int, staf
     if not count:
         return
     first = newer.first()
-    who = first.author.display_name if first.author_id else "supportdesk"
-    more = f" and {count - 1} more" if count > 1 else ""
+    values = {
+        "who": first.author.display_name if first.author_id else "supportdesk",
+        "reference": r.reference,
+        "more": count - 1,
+    }
     raise NewMessageSince(
-        f"Not sent yet: {who} wrote on {r.reference} after you opened it{more}. Read the new "
-        "message below; your reply is kept. Send it anyway, or change it first."
+        (
+            ngettext(
+                "Not sent yet: %(who)s wrote on %(reference)s after you opened it, and "
+                "%(more)d more message. Read the new messages below; your reply is kept. Send "
+                "it anyway, or change it first.",
+                "Not sent yet: %(who)s wrote on %(reference)s after you opened it, and "
+                "%(more)d more messages. Read the new messages below; your reply is kept. Send "
+                "it anyway, or change it first.",
+                count - 1,
+            )
+            if count > 1
+            else gettext(
+                "Not sent yet: %(who)s wrote on %(reference)s after you opened it. Read the new "
+                "message below; your reply is kept. Send it anyway, or change it first."
+            )
+        )
+        % values
     )
 
 

@@ -31,6 +31,11 @@ urlpatterns = [
     path("desk/requests/<int:pk>/priority/", views.desk_set_priority, name="desk_set_priority"),
     path("desk/requests/<int:pk>/resolve/", views.desk_resolve, name="desk_resolve"),
     path("desk/requests/<int:pk>/close/", views.desk_close, name="desk_close"),
+    path(
+        "desk/requests/<int:pk>/duplicate/",
+        views.desk_close_as_duplicate,
+        name="desk_close_as_duplicate",
+    ),
     path("desk/requests/<int:pk>/presence/", views.desk_presence, name="desk_presence"),
     path("desk/mail/", views.incoming_mail, name="incoming_mail"),
     path("desk/mail/<int:pk>/attach/", views.incoming_mail_attach, name="incoming_mail_attach"),

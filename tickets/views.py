@@ -177,15 +177,21 @@ def request_received(request, pk):
 
 
 def _render_detail(request, r, *, reply_form=None, status=200):
-    if reply_form is None:
-        reply_form = forms.ReplyForm(prefix="reply")
     conversation, request_files = selectors.conversation_page_for(request=r, user=request.user)
+    # As on the steward's page: a reply written here is held if a message arrives after the
+    # last one shown, and a held reply marks what is new since.
+    last_message_id = max((m.pk for m in conversation), default=0)
+    if reply_form is None:
+        reply_form = forms.ReplyForm(prefix="reply", initial={"seen_message": last_message_id})
+    seen = getattr(reply_form, "held_since", None)
+    new_message_ids = {m.pk for m in conversation if m.pk > seen} if seen is not None else set()
     return render(
         request,
         "tickets/request_detail.html",
         {
             "r": r,
             "conversation": conversation,
+            "new_message_ids": new_message_ids,
             "reply_form": reply_form,
             "can_act": rules.is_representative_of(request.user, r),
             "can_confirm": refusal(rules.check_confirm, user=request.user, support_request=r)
@@ -237,6 +243,8 @@ def request_reply(request, pk):
             body=form.cleaned_data["body"],
             link_url=form.cleaned_data["link_url"],
             attachments=incoming_from_uploads(form.cleaned_data["attachments"]),
+            seen_message_id=form.cleaned_data["seen_message"],
+            send_anyway=form.cleaned_data["send_anyway"],
         )
         if isinstance(result, SupportRequest):
             follow_ups.append(result)
@@ -249,6 +257,10 @@ def request_reply(request, pk):
         )
     except DomainError as exc:
         messages.error(request, exc.message)
+        if isinstance(exc, NewMessageSince):
+            # Held: the page shows the new messages, and the box that sends it anyway.
+            form.held_since = form.cleaned_data.get("seen_message") or 0
+            r = selectors.request_get_for(user=request.user, pk=pk)
         return _render_detail(request, r, reply_form=form, status=exc.status_code)
     if follow_ups:
         messages.success(
@@ -524,7 +536,7 @@ def _deadlines(r: SupportRequest, calendars: selectors.Calendars):
 
 # Forms of the request page that are rarely used: rendered on demand (desk_form, fetched by
 # htmx when the steward opens them; `?open=<name>` without JavaScript), not on every view.
-LAZY_FORMS = ("canned", "triage", "priority", "time", "issue", "resolve")
+LAZY_FORMS = ("canned", "triage", "priority", "time", "issue", "resolve", "duplicate")
 
 
 def _desk_form_factories(request, r: SupportRequest, *, last_message_id: int = 0) -> dict:
@@ -565,6 +577,7 @@ def _desk_form_factories(request, r: SupportRequest, *, last_message_id: int = 0
         ),
         "resolve": lambda: forms.ResolveForm(prefix="resolve", initial=version),
         "close": lambda: forms.CloseForm(prefix="close", initial=version),
+        "duplicate": lambda: forms.DuplicateForm(prefix="duplicate", initial=version),
     }
 
 
@@ -855,6 +868,35 @@ def desk_close(request, pk):
 
     return _desk_action(
         request, pk, key="close", form_class=forms.CloseForm, run=run, success="Request closed."
+    )
+
+
+@require_POST
+@staff_required
+def desk_close_as_duplicate(request, pk):
+    """One request closed as a duplicate of another: the queue's bulk action, for one."""
+    closed = []
+
+    def run(r, data):
+        closed.append(
+            services.request_close_as_duplicate(
+                request=r,
+                by=request.user,
+                original=data["duplicate_of"],
+                expected_version=data["version"],
+            )
+        )
+
+    return _desk_action(
+        request,
+        pk,
+        key="duplicate",
+        form_class=forms.DuplicateForm,
+        run=run,
+        success=lambda r: (
+            f"Closed as a duplicate of {closed[0].duplicate_of.reference}; the representative "
+            "was told to follow it there."
+        ),
     )
 
 

@@ -184,6 +184,43 @@ def test_a_fresh_page_carries_the_last_message_it_shows(answered, steward, clien
     assert 'name="reply-send_anyway"' not in page.text
 
 
+def test_the_representatives_reply_is_held_like_the_stewards(triaged, steward, rep, client):
+    client.force_login(rep)
+    page = client.get(reverse("tickets:detail", args=[triaged.pk]))
+    last = max((m.pk for m in triaged.messages.all()), default=0)
+    assert f'name="reply-seen_message" value="{last}"' in page.text
+    assert 'name="reply-send_anyway"' not in page.text
+    # Meanwhile the steward answers (and writes an internal note, which must not hold it).
+    services.request_reply(request=triaged, by=steward, body="Restarted the node pool.")
+    services.request_add_note(request=triaged, by=steward, body="Internal: cordoned node 3.")
+    url = reverse("tickets:reply", args=[triaged.pk])
+    data = {"reply-body": "Still broken for two users", "reply-seen_message": last}
+    response = client.post(url, data)
+    assert response.status_code == 409
+    assert "after you opened it" in response.text
+    assert "Still broken for two users" in response.text  # kept in the textarea
+    assert 'class=" new-message"' in response.text and "Restarted the node pool." in response.text
+    assert "cordoned" not in response.text
+    assert 'name="reply-send_anyway"' in response.text
+    assert not Message.objects.filter(body="Still broken for two users").exists()
+    assert client.post(url, data).status_code == 409  # not confirmed: held again
+    sent = client.post(url, {**data, "reply-send_anyway": "on"})
+    assert sent.status_code == 302
+    assert Message.objects.filter(body="Still broken for two users").exists()
+
+
+def test_a_note_alone_does_not_hold_the_representatives_reply(triaged, steward, rep, client):
+    client.force_login(rep)
+    last = max((m.pk for m in triaged.messages.all()), default=0)
+    services.request_add_note(request=triaged, by=steward, body="Internal only.")
+    response = client.post(
+        reverse("tickets:reply", args=[triaged.pk]),
+        {"reply-body": "Any news?", "reply-seen_message": last},
+    )
+    assert response.status_code == 302
+    assert Message.objects.filter(body="Any news?").exists()
+
+
 def test_time_is_frozen_for_presence(triaged, steward, engineer):
     with time_machine.travel(
         datetime.datetime(2026, 3, 13, 20, 0, tzinfo=datetime.UTC), tick=False

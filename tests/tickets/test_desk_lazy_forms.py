@@ -18,6 +18,7 @@ FORM_IDS = {
     "time": "time-form",
     "issue": "issue-form",
     "resolve": "resolve-form",
+    "duplicate": "duplicate-form",
 }
 
 
