@@ -62,7 +62,9 @@ def api_token_revoke(request, pk: int):
     if token is None:
         raise Http404("No such token of yours.")
     services.api_token_revoke(token=token, by=request.user)
-    messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+    messages.success(
+        request, gettext("Token “%(name)s” revoked: it no longer works.") % {"name": token.name}
+    )
     return redirect("accounts:api_tokens")
 
 
@@ -97,7 +99,9 @@ def invite(request):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            messages.success(
+                request, gettext("Invitation sent to %(email)s.") % {"email": invitation.email}
+            )
             return _back(request, invitation)
     pending = selectors.pending_invitations()
     if not is_admin(request.user):
@@ -179,7 +183,7 @@ def invitation_accept(request, token: str):
             add_domain_error(form, exc)
         else:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome! Your account is ready.")
+            messages.success(request, gettext("Welcome! Your account is ready."))
             return redirect("home")
     # A provider sign-in started from this page binds the invitation (accounts/adapters.py).
     request.session[INVITATION_SESSION_KEY] = token

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from communities.models import Hub
 from supportdesk.formfields import UTCDateTimeField
@@ -27,28 +28,28 @@ class MaintenanceForm(forms.Form):
         .select_related("community")
         .order_by("community__name", "name"),
         widget=forms.CheckboxSelectMultiple,
-        label="Affected hubs",
+        label=_("Affected hubs"),
     )
     title = forms.CharField(
-        max_length=200, help_text="Shown publicly, e.g. “Kubernetes upgrade of the cluster”."
+        max_length=200, help_text=_("Shown publicly, e.g. “Kubernetes upgrade of the cluster”.")
     )
     description = forms.CharField(
         max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What users will notice. Markdown; shown publicly and e-mailed.",
+        help_text=_("What users will notice. Markdown; shown publicly and e-mailed."),
     )
     starts_at = _datetime_field("Starts")
     ends_at = _datetime_field("Ends")
     accept_warnings = forms.BooleanField(
-        required=False, label="Schedule it anyway: I have read the warnings above"
+        required=False, label=_("Schedule it anyway: I have read the warnings above")
     )
 
     def clean(self):
         data = super().clean()
         start, end = data.get("starts_at"), data.get("ends_at")
         if start and end and end <= start:
-            self.add_error("ends_at", "The window must end after it starts.")
+            self.add_error("ends_at", _("The window must end after it starts."))
         return data
 
 
@@ -56,12 +57,12 @@ class StatusOverrideForm(forms.Form):
     mark_optional = True  # templates/forms/field.html
 
     status = forms.ChoiceField(
-        choices=[("", "No override: derive it"), *Hub.Status.choices],
+        choices=[("", _("No override: derive it")), *Hub.Status.choices],
         required=False,
-        label="Shown status",
+        label=_("Shown status"),
     )
     reason = forms.CharField(
         max_length=300,
         required=False,
-        label="Reason (shown publicly)",
+        label=_("Reason (shown publicly)"),
     )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from supportdesk.singleton import SingletonModel
 
@@ -121,8 +122,8 @@ class AlertIntegration(models.Model):
 
 class Alert(models.Model):
     class Status(models.TextChoices):
-        FIRING = "firing", "Firing"
-        RESOLVED = "resolved", "Resolved"
+        FIRING = "firing", _("Firing")
+        RESOLVED = "resolved", _("Resolved")
 
     integration = models.ForeignKey(
         AlertIntegration, on_delete=models.CASCADE, related_name="alerts"
@@ -165,8 +166,8 @@ class HubEvent(models.Model):
     """Events posted by hubs, from which the app itself evaluates alert rules."""
 
     class Kind(models.TextChoices):
-        SERVER_START_FAILED = "server_start_failed", "Server start failed"
-        SERVER_START_SUCCEEDED = "server_start_succeeded", "Server start succeeded"
+        SERVER_START_FAILED = "server_start_failed", _("Server start failed")
+        SERVER_START_SUCCEEDED = "server_start_succeeded", _("Server start succeeded")
 
     hub = models.ForeignKey("communities.Hub", on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)
@@ -200,15 +201,15 @@ class AvailabilityLog(models.Model):
     incident monitoring opened. Services write one row per state change."""
 
     class Kind(models.TextChoices):
-        MAINTENANCE_SCHEDULED = "maintenance_scheduled", "Maintenance scheduled"
-        MAINTENANCE_CANCELLED = "maintenance_cancelled", "Maintenance cancelled"
-        MAINTENANCE_STARTED = "maintenance_started", "Maintenance started"
-        MAINTENANCE_ENDED = "maintenance_ended", "Maintenance ended"
-        STATUS_CHANGED = "status_changed", "Hub status changed"
-        OVERRIDE_SET = "override_set", "Status override set"
-        OVERRIDE_CLEARED = "override_cleared", "Status override cleared"
-        INCIDENT_OPENED = "incident_opened", "Incident opened by monitoring"
-        INTEGRATION_CREATED = "integration_created", "Alert integration created"
+        MAINTENANCE_SCHEDULED = "maintenance_scheduled", _("Maintenance scheduled")
+        MAINTENANCE_CANCELLED = "maintenance_cancelled", _("Maintenance cancelled")
+        MAINTENANCE_STARTED = "maintenance_started", _("Maintenance started")
+        MAINTENANCE_ENDED = "maintenance_ended", _("Maintenance ended")
+        STATUS_CHANGED = "status_changed", _("Hub status changed")
+        OVERRIDE_SET = "override_set", _("Status override set")
+        OVERRIDE_CLEARED = "override_cleared", _("Status override cleared")
+        INCIDENT_OPENED = "incident_opened", _("Incident opened by monitoring")
+        INTEGRATION_CREATED = "integration_created", _("Alert integration created")
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -193,8 +193,11 @@ def maintenance(request):
         else:
             messages.success(
                 request,
-                f"Maintenance “{window.title}” scheduled; the affected communities' "
-                "representatives are being e-mailed.",
+                gettext(
+                    "Maintenance “%(title)s” scheduled; the affected communities' "
+                    "representatives are being e-mailed."
+                )
+                % {"title": window.title},
             )
             return redirect("availability:maintenance")
     context = {
@@ -223,7 +226,9 @@ def maintenance_cancel(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Maintenance “{window.title}” cancelled.")
+        messages.success(
+            request, gettext("Maintenance “%(title)s” cancelled.") % {"title": window.title}
+        )
     return redirect("availability:maintenance")
 
 
@@ -233,7 +238,7 @@ def hub_override(request, slug: str):
     hub = get_object_or_404(Hub, slug=slug)
     form = StatusOverrideForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a status.")
+        messages.error(request, gettext("Choose a status."))
         return redirect("availability:maintenance")
     try:
         if form.cleaned_data["status"]:
@@ -243,10 +248,14 @@ def hub_override(request, slug: str):
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
             )
-            messages.success(request, f"{hub.name} now shows as overridden.")
+            messages.success(
+                request, gettext("%(name)s now shows as overridden.") % {"name": hub.name}
+            )
         else:
             hub_status_services.hub_status_override_clear(hub=hub, by=request.user)
-            messages.success(request, f"{hub.name} shows its derived status again.")
+            messages.success(
+                request, gettext("%(name)s shows its derived status again.") % {"name": hub.name}
+            )
     except DomainError as exc:
         messages.error(request, f"{hub.name}: {exc.message}")
     return redirect("availability:maintenance")

@@ -14,9 +14,9 @@ from supportdesk.validators import validate_timezone
 
 class Community(models.Model):
     class Kind(models.TextChoices):
-        RESEARCH = "research", "Research"
-        EDUCATION = "education", "Education"
-        DEDICATED = "dedicated", "Dedicated cluster"
+        RESEARCH = "research", _("Research")
+        EDUCATION = "education", _("Education")
+        DEDICATED = "dedicated", _("Dedicated cluster")
 
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -50,8 +50,8 @@ class Community(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        REPRESENTATIVE = "representative", "Community Representative"
-        HUB_ADMIN = "hub_admin", "Hub Administrator"
+        REPRESENTATIVE = "representative", _("Community Representative")
+        HUB_ADMIN = "hub_admin", _("Hub Administrator")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.db.models import Case, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from communities.models import Hub
@@ -34,39 +35,42 @@ class UserChoiceField(forms.ModelChoiceField):
 class DeclareForm(OneTimeTokenForm):
     mark_optional = True  # templates/forms/field.html
 
-    title = forms.CharField(max_length=200, help_text="Short, e.g. “Servers do not start”.")
+    title = forms.CharField(max_length=200, help_text=_("Short, e.g. “Servers do not start”."))
     hubs = forms.ModelMultipleChoiceField(
         queryset=Hub.objects.filter(is_active=True).select_related("community"),
         widget=forms.CheckboxSelectMultiple,
-        label="Affected hubs",
+        label=_("Affected hubs"),
     )
     symptom = forms.ChoiceField(choices=Incident.Symptom.choices)
     affected_users = forms.IntegerField(
         min_value=0,
         max_value=1_000_000,  # as the request form and the API
-        label="Affected users",
-        help_text="How many users are hit (best guess).",
+        label=_("Affected users"),
+        help_text=_("How many users are hit (best guess)."),
     )
-    detected_by = forms.ChoiceField(choices=Incident.Detection.choices, label="Detected by")
+    detected_by = forms.ChoiceField(choices=Incident.Detection.choices, label=_("Detected by"))
     summary = forms.CharField(
         max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="What we think it is related to",
+        label=_("What we think it is related to"),
     )
     impact_started_at = _datetime_field(
         "Impact start",
         required=False,
-        help_text="Best guess of when users were first hit; YYYY-MM-DD HH:MM in UTC. Empty "
-        "means now.",
+        help_text=_(
+            "Best guess of when users were first hit; YYYY-MM-DD HH:MM in UTC. Empty means now."
+        ),
     )
     override_reason = forms.CharField(
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Override reason",
-        help_text="Only when the definition (two or more users, one of the four symptoms) is "
-        "not met: why is this an incident anyway?",
+        label=_("Override reason"),
+        help_text=_(
+            "Only when the definition (two or more users, one of the four symptoms) is "
+            "not met: why is this an incident anyway?"
+        ),
     )
     request = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -96,32 +100,33 @@ class TimelineEntryForm(forms.Form):
     prefix = "entry"
 
     kind = forms.ChoiceField(
-        choices=[(k, TimelineEntry.Kind(k).label) for k in MANUAL_KINDS], label="Kind of entry"
+        choices=[(k, TimelineEntry.Kind(k).label) for k in MANUAL_KINDS], label=_("Kind of entry")
     )
     body = forms.CharField(
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="What happened",
-        help_text="Markdown. Paste commands as they were run.",
+        label=_("What happened"),
+        help_text=_("Markdown. Paste commands as they were run."),
     )
     # Empty means "now", to the second: a prefilled minute would sort a new entry before
     # everything else logged earlier in that minute.
     occurred_at = _datetime_field(
         "When",
         required=False,
-        help_text="YYYY-MM-DD HH:MM in UTC. Empty means now; set it to back-fill what happened "
-        "earlier.",
+        help_text=_(
+            "YYYY-MM-DD HH:MM in UTC. Empty means now; set it to back-fill what happened earlier."
+        ),
     )
     link_url = forms.URLField(
         required=False,
         assume_scheme="https",
-        label="Link",
-        help_text="Pull request (required for a fix), log, source.",
+        label=_("Link"),
+        help_text=_("Pull request (required for a fix), log, source."),
     )
     is_public = forms.BooleanField(
         required=False,
-        label="Public",
-        help_text="Shown to the community and pre-filled into the report.",
+        label=_("Public"),
+        help_text=_("Shown to the community and pre-filled into the report."),
     )
 
 
@@ -135,11 +140,11 @@ class HandoffForm(forms.Form):
             (RoleAssignment.Role.COMMANDER, RoleAssignment.Role.COMMANDER.label),
             (RoleAssignment.Role.LIAISON, RoleAssignment.Role.LIAISON.label),
         ],
-        label="Role",
+        label=_("Role"),
     )
-    to_user = UserChoiceField(queryset=staff_users(), label="Hand to")
+    to_user = UserChoiceField(queryset=staff_users(), label=_("Hand to"))
     reason = forms.CharField(
-        max_length=300, label="Why", help_text="E.g. end of my day; better placed colleague."
+        max_length=300, label=_("Why"), help_text=_("E.g. end of my day; better placed colleague.")
     )
 
     def __init__(self, *args, **kwargs):
@@ -152,7 +157,7 @@ class SMEForm(forms.Form):
 
     prefix = "sme"
 
-    user = UserChoiceField(queryset=staff_users(), label="Subject matter expert")
+    user = UserChoiceField(queryset=staff_users(), label=_("Subject matter expert"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -167,10 +172,12 @@ class UpdateForm(forms.Form):
     body = forms.CharField(
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 10}),
-        label="Community update",
-        help_text="Required: the current state, what was tried and the next steps (an empty "
-        "part, or a {placeholder} left in braces, is refused). {representative_name} is filled "
-        "in for each recipient.",
+        label=_("Community update"),
+        help_text=_(
+            "Required: the current state, what was tried and the next steps (an empty "
+            "part, or a {placeholder} left in braces, is refused). {representative_name} is filled "
+            "in for each recipient."
+        ),
     )
 
 
@@ -180,19 +187,19 @@ class ResolveForm(forms.Form):
     prefix = "resolve"
 
     impact_ended_at = _datetime_field(
-        "Impact end", help_text="When users stopped being hit; YYYY-MM-DD HH:MM in UTC."
+        "Impact end", help_text=_("When users stopped being hit; YYYY-MM-DD HH:MM in UTC.")
     )
     verification_note = forms.CharField(
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="How was the fix verified?",
-        help_text="Public: it appears in the timeline.",
+        label=_("How was the fix verified?"),
+        help_text=_("Public: it appears in the timeline."),
     )
     message = forms.CharField(
         max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 7}),
-        label="Message to the community",
+        label=_("Message to the community"),
     )
 
 
@@ -203,41 +210,42 @@ class ImpactStartForm(forms.Form):
 
     at = _datetime_field(
         "Impact start",
-        help_text="Best guess of when users were first hit; YYYY-MM-DD HH:MM in UTC.",
+        help_text=_("Best guess of when users were first hit; YYYY-MM-DD HH:MM in UTC."),
     )
 
 
 class ReportForm(forms.Form):
     mark_optional = True  # templates/forms/field.html
 
-    owner = UserChoiceField(queryset=staff_users(), label="Owner of the review", required=False)
+    owner = UserChoiceField(queryset=staff_users(), label=_("Owner of the review"), required=False)
     impact_started_at = _datetime_field("Impact start", required=False)
     impact_ended_at = _datetime_field("Impact end", required=False)
     summary = forms.CharField(
         max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Markdown. Blameless: systems fail, people do not.",
+        help_text=_("Markdown. Blameless: systems fail, people do not."),
     )
     impact = forms.CharField(
         max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Who was affected, and how.",
+        help_text=_("Who was affected, and how."),
     )
     timeline_markdown = forms.CharField(
         max_length=MAX_TEXT,
         required=False,
-        label="Timeline",
+        label=_("Timeline"),
         widget=forms.Textarea(attrs={"rows": 12}),
-        help_text="Markdown. Pre-filled from the public timeline entries; everything here is "
-        "published.",
+        help_text=_(
+            "Markdown. Pre-filled from the public timeline entries; everything here is published."
+        ),
     )
     analysis = forms.CharField(
         max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="Markdown. Why it happened, and why the fixes are systemic.",
+        help_text=_("Markdown. Why it happened, and why the fixes are systemic."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -267,9 +275,9 @@ class ActionItemForm(forms.Form):
 
     prefix = "item"
 
-    description = forms.CharField(max_length=500, label="Action item")
-    follow_up_url = forms.URLField(label="Follow-up issue URL", assume_scheme="https")
-    owner = UserChoiceField(queryset=staff_users(), label="Owner", required=False)
+    description = forms.CharField(max_length=500, label=_("Action item"))
+    follow_up_url = forms.URLField(label=_("Follow-up issue URL"), assume_scheme="https")
+    owner = UserChoiceField(queryset=staff_users(), label=_("Owner"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,32 +5,33 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Incident(models.Model):
     class State(models.TextChoices):
-        TRIGGERED = "triggered", "Triggered"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        TRIGGERED = "triggered", _("Triggered")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
 
     OPEN_STATES = (State.TRIGGERED, State.ACKNOWLEDGED)
 
     class Symptom(models.TextChoices):
-        LOGIN = "login", "Users cannot log in"
-        START_SERVERS = "start_servers", "Users cannot start their servers"
-        RUN_CODE = "run_code", "Users cannot execute code (no kernel starts)"
-        DASK_GATEWAY = "dask_gateway", "Users cannot create or use Dask Gateway clusters"
-        OTHER = "other", "Other (override)"
+        LOGIN = "login", _("Users cannot log in")
+        START_SERVERS = "start_servers", _("Users cannot start their servers")
+        RUN_CODE = "run_code", _("Users cannot execute code (no kernel starts)")
+        DASK_GATEWAY = "dask_gateway", _("Users cannot create or use Dask Gateway clusters")
+        OTHER = "other", _("Other (override)")
 
     class Detection(models.TextChoices):
-        ALERT = "alert", "Monitoring alert"
-        COMMUNITY = "community", "Community report"
-        TEAM = "team", "Noticed by the team"
+        ALERT = "alert", _("Monitoring alert")
+        COMMUNITY = "community", _("Community report")
+        TEAM = "team", _("Noticed by the team")
 
     class Severity(models.TextChoices):
-        DEGRADED = "degraded", "Degraded"
-        OUTAGE = "outage", "Outage"
+        DEGRADED = "degraded", _("Degraded")
+        OUTAGE = "outage", _("Outage")
 
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True, help_text="What we think it is related to.")
@@ -143,9 +144,9 @@ class RoleAssignment(models.Model):
     """Who holds which incident role, with history: a hand-off ends one row and starts another."""
 
     class Role(models.TextChoices):
-        COMMANDER = "commander", "Incident Commander"
-        LIAISON = "liaison", "External Liaison"
-        SME = "sme", "Subject Matter Expert"
+        COMMANDER = "commander", _("Incident Commander")
+        LIAISON = "liaison", _("External Liaison")
+        SME = "sme", _("Subject Matter Expert")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="roles")
     role = models.CharField(max_length=20, choices=Role.choices)
@@ -182,17 +183,17 @@ class RoleAssignment(models.Model):
 
 class TimelineEntry(models.Model):
     class Kind(models.TextChoices):
-        NOTE = "note", "Note"
-        COMMAND = "command", "Command run"
-        ACTION = "action", "Action taken"
-        FIX = "fix", "Fix attempted"
-        COMMUNICATION = "communication", "Community communication"
-        UPDATE = "update", "Community update"
-        STATE = "state", "State change"
-        HANDOFF = "handoff", "Role hand-off"
-        ALERT = "alert", "Alert"
-        ESCALATION = "escalation", "Escalation"
-        PAGE = "page", "Page"
+        NOTE = "note", _("Note")
+        COMMAND = "command", _("Command run")
+        ACTION = "action", _("Action taken")
+        FIX = "fix", _("Fix attempted")
+        COMMUNICATION = "communication", _("Community communication")
+        UPDATE = "update", _("Community update")
+        STATE = "state", _("State change")
+        HANDOFF = "handoff", _("Role hand-off")
+        ALERT = "alert", _("Alert")
+        ESCALATION = "escalation", _("Escalation")
+        PAGE = "page", _("Page")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -225,9 +226,9 @@ class IncidentReportQuerySet(models.QuerySet):
 
 class IncidentReport(models.Model):
     class Review(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "in_review", "In review"
-        REVIEWED = "reviewed", "Reviewed"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        REVIEWED = "reviewed", _("Reviewed")
 
     incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="report")
     owner = models.ForeignKey(
@@ -340,9 +341,9 @@ class EscalationPolicy(models.Model):
 
 class EscalationStep(models.Model):
     class Target(models.TextChoices):
-        STEWARDS = "stewards", "The stewards on duty"
-        ENGINEERING = "engineering", "The engineering channel (chat, else every engineer)"
-        MANAGERS = "managers", "The project managers"
+        STEWARDS = "stewards", _("The stewards on duty")
+        ENGINEERING = "engineering", _("The engineering channel (chat, else every engineer)")
+        MANAGERS = "managers", _("The project managers")
 
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
     after_minutes = models.PositiveIntegerField(

@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import staff_required
@@ -250,7 +251,9 @@ def declare(request):
                     impact_started_at=data["impact_started_at"],
                 )
                 messages.success(
-                    request, f"{incident.reference} declared. You are the Incident Commander."
+                    request,
+                    gettext("%(reference)s declared. You are the Incident Commander.")
+                    % {"reference": incident.reference},
                 )
                 return reverse("incidents:detail", args=[incident.pk])
 
@@ -347,8 +350,8 @@ def page_acknowledge(request, pk: int, token: str):
     if refusal(rules.check_acknowledge, incident=incident):
         messages.info(
             request,
-            f"{incident.reference} is already {incident.get_state_display().lower()}: "
-            "nothing more to acknowledge.",
+            gettext("%(reference)s is already %(value)s: nothing more to acknowledge.")
+            % {"reference": incident.reference, "value": incident.get_state_display().lower()},
         )
         return redirect("incidents:detail", pk=incident.pk)
     try:
@@ -358,7 +361,8 @@ def page_acknowledge(request, pk: int, token: str):
         return redirect("incidents:detail", pk=incident.pk)
     messages.success(
         request,
-        f"{incident.reference} acknowledged: paging stopped, the representatives have been told.",
+        gettext("%(reference)s acknowledged: paging stopped, the representatives have been told.")
+        % {"reference": incident.reference},
     )
     return redirect("incidents:detail", pk=incident.pk)
 
@@ -472,7 +476,7 @@ def confirm(request, pk: int):
             raise HttpForbidden from exc
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Thank you: confirmation recorded.")
+        messages.success(request, gettext("Thank you: confirmation recorded."))
     return _to_detail(incident)
 
 
@@ -526,7 +530,7 @@ def report_edit(request, pk: int):
 
     result = form_submit(form, save)
     if result.ok:
-        messages.success(request, "Report saved.")
+        messages.success(request, gettext("Report saved."))
         return redirect("incidents:report_edit", pk=incident.pk)
     messages.error(request, result.message)
     return _report_page(request, incident, report, status=result.status, report_form=form)
@@ -592,7 +596,7 @@ def action_item_add(request, incident):
     if result.ok:
         return "Action item added."
     if result.error is None:
-        messages.error(request, "Please correct the action item.")
+        messages.error(request, gettext("Please correct the action item."))
     return _report_page(request, incident, report, status=result.status, item_form=form)
 
 

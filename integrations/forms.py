@@ -1,14 +1,15 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class OpenIssueForm(forms.Form):
     include_internal_notes = forms.BooleanField(
-        label="Include the internal notes in the issue",
+        label=_("Include the internal notes in the issue"),
         required=False,
-        help_text="Off by default: the issue may be public.",
+        help_text=_("Off by default: the issue may be public."),
     )
     send_canned = forms.BooleanField(
-        label="Tell the representative it is not an outage and has entered work planning",
+        label=_("Tell the representative it is not an outage and has entered work planning"),
         required=False,
         initial=True,
     )
@@ -18,23 +19,27 @@ class SubscribeForm(forms.Form):
     mark_optional = True  # templates/forms/field.html
 
     email = forms.EmailField(
-        label="Your e-mail address",
+        label=_("Your e-mail address"),
         max_length=254,
-        help_text="We send a link to confirm it first; every notice has a one-click unsubscribe.",
+        help_text=_(
+            "We send a link to confirm it first; every notice has a one-click unsubscribe."
+        ),
     )
     hubs = forms.ModelMultipleChoiceField(
-        label="Hubs (none ticked: all hubs)",
+        label=_("Hubs (none ticked: all hubs)"),
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     webhook_url = forms.URLField(
-        label="Or a webhook URL to post the notices to",
+        label=_("Or a webhook URL to post the notices to"),
         required=False,
         max_length=500,
         assume_scheme="https",
-        help_text="Signed JSON posts (see the API schema's x-webhooks); the secret is shown "
-        "when you confirm.",
+        help_text=_(
+            "Signed JSON posts (see the API schema's x-webhooks); the secret is shown "
+            "when you confirm."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -46,5 +51,5 @@ class SubscribeForm(forms.Form):
     def clean_webhook_url(self):
         url = self.cleaned_data.get("webhook_url", "")
         if url and not url.startswith("https://"):
-            raise forms.ValidationError("The webhook URL must start with https://.")
+            raise forms.ValidationError(_("The webhook URL must start with https://."))
         return url

@@ -9,19 +9,20 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Event(models.TextChoices):
     """What an outgoing webhook can subscribe to; the payloads are in the OpenAPI schema
     (`x-webhooks`)."""
 
-    REQUEST_CREATED = "request.created", "A support request was received"
-    REQUEST_RESOLVED = "request.resolved", "A support request was resolved"
-    INCIDENT_DECLARED = "incident.declared", "An incident was declared"
-    INCIDENT_UPDATED = "incident.updated", "A community update was sent on an incident"
-    INCIDENT_RESOLVED = "incident.resolved", "An incident was resolved"
-    REPORT_PUBLISHED = "report.published", "An incident report was published"
-    MAINTENANCE_SCHEDULED = "maintenance.scheduled", "Maintenance was scheduled"
+    REQUEST_CREATED = "request.created", _("A support request was received")
+    REQUEST_RESOLVED = "request.resolved", _("A support request was resolved")
+    INCIDENT_DECLARED = "incident.declared", _("An incident was declared")
+    INCIDENT_UPDATED = "incident.updated", _("A community update was sent on an incident")
+    INCIDENT_RESOLVED = "incident.resolved", _("An incident was resolved")
+    REPORT_PUBLISHED = "report.published", _("An incident report was published")
+    MAINTENANCE_SCHEDULED = "maintenance.scheduled", _("Maintenance was scheduled")
 
 
 # What the public may subscribe to from the status page: nothing about a community's requests.
@@ -138,10 +139,10 @@ class GitHubIssue(models.Model):
     hand), kept up to date by GitHub's webhooks."""
 
     class State(models.TextChoices):
-        UNKNOWN = "unknown", "Not yet known"
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
-        MERGED = "merged", "Merged"
+        UNKNOWN = "unknown", _("Not yet known")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        MERGED = "merged", _("Merged")
 
     repository = models.CharField(max_length=200, help_text="owner/name, lower case")
     number = models.PositiveIntegerField()

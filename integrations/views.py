@@ -9,6 +9,7 @@ import logging
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -54,7 +55,7 @@ def request_github_issue(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Engineering issue opened: {url}")
+        messages.success(request, gettext("Engineering issue opened: %(url)s") % {"url": url})
     return redirect("tickets:desk_request", pk=pk)
 
 
@@ -73,7 +74,7 @@ def incident_github_issue(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Engineering issue opened: {url}")
+        messages.success(request, gettext("Engineering issue opened: %(url)s") % {"url": url})
     return redirect("incidents:detail", pk=pk)
 
 

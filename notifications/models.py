@@ -9,21 +9,22 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Notification(models.Model):
     class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        WEBHOOK = "webhook", "Chat webhook"
-        IN_APP = "in_app", "In the app only"
+        EMAIL = "email", _("E-mail")
+        WEBHOOK = "webhook", _("Chat webhook")
+        IN_APP = "in_app", _("In the app only")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
         # The recipient turned this kind off on every channel (notifications/preferences.py):
         # claimed all the same, so the decision is recorded once and never re-made.
-        SKIPPED = "skipped", "Not sent: turned off by the recipient"
+        SKIPPED = "skipped", _("Not sent: turned off by the recipient")
 
     key = models.CharField(max_length=255, unique=True)
     kind = models.CharField(max_length=50, db_index=True)

@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from supportdesk.singleton import SingletonModel
 
@@ -59,8 +60,8 @@ class RotationSettings(SingletonModel):
 
 class RotationOverride(models.Model):
     class Kind(models.TextChoices):
-        AWAY = "away", "Away (skipped; the next person covers)"
-        SWAP = "swap", "Swap turns"
+        AWAY = "away", _("Away (skipped; the next person covers)")
+        SWAP = "swap", _("Swap turns")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     engineer = models.ForeignKey(Engineer, on_delete=models.CASCADE, related_name="overrides")

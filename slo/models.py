@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from supportdesk.singleton import SingletonModel
 
@@ -24,11 +25,11 @@ class ClosedDate(models.Model):
 
 class SLOPolicy(models.Model):
     class Clock(models.TextChoices):
-        TRIAGE = "triage", "Triage"
-        FIRST_RESPONSE = "first_response", "First response"
-        INCIDENT_UPDATE = "incident_update", "Incident status update"
-        AUTO_CLOSE = "auto_close", "Auto-close after resolution"
-        TIMEBOX = "timebox", "Time-box before escalating"
+        TRIAGE = "triage", _("Triage")
+        FIRST_RESPONSE = "first_response", _("First response")
+        INCIDENT_UPDATE = "incident_update", _("Incident status update")
+        AUTO_CLOSE = "auto_close", _("Auto-close after resolution")
+        TIMEBOX = "timebox", _("Time-box before escalating")
 
     DEFAULT_MINUTES = {
         Clock.TRIAGE: 8 * 60,

@@ -20,6 +20,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 FORMAT = "%Y-%m-%d %H:%M"
 INPUT_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
@@ -49,7 +50,9 @@ class UTCDateTimeField(forms.DateTimeField):
 
     def __init__(self, *, label: str, help_text: str = "", **kwargs):
         kwargs.setdefault("input_formats", INPUT_FORMATS)
-        super().__init__(label=f"{label} (UTC)", help_text=help_text or HELP, **kwargs)
+        super().__init__(
+            label=_("%(label)s (UTC)") % {"label": label}, help_text=help_text or HELP, **kwargs
+        )
 
     def prepare_value(self, value):
         if isinstance(value, datetime.datetime) and timezone.is_aware(value):
@@ -72,7 +75,7 @@ class UTCDateTimeField(forms.DateTimeField):
                     continue
             if parsed is None:
                 raise ValidationError(
-                    "Write the time as YYYY-MM-DD HH:MM, e.g. 2026-03-13 14:30.", code="invalid"
+                    _("Write the time as YYYY-MM-DD HH:MM, e.g. 2026-03-13 14:30."), code="invalid"
                 )
         if timezone.is_naive(parsed):
             parsed = parsed.replace(tzinfo=datetime.UTC)

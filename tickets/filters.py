@@ -48,7 +48,7 @@ class AnyYesNo(BooleanWidget):
 
     def __init__(self, attrs=None):
         super().__init__(attrs)
-        self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+        self.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 
 
 class QuickSelect(forms.Select):
@@ -120,7 +120,7 @@ class CommunitySearchField(forms.ModelChoiceField):
             found = matches[0] if len(matches) == 1 else None
         if found is None:
             raise forms.ValidationError(
-                "No single community matches “%(text)s”: pick one of the suggestions.",
+                _("No single community matches “%(text)s”: pick one of the suggestions."),
                 code="invalid_choice",
                 params={"text": text},
             )
@@ -146,27 +146,30 @@ class SupportRequestFilter(django_filters.FilterSet):
         empty_label=_("Any"),
     )
     community = django_filters.ModelChoiceFilter(
-        label="Community", queryset=Community.objects.none(), empty_label="Any", widget=QuickSelect
+        label=_("Community"),
+        queryset=Community.objects.none(),
+        empty_label=_("Any"),
+        widget=QuickSelect,
     )
     assignee = django_filters.ModelChoiceFilter(
-        label="Assignee",
+        label=_("Assignee"),
         queryset=User.objects.none(),
-        empty_label="Anyone",
+        empty_label=_("Anyone"),
         null_label="Unassigned",
         widget=QuickSelect,
     )
     due = django_filters.ChoiceFilter(
-        label="Due", choices=DUE_CHOICES, method="filter_due", empty_label="Any time"
+        label=_("Due"), choices=DUE_CHOICES, method="filter_due", empty_label=_("Any time")
     )
-    likely_incident = django_filters.BooleanFilter(label="Likely incident", widget=AnyYesNo)
+    likely_incident = django_filters.BooleanFilter(label=_("Likely incident"), widget=AnyYesNo)
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
     # The queue's order (tickets.selectors.queue_order applies it; filtering ignores it). A
     # value outside the list is a form error, never an order_by() of user input.
     sort = django_filters.ChoiceFilter(
-        label="Sort by",
+        label=_("Sort by"),
         choices=list(QUEUE_SORTS.items()),
         method="filter_sort",
-        empty_label="Default: incidents, then deadline (best match when searching)",
+        empty_label=_("Default: incidents, then deadline (best match when searching)"),
     )
 
     class Meta:
@@ -208,7 +211,7 @@ class SupportRequestFilter(django_filters.FilterSet):
                 # <select>. The API keeps taking ids.
                 search = CommunitySearchFilter(
                     field_name="community",
-                    label="Community",
+                    label=_("Community"),
                     queryset=Community.objects.only("pk", "slug", "name"),
                     widget=CommunitySearchInput,
                 )

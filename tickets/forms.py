@@ -136,20 +136,23 @@ class ReplyForm(OneTimeTokenForm):
 class NoteForm(OneTimeTokenForm):
     body = forms.CharField(
         max_length=MAX_TEXT,
-        label="Internal note",
+        label=_("Internal note"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Only the team sees it.",
+        help_text=_("Only the team sees it."),
     )
 
 
 class TriageForm(VersionedForm):
     category = forms.ChoiceField(
-        label="Category",
-        choices=[("", "Choose…"), *[c for c in Category.choices if c[0]]],
+        label=_("Category"),
+        choices=[("", _("Choose…")), *[c for c in Category.choices if c[0]]],
     )
-    hub = forms.ModelChoiceField(label="Hub", queryset=Hub.objects.none(), required=False)
+    hub = forms.ModelChoiceField(label=_("Hub"), queryset=Hub.objects.none(), required=False)
     assignee = forms.ModelChoiceField(
-        label="Assignee", queryset=User.objects.none(), required=False, empty_label="Unchanged"
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Unchanged"),
     )
 
     def __init__(self, *args, support_request: SupportRequest, **kwargs):
@@ -163,12 +166,12 @@ class TriageForm(VersionedForm):
 
 
 class TimeForm(forms.Form):
-    minutes = forms.IntegerField(label="Minutes worked", min_value=1, max_value=24 * 60)
-    note = forms.CharField(label="What was done (optional)", max_length=300, required=False)
+    minutes = forms.IntegerField(label=_("Minutes worked"), min_value=1, max_value=24 * 60)
+    note = forms.CharField(label=_("What was done (optional)"), max_length=300, required=False)
     worked_at = UTCDateTimeField(
-        label="When",
+        label=_("When"),
         required=False,
-        help_text="YYYY-MM-DD HH:MM in UTC; blank means now.",
+        help_text=_("YYYY-MM-DD HH:MM in UTC; blank means now."),
     )
 
     def clean_worked_at(self):
@@ -176,34 +179,38 @@ class TimeForm(forms.Form):
         # Far-off years overflow when converted to a community's time zone; the API has the
         # same bounds.
         if worked_at is not None and not 2000 <= worked_at.year <= 2999:
-            raise forms.ValidationError("Give a date between the years 2000 and 2999.")
+            raise forms.ValidationError(_("Give a date between the years 2000 and 2999."))
         return worked_at
 
 
 class IssueForm(VersionedForm):
     url = forms.URLField(
-        label="Engineering issue URL",
+        label=_("Engineering issue URL"),
         assume_scheme="https",
-        help_text="The issue labelled “support” in the engineering tracker.",
+        help_text=_("The issue labelled “support” in the engineering tracker."),
     )
     send_canned = forms.BooleanField(
-        label="Tell the representative it is not an outage and has entered work planning",
+        label=_("Tell the representative it is not an outage and has entered work planning"),
         required=False,
         initial=True,
     )
 
 
 class PriorityForm(VersionedForm):
-    has_dedicated_funding = forms.BooleanField(label="Comes with dedicated funding", required=False)
-    impacts_many_communities = forms.BooleanField(label="Impacts many communities", required=False)
+    has_dedicated_funding = forms.BooleanField(
+        label=_("Comes with dedicated funding"), required=False
+    )
+    impacts_many_communities = forms.BooleanField(
+        label=_("Impacts many communities"), required=False
+    )
     aligns_with_team_goals = forms.BooleanField(
-        label="Aligns with the team's existing goals", required=False
+        label=_("Aligns with the team's existing goals"), required=False
     )
     aligns_with_upstream_goals = forms.BooleanField(
-        label="Aligns with an upstream open-source project's goals", required=False
+        label=_("Aligns with an upstream open-source project's goals"), required=False
     )
     high_single_community_impact = forms.BooleanField(
-        label="High impact on a single community", required=False
+        label=_("High impact on a single community"), required=False
     )
 
     FACTORS = (
@@ -218,11 +225,13 @@ class PriorityForm(VersionedForm):
 class ResolveForm(VersionedForm):
     body = forms.CharField(
         max_length=MAX_TEXT,
-        label="Resolution message",
+        label=_("Resolution message"),
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
-        help_text="Sent to the representative. Blank sends the standard resolution message "
-        "(only once they have had an answer).",
+        help_text=_(
+            "Sent to the representative. Blank sends the standard resolution message "
+            "(only once they have had an answer)."
+        ),
     )
 
 
@@ -232,9 +241,9 @@ class CloseForm(VersionedForm):
 
 class CannedPickForm(forms.Form):
     canned = forms.ModelChoiceField(
-        label="Canned response",
+        label=_("Canned response"),
         queryset=CannedResponse.objects.filter(is_active=True).order_by("purpose", "title"),
-        empty_label="Choose a canned response",
+        empty_label=_("Choose a canned response"),
         to_field_name="slug",
     )
 
@@ -244,19 +253,19 @@ class AttachInboundForm(forms.Form):
 
     community = forms.ModelChoiceField(
         queryset=Community.objects.filter(is_active=True).order_by("name"),
-        label="Community",
-        empty_label="Choose the community",
+        label=_("Community"),
+        empty_label=_("Choose the community"),
     )
     hub = forms.ModelChoiceField(
         queryset=Hub.objects.filter(is_active=True).select_related("community"),
         required=False,
-        label="Hub (optional)",
+        label=_("Hub (optional)"),
     )
     # The second submit button ("Attach and invite the sender") sends invite=1.
     invite = forms.BooleanField(required=False)
 
 
-_KEEP_YES_NO = [("", "Keep"), ("yes", "Yes"), ("no", "No")]
+_KEEP_YES_NO = [("", _("Keep")), ("yes", _("Yes")), ("no", _("No"))]
 _REFERENCE_TEXT = "SD-"
 
 
@@ -308,7 +317,7 @@ class IdListField(forms.Field):
         try:
             return [int(v) for v in value]
         except (TypeError, ValueError) as exc:
-            raise forms.ValidationError("The selection is not valid.") from exc
+            raise forms.ValidationError(_("The selection is not valid.")) from exc
 
 
 class BulkForm(forms.Form):
@@ -317,30 +326,30 @@ class BulkForm(forms.Form):
 
     ids = IdListField(required=False)
     page_ids = IdListField(required=False)
-    all_on_page = forms.BooleanField(label="Select every request on this page", required=False)
-    action = forms.ChoiceField(label="Action", choices=())
+    all_on_page = forms.BooleanField(label=_("Select every request on this page"), required=False)
+    action = forms.ChoiceField(label=_("Action"), choices=())
     assignee = forms.ModelChoiceField(
-        label="Assign to", queryset=User.objects.none(), required=False, empty_label="Choose…"
+        label=_("Assign to"), queryset=User.objects.none(), required=False, empty_label=_("Choose…")
     )
     category = forms.ChoiceField(
-        label="New category",
+        label=_("New category"),
         required=False,
-        choices=[("", "Choose…"), *[c for c in Category.choices if c[0]]],
+        choices=[("", _("Choose…")), *[c for c in Category.choices if c[0]]],
     )
     has_dedicated_funding = forms.ChoiceField(
-        label="Dedicated funding", choices=_KEEP_YES_NO, required=False
+        label=_("Dedicated funding"), choices=_KEEP_YES_NO, required=False
     )
     impacts_many_communities = forms.ChoiceField(
-        label="Impacts many communities", choices=_KEEP_YES_NO, required=False
+        label=_("Impacts many communities"), choices=_KEEP_YES_NO, required=False
     )
     aligns_with_team_goals = forms.ChoiceField(
-        label="Team's goals", choices=_KEEP_YES_NO, required=False
+        label=_("Team's goals"), choices=_KEEP_YES_NO, required=False
     )
     aligns_with_upstream_goals = forms.ChoiceField(
-        label="Upstream goals", choices=_KEEP_YES_NO, required=False
+        label=_("Upstream goals"), choices=_KEEP_YES_NO, required=False
     )
     high_single_community_impact = forms.ChoiceField(
-        label="High impact on one community", choices=_KEEP_YES_NO, required=False
+        label=_("High impact on one community"), choices=_KEEP_YES_NO, required=False
     )
     duplicate_of = RequestReferenceField(
         label=_("Duplicate of (reference)"), required=False, help_text=_("e.g. SD-123")
@@ -351,7 +360,7 @@ class BulkForm(forms.Form):
         from tickets.bulk import ACTIONS
 
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Choose…"), *ACTIONS.items()]
+        self.fields["action"].choices = [("", _("Choose…")), *ACTIONS.items()]
         self.fields["assignee"].queryset = User.objects.filter(
             is_staff=True, is_active=True
         ).order_by("first_name", "last_name", "username")
@@ -363,23 +372,23 @@ class BulkForm(forms.Form):
             selected += [pk for pk in data.get("page_ids") or [] if pk not in selected]
         data["selected"] = selected
         if not selected:
-            raise forms.ValidationError("Tick at least one request.")
+            raise forms.ValidationError(_("Tick at least one request."))
         action = data.get("action")
         if action == "assign" and not data.get("assignee"):
-            self.add_error("assignee", "Choose who to assign them to.")
+            self.add_error("assignee", _("Choose who to assign them to."))
         if action == "categorise" and not data.get("category"):
-            self.add_error("category", "Choose a category.")
+            self.add_error("category", _("Choose a category."))
         if (
             action == "duplicate"
             and not data.get("duplicate_of")
             and "duplicate_of" not in self.errors
         ):
-            self.add_error("duplicate_of", "Give the reference of the original request.")
+            self.add_error("duplicate_of", _("Give the reference of the original request."))
         if action == "priority":
             from tickets.bulk import PRIORITY_FACTORS
 
             if not any(data.get(name) for name in PRIORITY_FACTORS):
-                raise forms.ValidationError("Set at least one priority factor to Yes or No.")
+                raise forms.ValidationError(_("Set at least one priority factor to Yes or No."))
         return data
 
     def params(self) -> dict:

@@ -30,9 +30,9 @@ class SupportRequest(StoredMarkdown, models.Model):
     OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.PLANNED)
 
     class Channel(models.TextChoices):
-        WEB = "web", "Web form"
-        EMAIL = "email", "E-mail"
-        API = "api", "API"
+        WEB = "web", _("Web form")
+        EMAIL = "email", _("E-mail")
+        API = "api", _("API")
 
     community = models.ForeignKey(
         "communities.Community", on_delete=models.PROTECT, related_name="requests"
@@ -269,8 +269,8 @@ class Message(StoredMarkdown, models.Model):
     """One entry of a request's conversation: a public reply or an internal note."""
 
     class Visibility(models.TextChoices):
-        PUBLIC = "public", "Public reply"
-        INTERNAL = "internal", "Internal note"
+        PUBLIC = "public", _("Public reply")
+        INTERNAL = "internal", _("Internal note")
 
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(
@@ -317,13 +317,13 @@ class CannedResponse(models.Model):
     picks one; the text stays editable before sending."""
 
     class Purpose(models.TextChoices):
-        INCIDENT_ACK = "incident_ack", "Incident acknowledgement"
-        INCIDENT_UPDATE = "incident_update", "Incident update"
-        NOT_AN_OUTAGE = "not_an_outage", "Not an outage: entered work planning"
-        RESOLUTION = "resolution", "Resolution confirmation"
-        CLOSING = "closing", "Closing notice"
-        INCIDENT_RESOLVED = "incident_resolved", "Incident resolved"
-        OTHER = "other", "Other"
+        INCIDENT_ACK = "incident_ack", _("Incident acknowledgement")
+        INCIDENT_UPDATE = "incident_update", _("Incident update")
+        NOT_AN_OUTAGE = "not_an_outage", _("Not an outage: entered work planning")
+        RESOLUTION = "resolution", _("Resolution confirmation")
+        CLOSING = "closing", _("Closing notice")
+        INCIDENT_RESOLVED = "incident_resolved", _("Incident resolved")
+        OTHER = "other", _("Other")
 
     slug = models.SlugField(max_length=64, unique=True)
     purpose = models.CharField(max_length=30, choices=Purpose.choices, db_index=True)
@@ -406,22 +406,22 @@ class RequestEvent(models.Model):
     """The audit trail: who did what to a request, and when. Shown as the request's history."""
 
     class Kind(models.TextChoices):
-        RECEIVED = "received", "Received"
-        TRIAGED = "triaged", "Triaged"
-        ASSIGNED = "assigned", "Assigned"
-        REPLIED = "replied", "Public reply"
-        NOTE = "note", "Internal note"
-        REQUESTER_REPLIED = "requester_replied", "Representative replied"
-        TIME_LOGGED = "time_logged", "Time logged"
-        ISSUE_LINKED = "issue_linked", "Engineering issue linked"
-        PRIORITY = "priority", "Priority changed"
-        RESOLVED = "resolved", "Resolved"
-        CONFIRMED = "confirmed", "Confirmed by representative"
-        CLOSED = "closed", "Closed"
-        AUTO_CLOSED = "auto_closed", "Closed automatically"
-        REOPENED = "reopened", "Reopened"
-        INCIDENT_DECLARED = "incident_declared", "Incident declared"
-        ATTACHED = "attached", "Files attached"
+        RECEIVED = "received", _("Received")
+        TRIAGED = "triaged", _("Triaged")
+        ASSIGNED = "assigned", _("Assigned")
+        REPLIED = "replied", _("Public reply")
+        NOTE = "note", _("Internal note")
+        REQUESTER_REPLIED = "requester_replied", _("Representative replied")
+        TIME_LOGGED = "time_logged", _("Time logged")
+        ISSUE_LINKED = "issue_linked", _("Engineering issue linked")
+        PRIORITY = "priority", _("Priority changed")
+        RESOLVED = "resolved", _("Resolved")
+        CONFIRMED = "confirmed", _("Confirmed by representative")
+        CLOSED = "closed", _("Closed")
+        AUTO_CLOSED = "auto_closed", _("Closed automatically")
+        REOPENED = "reopened", _("Reopened")
+        INCIDENT_DECLARED = "incident_declared", _("Incident declared")
+        ATTACHED = "attached", _("Files attached")
 
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -447,12 +447,12 @@ class InboundEmail(models.Model):
     mailbox, never makes two requests or two replies. The raw bytes are kept for the staff."""
 
     class Status(models.TextChoices):
-        NEW_REQUEST = "new_request", "Opened a request"
-        REPLY = "reply", "Added to a request"
-        UNMATCHED = "unmatched", "Unmatched sender"
-        HELD = "held", "Held: sender over the rate limit"
-        IGNORED = "ignored", "Ignored (auto-reply, bounce, list, our own)"
-        QUARANTINED = "quarantined", "Quarantined: could not be handled"
+        NEW_REQUEST = "new_request", _("Opened a request")
+        REPLY = "reply", _("Added to a request")
+        UNMATCHED = "unmatched", _("Unmatched sender")
+        HELD = "held", _("Held: sender over the rate limit")
+        IGNORED = "ignored", _("Ignored (auto-reply, bounce, list, our own)")
+        QUARANTINED = "quarantined", _("Quarantined: could not be handled")
 
     # Stewards act on these; the others are done.
     NEEDS_STEWARD = (Status.UNMATCHED, Status.HELD, Status.QUARANTINED)

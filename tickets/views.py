@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import representative_required, staff_required
@@ -227,7 +228,9 @@ def request_reply(request, pk):
     r = selectors.request_get_for(user=request.user, pk=pk)
     form = forms.ReplyForm(request.POST, request.FILES, prefix="reply")
     if not form.is_valid():
-        messages.error(request, "Your reply was not sent: please correct the errors below.")
+        messages.error(
+            request, gettext("Your reply was not sent: please correct the errors below.")
+        )
         return _render_detail(request, r, reply_form=form, status=400)
     form_name = f"reply:{r.pk}"
     token = form.cleaned_data["submission_token"]
@@ -265,14 +268,19 @@ def request_reply(request, pk):
     if follow_ups:
         messages.success(
             request,
-            f"{r.reference} was closed, so your reply opened a new request, "
-            f"{follow_ups[0].reference}, linked to it.",
+            gettext(
+                "%(reference)s was closed, so your reply opened a new request, %(follow_up)s, "
+                "linked to it."
+            )
+            % {"reference": r.reference, "follow_up": follow_ups[0].reference},
         )
         return redirect(location)
     reopened = r.status == SupportRequest.Status.RESOLVED
     messages.success(
         request,
-        "Your reply was sent; the request is open again." if reopened else "Your reply was sent.",
+        gettext("Your reply was sent; the request is open again.")
+        if reopened
+        else gettext("Your reply was sent."),
     )
     return redirect("tickets:detail", pk=pk)
 
@@ -286,7 +294,9 @@ def request_confirm(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Thank you: {r.reference} is closed.")
+        messages.success(
+            request, gettext("Thank you: %(reference)s is closed.") % {"reference": r.reference}
+        )
     return redirect("tickets:detail", pk=pk)
 
 
@@ -373,9 +383,11 @@ def saved_view_save(request):
             owner=request.user, name=request.POST.get("name", ""), querystring=query
         )
     except DomainError as exc:
-        messages.error(request, f"The view was not saved: {exc.message}")
+        messages.error(
+            request, gettext("The view was not saved: %(message)s") % {"message": exc.message}
+        )
         return redirect(_queue_url(query))
-    messages.success(request, f"Saved as “{view.name}”.")
+    messages.success(request, gettext("Saved as “%(name)s”.") % {"name": view.name})
     return redirect(_queue_url(view.query))
 
 
@@ -397,7 +409,7 @@ def saved_view_delete(request, pk):
         saved_views.saved_view_delete(owner=request.user, pk=pk)
     except DomainError as exc:
         raise Http404(exc.message) from exc
-    messages.success(request, "Saved view deleted.")
+    messages.success(request, gettext("Saved view deleted."))
     return redirect(_queue_url(request.POST.get("back", "")))
 
 
@@ -692,7 +704,7 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
         messages.success(request, success(r) if callable(success) else success)
         return redirect("tickets:desk_request", pk=pk)
     if result.error is None:
-        messages.error(request, "Nothing was changed: please correct the errors below.")
+        messages.error(request, gettext("Nothing was changed: please correct the errors below."))
         return _render_desk(request, r, bound={key: form}, status=400)
     exc = result.error
     if isinstance(exc, ConcurrentEdit):
@@ -735,7 +747,7 @@ def desk_triage(request, pk):
         form_class=forms.TriageForm,
         form_kwargs=lambda r: {"support_request": r},
         run=run,
-        success="Triage saved.",
+        success=gettext("Triage saved."),
     )
 
 
@@ -764,7 +776,7 @@ def desk_reply(request, pk):
         key="reply",
         form_class=forms.ReplyForm,
         run=run,
-        success="Reply sent to the representative.",
+        success=gettext("Reply sent to the representative."),
     )
 
 
@@ -775,7 +787,7 @@ def desk_note(request, pk):
         services.request_add_note(request=r, by=request.user, body=data["body"])
 
     return _desk_action(
-        request, pk, key="note", form_class=forms.NoteForm, run=run, success="Note added."
+        request, pk, key="note", form_class=forms.NoteForm, run=run, success=gettext("Note added.")
     )
 
 
@@ -792,7 +804,7 @@ def desk_log_time(request, pk):
         )
 
     return _desk_action(
-        request, pk, key="time", form_class=forms.TimeForm, run=run, success="Time logged."
+        request, pk, key="time", form_class=forms.TimeForm, run=run, success=gettext("Time logged.")
     )
 
 
@@ -814,7 +826,7 @@ def desk_link_issue(request, pk):
         key="issue",
         form_class=forms.IssueForm,
         run=run,
-        success="Engineering issue linked; the request is in work planning.",
+        success=gettext("Engineering issue linked; the request is in work planning."),
     )
 
 
@@ -837,7 +849,8 @@ def desk_set_priority(request, pk):
         form_class=forms.PriorityForm,
         run=run,
         success=lambda r: (
-            f"Priority saved: rank {r.priority_rank}, {RANK_LABELS[r.priority_rank]}."
+            gettext("Priority saved: rank %(rank)s, %(label)s.")
+            % {"rank": r.priority_rank, "label": RANK_LABELS[r.priority_rank]}
         ),
     )
 
@@ -856,7 +869,7 @@ def desk_resolve(request, pk):
         key="resolve",
         form_class=forms.ResolveForm,
         run=run,
-        success="Resolved; the resolution message was sent.",
+        success=gettext("Resolved; the resolution message was sent."),
     )
 
 
@@ -867,7 +880,12 @@ def desk_close(request, pk):
         services.request_close(request=r, by=request.user, expected_version=data["version"])
 
     return _desk_action(
-        request, pk, key="close", form_class=forms.CloseForm, run=run, success="Request closed."
+        request,
+        pk,
+        key="close",
+        form_class=forms.CloseForm,
+        run=run,
+        success=gettext("Request closed."),
     )
 
 
@@ -894,8 +912,11 @@ def desk_close_as_duplicate(request, pk):
         form_class=forms.DuplicateForm,
         run=run,
         success=lambda r: (
-            f"Closed as a duplicate of {closed[0].duplicate_of.reference}; the representative "
-            "was told to follow it there."
+            gettext(
+                "Closed as a duplicate of %(reference)s; the representative was told to follow "
+                "it there."
+            )
+            % {"reference": closed[0].duplicate_of.reference}
         ),
     )
 
@@ -965,7 +986,7 @@ def incoming_mail_attach(request, pk):
     inbound = selectors.inbound_get(pk=pk)
     form = forms.AttachInboundForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the community to file this e-mail under.")
+        messages.error(request, gettext("Choose the community to file this e-mail under."))
         return redirect("tickets:incoming_mail")
     try:
         r = inbound_services.inbound_email_attach(
@@ -983,7 +1004,11 @@ def incoming_mail_attach(request, pk):
         if form.cleaned_data["invite"]
         else ""
     )
-    messages.success(request, f"Filed as {r.reference} for {r.community}{invited}.")
+    messages.success(
+        request,
+        gettext("Filed as %(reference)s for %(community)s%(invited)s.")
+        % {"reference": r.reference, "community": r.community, "invited": invited},
+    )
     return redirect("tickets:desk_request", pk=r.pk)
 
 
@@ -996,7 +1021,9 @@ def incoming_mail_release(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("tickets:incoming_mail")
-    messages.success(request, f"Released: {inbound.get_status_display().lower()}.")
+    messages.success(
+        request, gettext("Released: %(value)s.") % {"value": inbound.get_status_display().lower()}
+    )
     return redirect("tickets:incoming_mail")
 
 
