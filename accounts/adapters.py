@@ -9,8 +9,10 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django.http import Http404
+from django.utils import translation
 
 from accounts import services
+from accounts.language import language_for
 
 # Where the invitation page leaves its token for a provider sign-in started from it.
 INVITATION_SESSION_KEY = "supportdesk_invitation"
@@ -20,6 +22,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         # Invited people choose their password on the invitation page, not allauth's sign-up.
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's e-mails (password reset, address confirmation, notices) in the language
+        the recipient chose on their account; without a choice, the browser's of whoever asked
+        (normally the recipient themselves, e.g. on the password reset page)."""
+        user = context.get("user") or services.account_for_address(email)
+        with translation.override(language_for(user, acting=True)):
+            super().send_mail(template_prefix, email, context)
 
 
 def _verified_addresses(sociallogin) -> list[str]:

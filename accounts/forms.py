@@ -4,25 +4,28 @@ import datetime
 
 from allauth.account import forms as allauth_forms
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
+        label=_("Name"),
         max_length=100,
-        help_text="What the token is for, e.g. the script that will use it.",
+        help_text=_("What the token is for, e.g. the script that will use it."),
     )
     expires_on = forms.DateField(
+        label=_("Expires on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional. The token stops working at the end of this day; empty: never.",
+        help_text=_("Optional. The token stops working at the end of this day; empty: never."),
     )
 
     def clean_expires_on(self):
         day = self.cleaned_data.get("expires_on")
         if day is not None and day < timezone.localdate():
-            raise forms.ValidationError("Choose today or a later day.")
+            raise forms.ValidationError(_("Choose today or a later day."))
         return day
 
     def expires_at(self) -> datetime.datetime | None:
@@ -35,16 +38,21 @@ class ApiTokenForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label="E-mail address")
-    role = forms.ChoiceField(label="Role", choices=())
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=())
     community = forms.ModelChoiceField(
-        label="Community", queryset=None, required=False, help_text="Representatives only."
+        label=_("Community"), queryset=None, required=False, help_text=_("Representatives only.")
     )
     country = forms.CharField(
-        label="Country (engineers)",
+        label=_("Country (engineers)"),
         max_length=2,
         required=False,
-        help_text="Two-letter code, for the engineer's public holidays.",
+        help_text=_("Two-letter code, for the engineer's public holidays."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("The invitation e-mail and the new account are in this language."),
     )
 
     def __init__(self, *args, inviter, community=None, **kwargs):
@@ -53,6 +61,8 @@ class InvitationForm(forms.Form):
         from communities.models import Community
 
         super().__init__(*args, **kwargs)
+        self.fields["language"].choices = settings.LANGUAGES
+        self.fields["language"].initial = settings.LANGUAGE_CODE
         roles = Invitation.Role.choices if is_admin(inviter) else Invitation.Role.choices[:1]
         self.fields["role"].choices = roles
         self.fields["community"].queryset = Community.objects.filter(is_active=True)
@@ -63,18 +73,20 @@ class InvitationForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    username = forms.CharField(max_length=150, help_text="What you will log in with.")
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
+    username = forms.CharField(
+        label=_("Username"), max_length=150, help_text=_("What you will log in with.")
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     # A limit like every other text field's: long enough for any passphrase, short enough
     # that hashing it costs nothing.
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -97,7 +109,7 @@ class AcceptInvitationForm(forms.Form):
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif p1:
             probe = get_user_model()(
                 username=data.get("username", ""),

@@ -19,7 +19,12 @@ def account_language(user) -> str:
     return code if supported(code) else ""
 
 
-def language_for(user) -> str:
-    """The language to write to `user` in: their choice; otherwise the active language (the
-    browser's while a request of theirs is served, the default in background work)."""
-    return account_language(user) or translation.get_language() or settings.LANGUAGE_CODE
+def language_for(user, *, acting: bool = False) -> str:
+    """The language to write to `user` in: their account's choice. Without one: when `user` is
+    the person whose request is being served (`acting`, e.g. the acknowledgement of what they
+    just submitted), the active language, i.e. their browser's; otherwise the site's default,
+    never the language of somebody else's request (a steward's reply reaches a representative
+    in the representative's language, not the steward's)."""
+    return account_language(user) or (
+        (translation.get_language() if acting else None) or settings.LANGUAGE_CODE
+    )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from supportdesk.validators import validate_timezone
 
@@ -89,15 +90,15 @@ class Invitation(models.Model):
     accepting or revoking ends it for good."""
 
     class Role(models.TextChoices):
-        REPRESENTATIVE = "representative", "Community representative"
-        ENGINEER = "engineer", "Engineer"
-        PROJECT_MANAGER = "project_manager", "Project manager"
+        REPRESENTATIVE = "representative", _("Community representative")
+        ENGINEER = "engineer", _("Engineer")
+        PROJECT_MANAGER = "project_manager", _("Project manager")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        REVOKED = "revoked", "Revoked"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
 
     email = models.EmailField(db_index=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REPRESENTATIVE)
@@ -110,6 +111,15 @@ class Invitation(models.Model):
     )
     country = models.CharField(
         max_length=2, blank=True, help_text="Engineers: ISO 3166 code, for public holidays."
+    )
+    # The invitee has no account yet, so the inviter says which language to write to them in;
+    # it becomes the new account's language.
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The invitation e-mail, and then the account, are in this language; empty: "
+        "the site's default.",
     )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

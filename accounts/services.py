@@ -13,11 +13,14 @@ from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
+from accounts.language import supported
 from accounts.models import ApiToken, Invitation
 from accounts.roles import may_invite
 from supportdesk.errors import DomainError, InvalidTransition, PermissionDenied
+from supportdesk.zones import format_local
 
 logger = logging.getLogger(__name__)
 
@@ -133,23 +136,52 @@ def _valid_days() -> int:
     return getattr(settings, "INVITATION_VALID_DAYS", 7)
 
 
+_INVITED_AS = {
+    Invitation.Role.REPRESENTATIVE: gettext_lazy("community representative"),
+    Invitation.Role.ENGINEER: gettext_lazy("engineer"),
+    Invitation.Role.PROJECT_MANAGER: gettext_lazy("project manager"),
+}
+
+
 def _send_invitation(invitation: Invitation) -> None:
     from notifications.services import notify
 
-    role = invitation.get_role_display().lower()
-    where = f" of {invitation.community.name}" if invitation.community_id else ""
-    inviter = invitation.invited_by.display_name if invitation.invited_by else "The support team"
+    # The invitee has no account: the language the inviter chose for them.
+    with translation.override(invitation.language or settings.LANGUAGE_CODE):
+        values = {
+            "role": _INVITED_AS[invitation.role],
+            "community": invitation.community.name if invitation.community_id else "",
+            "inviter": (
+                invitation.invited_by.display_name
+                if invitation.invited_by
+                else gettext("The support team")
+            ),
+            "until": format_local(invitation.expires_at, "UTC"),
+        }
+        if invitation.community_id:
+            subject = gettext("You are invited to supportdesk as %(role)s of %(community)s")
+            invited = gettext(
+                "%(inviter)s invited you to supportdesk as %(role)s of %(community)s."
+            )
+        else:
+            subject = gettext("You are invited to supportdesk as %(role)s")
+            invited = gettext("%(inviter)s invited you to supportdesk as %(role)s.")
+        body = (
+            invited % values
+            + "\n\n"
+            + gettext(
+                "Open the link below to choose a password (or sign in with a provider) and start "
+                "using the support desk. The link works once, until %(until)s."
+            )
+            % values
+        )
+        subject %= values
     notify(
         key=f"invitation:{invitation.pk}:{invitation.nonce}",
         kind="invitation",
         email=invitation.email,
-        subject=f"You are invited to supportdesk as {role}{where}",
-        body=(
-            f"{inviter} invited you to supportdesk as {role}{where}.\n\n"
-            "Open the link below to choose a password (or sign in with a provider) and start "
-            f"using the support desk. The link works once, until "
-            f"{invitation.expires_at:%d %B %Y %H:%M} UTC."
-        ),
+        subject=subject,
+        body=body,
         url=invitation_path(invitation),
     )
 
@@ -174,11 +206,18 @@ def _accounts_with_address(email: str) -> list:
     return list(get_user_model().objects.filter(email__iexact=email))
 
 
+def account_for_address(email: str):
+    """The one account using `email`, or None (none, or several)."""
+    accounts = _accounts_with_address(email)
+    return accounts[0] if len(accounts) == 1 else None
+
+
 @transaction.atomic
 def invitation_create(
-    *, by, email: str, role: str, community=None, country: str = ""
+    *, by, email: str, role: str, community=None, country: str = "", language: str = ""
 ) -> Invitation:
-    """Invite `email` as `role` (of `community`, for a representative) and e-mail the link."""
+    """Invite `email` as `role` (of `community`, for a representative) and e-mail the link, in
+    `language` (empty: the site's default), which the new account then keeps."""
     email = get_user_model().objects.normalize_email((email or "").strip()).lower()
     if not email or "@" not in email:
         raise DomainError("Give the e-mail address to invite.", field="email")
@@ -205,6 +244,7 @@ def invitation_create(
         role=role,
         community=community,
         country=(country or "").upper()[:2],
+        language=language if supported(language or "") else "",
         invited_by=by,
         nonce=secrets.token_hex(16),
         sent_at=now,
@@ -285,6 +325,10 @@ def invitation_for_token(*, token: str, lock: bool = False) -> Invitation:
 def _grant_invited_role(*, invitation: Invitation, user) -> None:
     from communities.models import Membership
     from rotation.models import Engineer
+
+    if invitation.language and not user.language:
+        user.language = invitation.language
+        user.save(update_fields=["language"])
 
     if invitation.role == Invitation.Role.REPRESENTATIVE:
         if (

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext
 
 from supportdesk.errors import DomainError
 from tickets.models import Attachment, Message, SupportRequest
@@ -65,15 +66,19 @@ def check_sizes(sizes: list[tuple[str, int]]) -> None:
     for name, size in sizes:
         if size > per_file:
             raise DomainError(
-                f"{safe_filename(name)} is {megabytes(size)}; each file may be at most "
-                f"{megabytes(per_file)}.",
+                gettext("%(name)s is %(size)s; each file may be at most %(limit)s.")
+                % {
+                    "name": safe_filename(name),
+                    "size": megabytes(size),
+                    "limit": megabytes(per_file),
+                },
                 field=FIELD,
             )
     total = sum(size for _, size in sizes)
     if total > per_message:
         raise DomainError(
-            f"The files add up to {megabytes(total)}; at most {megabytes(per_message)} "
-            "can be sent at once.",
+            gettext("The files add up to %(size)s; at most %(limit)s can be sent at once.")
+            % {"size": megabytes(total), "limit": megabytes(per_message)},
             field=FIELD,
         )
 

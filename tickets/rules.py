@@ -10,6 +10,8 @@ the state on the row they have locked.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from accounts.roles import is_staff_member, representative_community
 from supportdesk.errors import InvalidTransition, PermissionDenied
 from tickets.models import SupportRequest
@@ -69,7 +71,8 @@ def check_confirm(*, user, support_request: SupportRequest) -> None:
         raise PermissionDenied("Only the community's representative can confirm a resolution.")
     if support_request.status != Status.RESOLVED:
         raise InvalidTransition(
-            f"Only a resolved request can be confirmed; {support_request.reference} is not."
+            gettext("Only a resolved request can be confirmed; %(reference)s is not.")
+            % {"reference": support_request.reference}
         )
 
 

@@ -21,7 +21,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.language import language_for
 from accounts.roles import check_staff, is_staff_member, representative_community
@@ -125,7 +125,9 @@ def _record(
 def _clean_text(value: str, *, field: str, what: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise DomainError(f"{what} cannot be empty.", field=field)
+        raise DomainError(
+            gettext("%(what)s cannot be empty.") % {"what": gettext(what)}, field=field
+        )
     return value
 
 
@@ -143,7 +145,7 @@ def _clean_url(value: str, *, field: str) -> str:
 def _clean_reply(body: str, link_url: str) -> tuple[str, str]:
     """A public reply's text (required) and link (optional), whichever way it is posted."""
     return (
-        _clean_text(body, field="body", what="The reply"),
+        _clean_text(body, field="body", what=gettext_noop("The reply")),
         _clean_url(link_url, field="link_url"),
     )
 
@@ -275,18 +277,28 @@ def _acknowledgement(r: SupportRequest, requester, community, follow_up_of, poli
 
 
 def _email_reply(r: SupportRequest, message: Message, by) -> None:
-    body = (
-        f"{by.display_name} replied to your request {r.reference} ({r.subject}):\n\n{message.body}"
-    )
-    if message.link_url:
-        body += f"\n\nLink: {message.link_url}"
-    files = list(message.attachments.all())
-    if files:
-        body += "\n\nFiles (sign in to download):\n" + "\n".join(
-            f"- {f.filename}: {absolute_url(reverse('tickets:attachment_download', args=[f.pk]))}"
-            for f in files
+    """A public message of the team, e-mailed to the representative in their language."""
+    with translation.override(language_for(r.requester)):
+        values = {"name": by.display_name, "reference": r.reference, "subject": r.subject}
+        body = (
+            gettext("%(name)s replied to your request %(reference)s (%(subject)s):") % values
+            + f"\n\n{message.body}"
         )
-    body += "\n\nReply to this e-mail, or on the request page:"
+        if message.link_url:
+            body += "\n\n" + gettext("Link: %(url)s") % {"url": message.link_url}
+        files = list(message.attachments.all())
+        if files:
+            body += (
+                "\n\n"
+                + gettext("Files (sign in to download):")
+                + "\n"
+                + "\n".join(
+                    f"- {f.filename}: "
+                    + absolute_url(reverse("tickets:attachment_download", args=[f.pk]))
+                    for f in files
+                )
+            )
+        body += "\n\n" + gettext("Reply to this e-mail, or on the request page:")
     notify(
         key=f"message:{message.pk}:email:{r.requester_id}",
         kind="request_reply",
@@ -403,8 +415,10 @@ def _open_request(
 
     if hub is not None and hub.community_id != community.pk:
         raise DomainError(f"{hub} is not one of {community}'s hubs.", field="hub")
-    subject = _clean_text(subject, field="subject", what="The subject")
-    description = _clean_text(description, field="description", what="The description")
+    subject = _clean_text(subject, field="subject", what=gettext_noop("The subject"))
+    description = _clean_text(
+        description, field="description", what=gettext_noop("The description")
+    )
     if channel not in SupportRequest.Channel.values:
         raise DomainError(f"Unknown channel {channel!r}.", field="channel")
     r = SupportRequest(
@@ -470,7 +484,7 @@ def _open_request(
     if acknowledge:
         # Written in the representative's language (their account's, else the browser's
         # they submitted from), every time in their community's zone.
-        with translation.override(language_for(requester)):
+        with translation.override(language_for(requester, acting=True)):
             messages.append(_acknowledgement(r, requester, community, follow_up_of, policies))
     # One INSERT for both, without a savepoint: if it fails, so does the submission.
     notify_many(messages=messages, savepoint=False)
@@ -843,7 +857,7 @@ def request_add_note(*, request: SupportRequest, by, body: str) -> Message:
     """An internal note: only the team ever sees it. It adds a row and changes no field of the
     request, so it neither locks out nor is locked out by a colleague's edit."""
     check_staff(by, "write internal notes")
-    body = _clean_text(body, field="body", what="The note")
+    body = _clean_text(body, field="body", what=gettext_noop("The note"))
     at = timezone.now()
     message = _message(request, by, body, at, internal=True)
     _record(request, Kind.NOTE, by, at, detail=body[:200], message=message.pk)
@@ -1012,15 +1026,17 @@ def request_resolve(
     fields += refresh_request_deadlines(r)
     _save(r, fields)
     _record(r, Kind.RESOLVED, by, at, detail=body[:200], message=message.pk)
+    with translation.override(language_for(r.requester)):
+        subject = gettext("Resolved: %(subject)s") % {"subject": r.subject}
+        closing = gettext(
+            "If it works for you, please confirm on the request page. If not, reply there and "
+            "the request reopens. Without a reply we close it after two working days."
+        )
     notify(
         key=f"request:{r.pk}:resolved:{at.isoformat()}",
         kind="request_resolved",
-        subject=_subject(r, f"Resolved: {r.subject}"),
-        body=(
-            f"{body}\n\n"
-            "If it works for you, please confirm on the request page. If not, reply there and "
-            "the request reopens. Without a reply we close it after two working days."
-        ),
+        subject=_subject(r, subject),
+        body=f"{body}\n\n{closing}",
         user=r.requester,
         url=_rep_url(r),
         request=r,
@@ -1140,11 +1156,15 @@ def request_close_as_duplicate(
         r.category = original.category
         r.triaged_at = at
         fields += ["category", "triaged_at"]
-    body = (
-        f"This request duplicates {original.reference} ({original.subject}). We continue "
-        f"there, so please follow and reply on {original.reference}: "
-        f"{absolute_url(_rep_url(original))}"
-    )
+    with translation.override(language_for(r.requester)):  # the representative reads it
+        body = gettext(
+            "This request duplicates %(reference)s (%(subject)s). We continue there, so please "
+            "follow and reply on %(reference)s: %(url)s"
+        ) % {
+            "reference": original.reference,
+            "subject": original.subject,
+            "url": absolute_url(_rep_url(original)),
+        }
     message, message_fields = _post_public_staff_message(r, by=by, body=body, at=at)
     fields += message_fields
     r.duplicate_of = original

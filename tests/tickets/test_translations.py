@@ -7,8 +7,11 @@ import re
 from html import unescape
 
 import pytest
+from django.utils import translation
 
+from accounts import services as account_services
 from tests.factories import CommunityFactory, HubFactory, representative
+from tickets import services
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +134,109 @@ def test_an_unknown_language_is_refused_with_a_form_error(client, rep):
     assert response.status_code == 400
     rep.refresh_from_db()
     assert rep.language == ""
+
+
+# --- e-mails follow the recipient's language, not the sender's ----------------------------------
+
+
+def _strip_urls(text: str) -> str:
+    return re.sub(r"https?://\S+", " ", text)
+
+
+@pytest.fixture
+def es_request(es_rep, rotation, clock):
+    hub = es_rep.memberships.get().community.hubs.get()
+    r = services.request_submit(requester=es_rep, hub=hub, subject="Núcleo caído", description="x")
+    return services.request_triage(
+        request=r, by=rotation[0].user, category="change", expected_version=r.version
+    )
+
+
+def _mails_to(mail, user, since=0):
+    return [m for m in mail.outbox[since:] if m.to == [user.email]]
+
+
+def test_a_stewards_reply_reaches_a_spanish_representative_in_spanish(
+    es_request, es_rep, rotation, mail
+):
+    steward = rotation[0].user
+    # The steward's own request is served in English: that must not decide the e-mail.
+    with translation.override("en-gb"), mail.capture():
+        services.request_reply(
+            request=es_request,
+            by=steward,
+            body="Reiniciamos el nodo.",
+            link_url="https://example.org/registro",
+        )
+    [reply] = _mails_to(mail, es_rep)
+    assert "respondió a su solicitud" in reply.body
+    assert "Enlace: https://example.org/registro" in reply.body
+    assert "Responda a este correo o en la página de la solicitud:" in reply.body
+    leftovers = ENGLISH.findall(_strip_urls(reply.body))
+    assert leftovers == [], f"untranslated words in the reply e-mail: {leftovers}"
+
+
+def test_the_resolution_and_duplicate_notices_are_in_spanish(es_request, es_rep, rotation, mail):
+    steward = rotation[0].user
+    hub = es_rep.memberships.get().community.hubs.get()
+    other = services.request_submit(requester=es_rep, hub=hub, subject="Otra", description="x")
+    with mail.capture():
+        services.request_resolve(
+            request=es_request, by=steward, body="Listo.", expected_version=es_request.version
+        )
+        services.request_close_as_duplicate(request=other, by=steward, original=es_request)
+    resolved = next(m for m in _mails_to(mail, es_rep) if "Resuelta: Núcleo caído" in m.subject)
+    assert "Si le funciona, confírmelo" in resolved.body
+    assert ENGLISH.findall(_strip_urls(resolved.body)) == []
+    duplicate = next(m for m in _mails_to(mail, es_rep) if "Esta solicitud duplica" in m.body)
+    assert ENGLISH.findall(_strip_urls(duplicate.body)) == []
+
+
+def test_an_english_representative_gets_english_whatever_the_steward_reads(
+    rep, hub, rotation, mail, clock
+):
+    steward = rotation[0].user
+    r = services.request_submit(requester=rep, hub=hub, subject="Kernel", description="x")
+    r = services.request_triage(
+        request=r, by=steward, category="change", expected_version=r.version
+    )
+    # A steward browsing in Spanish (Accept-Language) answers a representative without a
+    # language of their own: the site's default, English, not the steward's.
+    with translation.override("es"), mail.capture():
+        services.request_reply(request=r, by=steward, body="Looking.")
+    [reply] = _mails_to(mail, rep)
+    assert "replied to your request" in reply.body and "respondió" not in reply.body
+
+
+def test_an_invitation_is_written_in_the_language_the_inviter_chose(
+    client, admin_user, community, mail
+):
+    with mail.capture():
+        invitation = account_services.invitation_create(
+            by=admin_user,
+            email="nueva@example.org",
+            role="representative",
+            community=community,
+            language="es",
+        )
+    [message] = [m for m in mail.outbox if m.to == ["nueva@example.org"]]
+    assert message.subject.startswith("Le invitamos a supportdesk como representante")
+    assert "le invitó a supportdesk" in message.body
+    assert ENGLISH.findall(_strip_urls(message.body)) == []
+    # Accepting keeps the language for the new account.
+    token = account_services.invitation_token(invitation)
+    user = account_services.invitation_accept(
+        token=token, username="nueva", first_name="", last_name="", password="x7!Kq-long-pass"
+    )
+    assert user.language == "es"
+
+
+def test_the_password_reset_mail_follows_the_accounts_language(client, es_rep, mail):
+    with mail.capture():
+        response = client.post(
+            "/accounts/password/reset/", {"email": es_rep.email}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+    assert response.status_code == 302
+    [message] = _mails_to(mail, es_rep)
+    assert message.subject.endswith("Correo electrónico para restablecer contraseña")
+    assert "restablecer" in message.body and "password reset" not in message.body
