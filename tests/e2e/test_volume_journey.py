@@ -55,8 +55,10 @@ def test_an_incident_is_on_top_of_the_queue(new_page, shot, steward, desk_reques
         shot(page, "queue-phone" if phone else "queue-laptop")
 
 
-def test_bulk_assign_three_requests(page, shot, steward, engineer, desk_requests):
+@pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
+def test_bulk_assign_three_requests(new_page, shot, steward, engineer, desk_requests, phone):
     rows, _ = desk_requests
+    page = new_page(phone=phone)
     login(page, steward.username)
     page.goto("/desk/")
     for r in rows:
@@ -101,9 +103,13 @@ def test_a_saved_view_reopens_from_its_url(new_page, shot, steward, desk_request
     shot(other, "reopened-phone")
 
 
-def test_a_search_hit_is_highlighted(page, shot, steward, desk_requests):
+@pytest.mark.parametrize("phone", [False, True], ids=["laptop", "phone"])
+def test_a_search_hit_is_highlighted(new_page, shot, steward, desk_requests, phone):
+    page = new_page(phone=phone)
     login(page, steward.username)
     page.goto("/desk/")
+    if phone:  # the filters are folded on a phone
+        page.locator("#queue-filters-panel > summary").click()
     page.get_by_label("Search").fill("conda")
     page.get_by_role("button", name="Filter").click()
     mark = page.locator("#queue tbody tr mark").first
