@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+
 from supportdesk.errors import DomainError
 
-INVALID = "Please correct the errors below."
+INVALID = gettext_noop("Please correct the errors below.")
 
 
 @dataclass
@@ -33,7 +35,7 @@ class Submitted:
     @property
     def message(self) -> str:
         """What the page says on top: the refusal, or that the form has errors."""
-        return self.error.message if self.error is not None else INVALID
+        return self.error.message if self.error is not None else gettext(INVALID)
 
 
 def add_domain_error(form, exc: DomainError) -> None:

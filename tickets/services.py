@@ -1092,10 +1092,12 @@ def request_auto_close(*, request: SupportRequest) -> SupportRequest:
         at,
         detail="No reply from the representative within the auto-close time",
     )
+    with translation.override(language_for(r.requester)):
+        subject = gettext("Closed: %(subject)s") % {"subject": r.subject}
     notify(
         key=f"request:{r.pk}:closed",
         kind="request_closed",
-        subject=_subject(r, f"Closed: {r.subject}"),
+        subject=_subject(r, subject),
         body=body,
         user=r.requester,
         url=_rep_url(r),

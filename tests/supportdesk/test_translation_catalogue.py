@@ -19,8 +19,8 @@ from django.utils.translation.template import templatize
 # The pages, partials and error pages a representative (or anybody signed out) sees.
 REPRESENTATIVE_TEMPLATES = [
     "templates/base.html",
+    "templates/forms/field.html",
     "templates/includes/member_nav.html",
-    "templates/includes/form_field.html",
     "templates/error_base.html",
     "templates/403.html",
     "templates/404.html",
@@ -41,8 +41,6 @@ REPRESENTATIVE_TEMPLATES = [
     "tickets/templates/tickets/_status_badge.html",
     "tickets/templates/tickets/_category_badge.html",
     "tickets/templates/tickets/_pagination.html",
-    "tickets/templates/tickets/_field.html",
-    "tickets/templates/tickets/_checkbox.html",
     "tickets/templates/tickets/_follow_up_links.html",
     "slo/templates/slo/_capacity_banner.html",
     "slo/templates/slo/calendar.html",
