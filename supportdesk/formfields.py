@@ -22,6 +22,8 @@ from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from supportdesk.formrender import FastWidgetsMixin
+
 FORMAT = "%Y-%m-%d %H:%M"
 INPUT_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 PATTERN = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?"
@@ -82,8 +84,8 @@ class UTCDateTimeField(forms.DateTimeField):
         return parsed
 
 
-class FormRenderer(TemplatesSetting):
+class FormRenderer(FastWidgetsMixin, TemplatesSetting):
     """settings.FORM_RENDERER: the project's templates (and django.forms' own widgets), and the
-    one field template."""
+    one field template; the commonest widgets are written in Python (supportdesk.formrender)."""
 
     field_template_name = "forms/field.html"

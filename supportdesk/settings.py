@@ -145,7 +145,8 @@ TEMPLATES = [
     },
 ]
 
-# One field template for every form (supportdesk/formfields.py).
+# One field template for every form, and the commonest widgets written in Python
+# (supportdesk/formfields.py, supportdesk/formrender.py).
 FORM_RENDERER = "supportdesk.formfields.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
