@@ -10,10 +10,11 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from supportdesk.choices import ChoiceLabels
 from supportdesk.markdown import StoredMarkdown
 
 
-class SupportRequest(StoredMarkdown, models.Model):
+class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
     class Category(models.TextChoices):
         UNTRIAGED = "", _("Not yet triaged")
         INCIDENT = "incident", _("Incident")
@@ -265,7 +266,7 @@ class SupportRequest(StoredMarkdown, models.Model):
         return self.category != self.Category.INCIDENT
 
 
-class Message(StoredMarkdown, models.Model):
+class Message(ChoiceLabels, StoredMarkdown, models.Model):
     """One entry of a request's conversation: a public reply or an internal note."""
 
     class Visibility(models.TextChoices):
@@ -402,7 +403,7 @@ class TimeEntry(models.Model):
         return round(self.minutes / 60, 2)
 
 
-class RequestEvent(models.Model):
+class RequestEvent(ChoiceLabels, models.Model):
     """The audit trail: who did what to a request, and when. Shown as the request's history."""
 
     class Kind(models.TextChoices):
