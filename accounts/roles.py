@@ -45,14 +45,17 @@ def representative_community(user) -> Community | None:
 
 
 def member_community_ids(user) -> set[int]:
-    """Communities a user may read: represented or hub-administered."""
+    """Communities a user may read: represented or hub-administered. Cached on the user object
+    per request, like representative_community (a page asks it up to three times)."""
     if not (user and user.is_authenticated):
         return set()
-    return set(
-        Membership.objects.filter(user=user, community__is_active=True).values_list(
-            "community_id", flat=True
+    if not hasattr(user, "_member_community_ids"):
+        user._member_community_ids = frozenset(
+            Membership.objects.filter(user=user, community__is_active=True).values_list(
+                "community_id", flat=True
+            )
         )
-    )
+    return set(user._member_community_ids)
 
 
 def is_admin(user) -> bool:
