@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from slo.models import ClosedDate
 from slo.services import calendar_basis
-from supportdesk import capacity
+from supportdesk import capacity, refdata
 
 HORIZON = datetime.timedelta(days=365)
 BANNER_HORIZON = datetime.timedelta(days=45)
@@ -54,7 +54,8 @@ def upcoming_periods(
     *, today: datetime.date | None = None, horizon: datetime.timedelta = HORIZON
 ) -> list[Period]:
     """Reduced-capacity periods (runs of dates, a weekend does not break one) and closed dates
-    from today to `horizon`, in date order. Two queries at most (the basis is cached)."""
+    from today to `horizon`, in date order. No query once cached (supportdesk.refdata: the
+    representative's list and the request form show them on every view)."""
     today = today or timezone.localdate()
     last = today + horizon
     basis = calendar_basis(around=today)
@@ -65,6 +66,18 @@ def upcoming_periods(
         for first, end in capacity.reduced_capacity_periods(reduced)
         if end >= today
     ]
-    closed = ClosedDate.objects.filter(date__range=(today, last)).order_by("date")
-    periods += [Period("closed", c.date, c.date, c.name, this_year=today.year) for c in closed]
+    periods += [
+        Period("closed", date, date, name, this_year=today.year)
+        for date, name in _closed_dates(today, last)
+    ]
     return sorted(periods, key=lambda p: (p.first, p.kind))
+
+
+def _closed_dates(first: datetime.date, last: datetime.date) -> list[tuple[datetime.date, str]]:
+    """(date, name) of the closed dates from `first` to `last`, in date order."""
+
+    def build() -> list[tuple[datetime.date, str]]:
+        rows = ClosedDate.objects.filter(date__range=(first, last)).order_by("date")
+        return list(rows.values_list("date", "name"))
+
+    return refdata.cached(f"slo:closed:{first.isoformat()}:{last.isoformat()}", build)

@@ -152,6 +152,20 @@ def test_a_new_closed_date_changes_the_cached_calendar(rotation):
     assert not is_working_time(noon, calendar_for(timezone_name="UTC"))
 
 
+def test_the_capacity_banner_costs_no_query_once_cached_and_shows_a_new_closed_date():
+    """The representative's list and the request form show it on every view."""
+    from slo.selectors import BANNER_HORIZON, upcoming_periods
+
+    refdata.mark_committed()
+    upcoming_periods(horizon=BANNER_HORIZON)
+    count, periods = queries(lambda: upcoming_periods(horizon=BANNER_HORIZON))
+    assert count == 0 and not [p for p in periods if p.kind == "closed"]
+    ClosedDate.objects.create(date=datetime.date(2026, 1, 9), name="Team offsite")
+    refdata.mark_committed()
+    closed = [p for p in upcoming_periods(horizon=BANNER_HORIZON) if p.kind == "closed"]
+    assert [(p.first, p.name) for p in closed] == [(datetime.date(2026, 1, 9), "Team offsite")]
+
+
 def test_a_changed_policy_changes_the_cached_targets():
     refdata.mark_committed()
     assert load_policies().target("triage") == datetime.timedelta(hours=8)
