@@ -307,3 +307,14 @@ def test_the_request_page_asks_at_most_10_queries(
     assert response.status_code == 200
     assert ('id="triage-form"' in response.content.decode()) == (state == "new")
     assert count <= TARGET_QUERIES
+
+
+def test_the_representative_list_asks_at_most_6_queries(grow, rep_client, count_queries):
+    """The session, the user, the represented community, the communities the user may read
+    (asked once, though three places need them), the count and the page. The capacity banner
+    comes from the reference-data cache."""
+    grow(6)
+    count, response = count_queries(lambda: rep_client.get(reverse("tickets:my_requests")))
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == 3
+    assert count <= 6
