@@ -291,6 +291,28 @@ def test_a_submission_asks_at_most_10_queries(clock, hub, rep, rotation, client)
     assert count <= TARGET_QUERIES, [q["sql"] for q in ctx.captured_queries]
 
 
+def test_a_reply_asks_at_most_9_queries(clock, conversation, steward, staff_client):
+    """Nine with BEGIN and COMMIT, as `make bench` counts them: the user, the request (the
+    view's read, then its lock), the INSERTs of the message and its audit event, the request's
+    UPDATE and the e-mail's notification (no savepoint: its key names the new message). A
+    reply without files reads no attachments."""
+    r = conversation.request
+    url = reverse("tickets:desk_reply", args=[r.pk])
+
+    def reply(n: int):
+        response = staff_client.post(url, {"reply-body": f"Answer {n}"})
+        assert response.status_code == 302
+        return response
+
+    refdata.mark_committed()
+    reply(0)  # warm up
+    refdata.mark_committed()
+    with CaptureQueriesContext(connection) as ctx:
+        reply(1)
+    count = _statements(ctx.captured_queries) + 2  # BEGIN and COMMIT
+    assert count <= 9, [q["sql"] for q in ctx.captured_queries]
+
+
 @pytest.mark.parametrize("state", ["new", "triaged"])
 def test_the_request_page_asks_at_most_10_queries(
     state, conversation, steward, rep, hub, staff_client, count_queries
