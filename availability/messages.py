@@ -9,50 +9,58 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext, gettext_noop
+
 from supportdesk.zones import format_local, format_utc
 
 STAGES = {
-    "scheduled": "Planned maintenance",
-    "started": "Maintenance has started",
-    "ended": "Maintenance is over",
-    "cancelled": "Maintenance cancelled",
+    "scheduled": gettext_noop("Planned maintenance"),
+    "started": gettext_noop("Maintenance has started"),
+    "ended": gettext_noop("Maintenance is over"),
+    "cancelled": gettext_noop("Maintenance cancelled"),
 }
 
 
-def _both(instant: datetime.datetime, zone: str) -> str:
-    """The community's time (the e-mail is English), then the same instant in UTC."""
-    return f"{format_local(instant, zone, language='en')} ({format_utc(instant)})"
+def _times(instant: datetime.datetime, zone: str) -> dict[str, str]:
+    """The community's time in the active language, and the same instant in UTC."""
+    return {
+        "local": format_local(instant, zone),
+        "utc": format_utc(instant),
+    }
 
 
-# --- Maintenance ------------------------------------------------------------------------------
+# --- Maintenance (written in the active language: the caller chooses the recipient's) ---------
 def maintenance_subject(window, *, stage: str, hub_names: str) -> str:
-    return f"{STAGES[stage]}: {hub_names} – {window.title}"[:255]
+    return f"{gettext(STAGES[stage])}: {hub_names} – {window.title}"[:255]
 
 
 def maintenance_body(window, *, stage: str, user, hub_names: str, zone: str, status_url: str):
     """One representative's e-mail for `stage` of `window`, times in their community's zone
     and in UTC."""
-    lines = [f"Hello {user.display_name},", ""]
+    names = {"hubs": hub_names, "title": window.title}
+    lines = [gettext("Hello %(name)s,") % {"name": user.display_name}, ""]
     if stage == "scheduled":
-        lines.append(f"We have planned maintenance on {hub_names}: {window.title}.")
+        lines.append(gettext("We have planned maintenance on %(hubs)s: %(title)s.") % names)
     elif stage == "started":
-        lines.append(f"The planned maintenance on {hub_names} has started: {window.title}.")
+        lines.append(gettext("The planned maintenance on %(hubs)s has started: %(title)s.") % names)
     elif stage == "ended":
-        lines.append(f"The maintenance on {hub_names} is over: {window.title}.")
-        lines.append("The hubs should work as usual again; tell us if anything is amiss.")
+        lines.append(gettext("The maintenance on %(hubs)s is over: %(title)s.") % names)
+        lines.append(gettext("The hubs should work as usual again; tell us if anything is amiss."))
     else:
-        lines.append(f"The planned maintenance on {hub_names} is cancelled: {window.title}.")
+        lines.append(
+            gettext("The planned maintenance on %(hubs)s is cancelled: %(title)s.") % names
+        )
     if stage in ("scheduled", "started"):
         lines += [
             "",
-            f"From: {_both(window.starts_at, zone)}",
-            f"To:   {_both(window.ends_at, zone)}",
+            gettext("From: %(local)s (%(utc)s)") % _times(window.starts_at, zone),
+            gettext("To:   %(local)s (%(utc)s)") % _times(window.ends_at, zone),
         ]
         if stage == "scheduled":
-            lines.append("Users may be unable to use the hubs during this window.")
+            lines.append(gettext("Users may be unable to use the hubs during this window."))
     if window.description and stage == "scheduled":
         lines += ["", window.description]
-    lines += ["", f"Status of every hub: {status_url}"]
+    lines += ["", gettext("Status of every hub: %(url)s") % {"url": status_url}]
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext
+
 from supportdesk.zones import format_utc
 from tickets.models import CannedResponse
 
@@ -71,7 +73,7 @@ ACKNOWLEDGED = "Acknowledged: the team is working on it."
 
 
 def acknowledgement_subject(incident) -> str:
-    return subject(incident, f"We are on it: {incident.title}")
+    return subject(incident, gettext("We are on it: %(title)s") % {"title": incident.title})
 
 
 def acknowledgement_sent(*, told: int, by) -> str:
@@ -89,7 +91,7 @@ def resolved(*, impact_ended_at: datetime.datetime, verification_note: str) -> s
 
 
 def resolved_subject(incident) -> str:
-    return subject(incident, f"Resolved: {incident.title}")
+    return subject(incident, gettext("Resolved: %(title)s") % {"title": incident.title})
 
 
 COMMUNITY_CONFIRMED = "The community confirmed that service is back."
@@ -164,7 +166,7 @@ def impact_start_changed(*, previous: datetime.datetime, at: datetime.datetime, 
 
 
 def update_subject(incident) -> str:
-    return subject(incident, f"Update: {incident.title}")
+    return subject(incident, gettext("Update: %(title)s") % {"title": incident.title})
 
 
 # --- The report -------------------------------------------------------------------------------
@@ -194,17 +196,18 @@ def report_returned(*, reason: str) -> str:
 
 
 def report_published_body(incident, *, link: str) -> str:
-    """To the representatives ({representative_name} is filled per recipient)."""
-    return (
+    """To the representatives ({representative_name} is filled per recipient), in the active
+    language."""
+    return gettext(
         "Hi {representative_name},\n\n"
-        f"The report on {incident.reference} ({incident.title}) has been reviewed and "
-        f"published: {link}\n\nIt explains what happened, why, and what we are changing so "
-        "that it does not happen again."
-    )
+        "The report on %(reference)s (%(title)s) has been reviewed and published: %(link)s\n\n"
+        "It explains what happened, why, and what we are changing so that it does not happen "
+        "again."
+    ) % {"reference": incident.reference, "title": incident.title, "link": link}
 
 
 def report_published_subject(incident) -> str:
-    return subject(incident, f"Incident report: {incident.title}")
+    return subject(incident, gettext("Incident report: %(title)s") % {"title": incident.title})
 
 
 def report_reviewed(*, by) -> str:

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from accounts.language import language_for
 from accounts.roles import is_staff_member
 from availability import messages
 from availability import status as rules
@@ -151,18 +152,21 @@ def _announce(window: MaintenanceWindow, stage: str) -> int:
     for user, hubs in _representatives(window.hubs.values_list("pk", flat=True)):
         community = hubs[0].community
         hub_names = ", ".join(h.name for h in hubs)
-        sent = notify(
-            key=f"maintenance:{window.pk}:{stage}:user:{user.pk}",
-            kind=f"maintenance_{stage}",
-            subject=messages.maintenance_subject(window, stage=stage, hub_names=hub_names),
-            body=messages.maintenance_body(
+        with translation.override(language_for(user)):
+            subject = messages.maintenance_subject(window, stage=stage, hub_names=hub_names)
+            body = messages.maintenance_body(
                 window,
                 stage=stage,
                 user=user,
                 hub_names=hub_names,
                 zone=community.timezone,
                 status_url=f"{settings.SITE_URL}{status_url}",
-            ),
+            )
+        sent = notify(
+            key=f"maintenance:{window.pk}:{stage}:user:{user.pk}",
+            kind=f"maintenance_{stage}",
+            subject=subject,
+            body=body,
             user=user,
             url=status_url,
         )

@@ -232,7 +232,7 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
         incident,
         key=f"incident:{incident.pk}:ack:user:{{uid}}",
         kind="incident_ack",
-        subject=messages.acknowledgement_subject(incident),
+        subject_for=lambda: messages.acknowledgement_subject(incident),
         body_for=body_for,
         skip_user_ids=via_requests,
     )
@@ -302,7 +302,7 @@ def incident_resolve(
         incident,
         key=f"incident:{incident.pk}:resolved:user:{{uid}}",
         kind="incident_resolved",
-        subject=messages.resolved_subject(incident),
+        subject_for=lambda: messages.resolved_subject(incident),
         body_for=lambda m: _personalise(text, _greeting_name(m.user)),
         skip_user_ids=via_requests,
     )

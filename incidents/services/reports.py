@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime
 import re
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.roles import check_staff, is_staff_member
 from incidents import messages
@@ -282,14 +283,18 @@ def report_mark_reviewed(*, report: IncidentReport, by) -> IncidentReport:
     )
     incident = report.incident
     link = report_public_url(report)
-    text = messages.report_published_body(incident, link=link)
+    # The reply on linked requests is one text for everybody on them: the site's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        text = messages.report_published_body(incident, link=link)
     via_requests = _post_to_linked_requests(incident, by=by, body=text)
     _tell_representatives(
         incident,
         key=f"incident:{incident.pk}:report:{report.pk}:user:{{uid}}",
         kind="incident_report",
-        subject=messages.report_published_subject(incident),
-        body_for=lambda m: _personalise(text, _greeting_name(m.user)),
+        subject_for=lambda: messages.report_published_subject(incident),
+        body_for=lambda m: _personalise(
+            messages.report_published_body(incident, link=link), _greeting_name(m.user)
+        ),
         url=link,
         skip_user_ids=via_requests,
     )

@@ -10,8 +10,9 @@ incident has neither may any staff member send them (e.g. an alert-declared inci
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from accounts.language import language_for
 from accounts.roles import check_staff, is_staff_member
 from incidents import messages, rules
 from incidents.models import Incident, RoleAssignment, TimelineEntry
@@ -98,24 +99,27 @@ def _tell_representatives(
     *,
     key: str,
     kind: str,
-    subject: str,
+    subject_for,
     body_for,
     url: str = "",
     skip_user_ids: frozenset[int] = frozenset(),
 ) -> int:
     """E-mail every representative of the affected communities, except those already told
-    through their own request (`skip_user_ids`). `body_for(membership)` builds the text; `key`
-    is formatted with the recipient's user id, so a retry sends nothing twice."""
+    through their own request (`skip_user_ids`). `subject_for()` and `body_for(membership)`
+    build the texts, in the recipient's language (accounts.language); `key` is formatted with
+    the recipient's user id, so a retry sends nothing twice."""
     sent = 0
     for membership in representative_memberships(incident=incident):
         user = membership.user
         if user.pk in skip_user_ids:
             continue
+        with translation.override(language_for(user)):
+            subject, body = subject_for(), body_for(membership)
         if notify(
             key=key.format(uid=user.pk),
             kind=kind,
             subject=subject,
-            body=body_for(membership),
+            body=body,
             user=user,
             url=url or incident_url(incident),
             incident=incident,
@@ -217,7 +221,7 @@ def incident_send_update(*, incident: Incident, by, body: str) -> TimelineEntry:
         incident,
         key=f"incident:{incident.pk}:update:{entry.pk}:user:{{uid}}",
         kind="incident_update",
-        subject=messages.update_subject(incident),
+        subject_for=lambda: messages.update_subject(incident),
         body_for=lambda m: _personalise(body, _greeting_name(m.user)),
         skip_user_ids=via_requests,
     )
