@@ -1,12 +1,20 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 from allauth.account import forms as allauth_forms
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Invitation
+from accounts.roles import is_admin, representative_community
+from notifications import preferences
 
 
 class ApiTokenForm(forms.Form):
@@ -56,9 +64,7 @@ class InvitationForm(forms.Form):
     )
 
     def __init__(self, *args, inviter, community=None, **kwargs):
-        from accounts.models import Invitation
-        from accounts.roles import is_admin
-        from communities.models import Community
+        from communities.models import Community  # noqa: PLC0415 - upward import: a listed layer exception
 
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = settings.LANGUAGES
@@ -96,16 +102,11 @@ class AcceptInvitationForm(forms.Form):
         self.email = email
 
     def clean_username(self):
-        from django.contrib.auth.validators import UnicodeUsernameValidator
-
         username = self.cleaned_data["username"].strip()
         UnicodeUsernameValidator()(username)
         return username
 
     def clean(self):
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.password_validation import validate_password
-
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
@@ -141,14 +142,7 @@ class AccountForm(forms.Form):
     )
 
     def __init__(self, *args, user, **kwargs):
-        import zoneinfo
-
-        from notifications import preferences
-
         super().__init__(*args, **kwargs)
-        from django.conf import settings
-
-        from accounts.roles import representative_community
 
         self.fields["language"].choices = [("", _("Your browser's language")), *settings.LANGUAGES]
         default_zone = (
@@ -176,8 +170,6 @@ class AccountForm(forms.Form):
         return [(label, [self[name] for name in row]) for label, row in self.grid]
 
     def preferences(self) -> dict[str, list[str]]:
-        from notifications import preferences
-
         return {
             kind: [
                 channel

@@ -4,15 +4,21 @@ any other page, including Django admin."""
 
 from __future__ import annotations
 
+import zoneinfo
+
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone, translation
+
+from accounts.language import account_language
+from accounts.roles import representative_community
 
 
 def needs_mfa_enrolment(user) -> bool:
     if not (settings.MFA_REQUIRED_FOR_ADMINS and user.is_authenticated and user.is_superuser):
         return False
-    from allauth.mfa.models import Authenticator
 
     return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
@@ -45,7 +51,6 @@ def display_timezone(user) -> str:
         return user.timezone
     if user.is_staff:
         return ""
-    from accounts.roles import representative_community
 
     community = representative_community(user)  # cached on the user; the nav reads it too
     return community.timezone if community is not None else ""
@@ -58,10 +63,6 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        import zoneinfo
-
-        from django.utils import timezone
-
         zone = display_timezone(getattr(request, "user", None))
         if zone:
             try:
@@ -84,10 +85,6 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.utils import translation
-
-        from accounts.language import account_language
-
         language = account_language(getattr(request, "user", None))
         if language:
             translation.activate(language)

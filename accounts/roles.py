@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from accounts.models import Invitation
 from communities.models import Community, Membership
 from supportdesk.errors import PermissionDenied
 
@@ -73,8 +74,6 @@ def may_manage_community_people(user, community) -> bool:
 def may_invite(user, *, role: str, community=None) -> bool:
     """Representatives: for a community the inviter may manage. Engineers and the project
     manager: admins only. A representative or hub administrator invites nobody."""
-    from accounts.models import Invitation
-
     if role == Invitation.Role.REPRESENTATIVE:
         return may_manage_community_people(user, community)
     return is_admin(user)

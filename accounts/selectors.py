@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Invitation
 
 
 def api_tokens_of(*, user) -> QuerySet[ApiToken]:
@@ -15,8 +15,6 @@ def api_tokens_of(*, user) -> QuerySet[ApiToken]:
 def pending_invitations(*, community=None):
     """Invitations still waiting for an answer (not accepted, not revoked; expired ones too,
     so they can be re-sent), newest first."""
-    from accounts.models import Invitation
-
     queryset = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
     if community is not None:
         queryset = queryset.filter(community=community)

@@ -7,6 +7,7 @@ import datetime
 import logging
 import secrets
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -19,7 +20,10 @@ from django.utils.translation import gettext, gettext_lazy
 from accounts.language import supported
 from accounts.models import ApiToken, Invitation
 from accounts.roles import may_invite
+from notifications.preferences import clean_preferences
+from notifications.services import notify
 from supportdesk.errors import DomainError, InvalidTransition, PermissionDenied
+from supportdesk.validators import validate_timezone
 from supportdesk.zones import format_local
 
 logger = logging.getLogger(__name__)
@@ -95,8 +99,6 @@ def email_address_ensure(*, user) -> None:
     """Give an account made before allauth (or in Django admin) its e-mail address as allauth's
     primary address, so changing it keeps the old one until the new one is verified. The
     address was typed in by an admin, so it counts as verified."""
-    from allauth.account.models import EmailAddress
-
     if not user.email or EmailAddress.objects.filter(user=user).exists():
         return
     try:
@@ -144,8 +146,6 @@ _INVITED_AS = {
 
 
 def _send_invitation(invitation: Invitation) -> None:
-    from notifications.services import notify
-
     # The invitee has no account: the language the inviter chose for them.
     with translation.override(invitation.language or settings.LANGUAGE_CODE):
         values = {
@@ -191,7 +191,7 @@ def is_mail_contact(user) -> bool:
     tickets.inbound when a steward filed their mail): no password, no provider, no role. Inviting
     that address is allowed, and accepting the invitation turns this account into theirs, so
     the requests they already have stay theirs."""
-    from communities.models import Membership
+    from communities.models import Membership  # noqa: PLC0415 - upward import: a listed layer exception
 
     return (
         not user.has_usable_password()
@@ -323,8 +323,8 @@ def invitation_for_token(*, token: str, lock: bool = False) -> Invitation:
 
 
 def _grant_invited_role(*, invitation: Invitation, user) -> None:
-    from communities.models import Membership
-    from rotation.models import Engineer
+    from communities.models import Membership  # noqa: PLC0415 - upward import: a listed layer exception
+    from rotation.models import Engineer  # noqa: PLC0415 - upward import: a listed layer exception
 
     if invitation.language and not user.language:
         user.language = invitation.language
@@ -362,8 +362,6 @@ def _mark_accepted(*, invitation: Invitation, user) -> None:
 def invitation_accept(*, token: str, username: str, first_name: str, last_name: str, password: str):
     """Create the invited person's account with the password they chose, bound to the invited
     community and role. The link is used up: a second accept finds it accepted."""
-    from allauth.account.models import EmailAddress
-
     invitation = invitation_for_token(token=token, lock=True)
     users = get_user_model().objects
     username = (username or "").strip()
@@ -418,7 +416,7 @@ def invitation_accept_for_user(*, token: str, user) -> Invitation:
 
 def allowed_domain_community(*, emails: list[str]):
     """The community that allowed one of these (provider-verified) addresses' domains, if any."""
-    from communities.models import AllowedEmailDomain
+    from communities.models import AllowedEmailDomain  # noqa: PLC0415 - upward import: a listed layer exception
 
     domains = {e.rsplit("@", 1)[-1].lower() for e in emails if "@" in e}
     if not domains:
@@ -435,7 +433,7 @@ def allowed_domain_community(*, emails: list[str]):
 @transaction.atomic
 def account_join_allowed_domain(*, user, emails: list[str]) -> None:
     """A new account made by a provider sign-in for an allowed domain speaks for that community."""
-    from communities.models import Membership
+    from communities.models import Membership  # noqa: PLC0415 - upward import: a listed layer exception
 
     community = allowed_domain_community(emails=emails)
     if community is None:
@@ -458,10 +456,6 @@ def account_update(
 ) -> None:
     """The person's own settings: name, display time zone, language (None: unchanged),
     notification channels per kind."""
-    from accounts.language import supported
-    from notifications.preferences import clean_preferences
-    from supportdesk.validators import validate_timezone
-
     if timezone_name:
         try:
             validate_timezone(timezone_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.views import email as allauth_email
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
@@ -71,8 +72,6 @@ def api_token_revoke(request, pk: int):
 @login_required
 def email(request):
     """allauth's e-mail page, for an account whose address allauth has not seen yet too."""
-    from allauth.account.views import email as allauth_email
-
     services.email_address_ensure(user=request.user)
     return allauth_email(request)
 

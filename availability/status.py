@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import dateformat
 from django.utils.translation import gettext
 
+from availability.models import AvailabilitySettings
 from communities.models import Hub
 from supportdesk import cachetoken, safecache
 
@@ -153,8 +154,6 @@ def invalidate() -> None:
 
 
 def cache_seconds() -> int:
-    from availability.models import AvailabilitySettings
-
     return AvailabilitySettings.load().status_cache_seconds
 
 

@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from accounts.roles import is_staff_member, representative_community
-from communities.models import Community
+from communities.models import Community, Membership
 from communities.services import (
     BudgetStatus,
     add_months,
@@ -142,8 +142,6 @@ def budget_notice_from(*, status: BudgetStatus, community: Community) -> str | N
 
 def community_members(*, community):
     """Representatives and hub administrators of a community, by name."""
-    from communities.models import Membership
-
     return (
         Membership.objects.filter(community=community, user__is_active=True)
         .select_related("user")

@@ -38,7 +38,7 @@ COUNTS_AGAINST_BUDGET = Q(counts_against_budget=True) & ~Q(request__category="in
 
 def counted_time_entries():
     """TimeEntry rows that draw on budgets (filter further by community and budget_month)."""
-    from tickets.models import TimeEntry
+    from tickets.models import TimeEntry  # noqa: PLC0415 - upward import: a listed layer exception
 
     return TimeEntry.objects.filter(COUNTS_AGAINST_BUDGET)
 
@@ -267,7 +267,7 @@ def budget_set_hours(
     """Set a community's budget for one month. When that month is the community's current one,
     the priority ranks of its open requests follow at once (an exhausted budget may be topped
     up, or a budget cut may exhaust it)."""
-    from tickets.priority import priority_recompute_for_community
+    from tickets.priority import priority_recompute_for_community  # noqa: PLC0415 - upward import: a listed layer exception; tickets.priority imports this module
 
     _require_first_day(month)
     hours = Decimal(hours)

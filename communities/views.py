@@ -8,7 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.roles import is_staff_member
+from accounts import selectors as account_selectors
+from accounts import services as account_services
+from accounts.forms import InvitationForm
+from accounts.roles import is_staff_member, may_manage_community_people
 from communities import selectors
 from communities.models import Community
 from supportdesk.errors import DomainError
@@ -59,11 +62,6 @@ def community_budget(request, slug: str):
 def community_people(request, slug: str):
     """A community's representatives and hub administrators, its pending invitations, and a form
     to invite a representative: for admins and engineers (accounts.roles)."""
-    from accounts import selectors as account_selectors
-    from accounts import services as account_services
-    from accounts.forms import InvitationForm
-    from accounts.roles import may_manage_community_people
-
     community = get_object_or_404(Community, slug=slug, is_active=True)
     if not may_manage_community_people(request.user, community):
         if is_staff_member(request.user):

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
 from integrations import webhooks
@@ -15,6 +16,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from integrations.subscriptions import subscription_counts
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -169,8 +171,6 @@ class StatusSubscriptionAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        from integrations.subscriptions import subscription_counts
-
         context = {
             **self.admin_site.each_context(request),
             "title": "Status-page subscribers",
@@ -180,6 +180,4 @@ class StatusSubscriptionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/integrations/subscription_counts.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied

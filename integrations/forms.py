@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from communities.models import Hub
+
 
 class OpenIssueForm(forms.Form):
     include_internal_notes = forms.BooleanField(
@@ -43,8 +45,6 @@ class SubscribeForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from communities.models import Hub
-
         super().__init__(*args, **kwargs)
         self.fields["hubs"].queryset = Hub.objects.filter(is_active=True).order_by("name")
 

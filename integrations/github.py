@@ -22,12 +22,18 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import is_staff_member
+from incidents.models import TimelineEntry
+from incidents.services import action_items, live_log
 from integrations.models import GitHubDelivery, GitHubIssue, GitHubIssueLink, IssueRepository
+from supportdesk.celery import app
 from supportdesk.errors import DomainError, PermissionDenied
+from tickets import services as tickets_services
+from tickets.models import Message, SupportRequest
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +79,7 @@ def github_configured() -> bool:
 
 
 def _client():
-    from githubkit import AppInstallationAuthStrategy, GitHub
+    from githubkit import AppInstallationAuthStrategy, GitHub  # noqa: PLC0415 - githubkit takes about a second to import; loaded on first GitHub call
 
     if settings.GITHUB_APP_ID:
         auth = AppInstallationAuthStrategy(
@@ -113,7 +119,7 @@ def repository_for(community) -> str:
 
 def _create_issue(*, repository: str, title: str, body: str, label: str) -> dict:
     """POST /repos/{owner}/{repo}/issues. Returns GitHub's issue (number, html_url, state)."""
-    from githubkit.exception import GitHubException, RequestFailed
+    from githubkit.exception import GitHubException, RequestFailed  # noqa: PLC0415 - githubkit takes about a second to import; loaded on first GitHub call
 
     owner, _, name = repository.partition("/")
     try:
@@ -187,8 +193,7 @@ def github_links_track(*, url: str, request=None, incident=None, action_item=Non
 def _enqueue_refresh(issue_id: int) -> None:
     if not github_configured():
         return
-    from integrations.tasks import github_issue_refresh
-    from supportdesk.celery import app
+    from integrations.tasks import github_issue_refresh  # noqa: PLC0415 - import cycle: integrations.tasks imports this module
 
     try:
         if app.conf.task_always_eager:
@@ -201,7 +206,7 @@ def _enqueue_refresh(issue_id: int) -> None:
 
 def github_issue_refresh(*, issue_id: int) -> str:
     """Fetch a followed issue's state (a pasted URL: the webhook only tells us about changes)."""
-    from githubkit.exception import GitHubException
+    from githubkit.exception import GitHubException  # noqa: PLC0415 - githubkit takes about a second to import; loaded on first GitHub call
 
     issue = GitHubIssue.objects.get(pk=issue_id)
     owner, _, name = issue.repository.partition("/")
@@ -236,9 +241,6 @@ def github_issue_open_for_request(
     """Create the request's engineering issue (label "support") and link it as the request's
     engineering issue (the request enters work planning; the representative is told unless
     `send_canned` is off)."""
-    from tickets import services as tickets_services
-    from tickets.models import Message, SupportRequest
-
     if not is_staff_member(by):
         raise PermissionDenied("Only the support team opens engineering issues.")
     if request.category == SupportRequest.Category.INCIDENT:
@@ -283,9 +285,6 @@ def github_issue_open_for_request(
 def github_issue_open_for_incident(*, incident, by, include_internal_notes: bool = False) -> str:
     """Create an engineering issue for an incident (the incident label), with its public
     timeline, and record it in the incident's timeline."""
-    from incidents.models import TimelineEntry
-    from incidents.services import live_log
-
     if not is_staff_member(by):
         raise PermissionDenied("Only the support team opens engineering issues.")
     if not incident.is_open:
@@ -333,7 +332,7 @@ def github_issue_open_for_incident(*, incident, by, include_internal_notes: bool
 
 # --- GitHub's webhooks ------------------------------------------------------------------------
 def github_signature_valid(*, body: bytes, signature: str) -> bool:
-    from githubkit.webhooks import verify
+    from githubkit.webhooks import verify  # noqa: PLC0415 - githubkit takes about a second to import; loaded on first GitHub call
 
     secret = settings.GITHUB_WEBHOOK_SECRET
     if not secret or not signature:
@@ -462,8 +461,6 @@ def _verb(state: str) -> str:
 def _tell_followers(
     issue: GitHubIssue, *, what: str, link: str = "", only_incidents: bool = False
 ) -> None:
-    from incidents.services import action_items, live_log
-
     links = issue.links.select_related("incident", "action_item")
     for followed in links:
         if followed.incident_id:
@@ -483,7 +480,6 @@ def issue_states_for(*, urls) -> dict[str, GitHubIssue]:
     refs = {url: ref for url, ref in refs.items() if ref}
     if not refs:
         return {}
-    from django.db.models import Q
 
     query = Q()
     for ref in refs.values():

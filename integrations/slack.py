@@ -28,11 +28,22 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
+from accounts.roles import is_staff_member
+from communities.models import Hub
+from incidents.models import Incident, RoleAssignment, TimelineEntry
+from incidents.services.assignments import incident_handoff
+from incidents.services.lifecycle import incident_acknowledge, incident_declare
+from incidents.services.live_log import incident_add_timeline_entry
 from integrations.models import SlackMessage, SlackUser
 from notifications.models import Notification
 from notifications.services import notify
+from rotation.services import current_stewards
 from supportdesk.errors import DomainError
+from tickets.models import SupportRequest
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +59,6 @@ def slack_configured() -> bool:
 
 
 def _client():
-    from slack_sdk import WebClient
-
     return WebClient(
         token=settings.SLACK_BOT_TOKEN,
         base_url=settings.SLACK_API_URL,
@@ -62,8 +71,6 @@ def _absolute(path: str) -> str:
 
 
 def slack_signature_valid(*, body: bytes, timestamp: str, signature: str) -> bool:
-    from slack_sdk.signature import SignatureVerifier
-
     if not settings.SLACK_SIGNING_SECRET or not timestamp or not signature:
         return False
     verifier = SignatureVerifier(settings.SLACK_SIGNING_SECRET)
@@ -198,7 +205,6 @@ def desk_user_for(slack_user_id: str):
     known = SlackUser.objects.filter(slack_user_id=slack_user_id).select_related("user").first()
     if known is not None and known.user.is_active:
         return known.user
-    from slack_sdk.errors import SlackApiError
 
     try:
         info = _client().users_info(user=slack_user_id)
@@ -219,8 +225,6 @@ class SlackRefusal(DomainError):
 
 
 def _acting_user(slack_user_id: str, *, staff: bool = True):
-    from accounts.roles import is_staff_member
-
     user = desk_user_for(slack_user_id)
     if user is None:
         raise SlackRefusal(
@@ -235,8 +239,6 @@ def _acting_user(slack_user_id: str, *, staff: bool = True):
 def slack_action_handle(*, payload: dict) -> str:
     """A button was clicked. Acts through the incident services, answers in the thread (a post
     claimed once per click, so Slack's retries answer once). Returns the answer."""
-    from incidents.models import Incident
-
     actions = payload.get("actions") or []
     action = actions[0] if actions else {}
     action_id = action.get("action_id", "")
@@ -276,7 +278,6 @@ def announce_thread_answer(*, key: str, incident, text: str, thread_ts: str) -> 
 def _acknowledge(*, incident, by) -> str:
     # Acknowledging the incident is what acknowledges its page (incidents/paging.py): it stops
     # the escalation chain, exactly as the page's one-click link does.
-    from incidents.services.lifecycle import incident_acknowledge
 
     incident_acknowledge(incident=incident, by=by)
     return (
@@ -286,9 +287,6 @@ def _acknowledge(*, incident, by) -> str:
 
 
 def _take_command(*, incident, by) -> str:
-    from incidents.models import RoleAssignment
-    from incidents.services.assignments import incident_handoff
-
     incident_handoff(
         incident=incident,
         role=RoleAssignment.Role.COMMANDER,
@@ -336,8 +334,6 @@ def _ephemeral(text: str) -> dict:
 
 
 def _on_duty() -> str:
-    from rotation.services import current_stewards
-
     stewards = current_stewards()
     if not stewards:
         return "Nobody is on the support rotation today."
@@ -345,8 +341,6 @@ def _on_duty() -> str:
 
 
 def _mine(user) -> str:
-    from tickets.models import SupportRequest
-
     rows = list(
         SupportRequest.objects.filter(assignee=user, status__in=SupportRequest.OPEN_STATUSES)
         .select_related("community")
@@ -363,10 +357,6 @@ def _mine(user) -> str:
 
 
 def _declare(words: list[str], user) -> dict:
-    from communities.models import Hub
-    from incidents.models import Incident
-    from incidents.services.lifecycle import incident_declare
-
     if len(words) < 4 or words[1].lower() not in SYMPTOMS or not words[2].isdigit():
         raise SlackRefusal("Usage: " + COMMAND_HELP.split("`/support declare")[0] + COMMAND_HELP)
     hub = Hub.objects.filter(slug=words[0].lower(), is_active=True).first()
@@ -391,9 +381,6 @@ def _declare(words: list[str], user) -> dict:
 def slack_message_to_timeline(*, payload: dict) -> str:
     """ "Add to incident timeline": copy a Slack message (author, time, permalink) into the
     incident whose thread it is in, else the only open incident."""
-    from incidents.models import Incident, TimelineEntry
-    from incidents.services.live_log import incident_add_timeline_entry
-
     user = _acting_user((payload.get("user") or {}).get("id", ""))
     message = payload.get("message") or {}
     channel = (payload.get("channel") or {}).get("id", "")
@@ -418,7 +405,6 @@ def slack_message_to_timeline(*, payload: dict) -> str:
     except ValueError:
         at = timezone.now()
     permalink = ""
-    from slack_sdk.errors import SlackApiError
 
     try:
         permalink = _client().chat_getPermalink(channel=channel, message_ts=message["ts"])[
@@ -439,8 +425,6 @@ def slack_message_to_timeline(*, payload: dict) -> str:
 
 def slack_tell_privately(*, payload: dict, text: str) -> None:
     """Answer the person who used a message action, visible to them only."""
-    from slack_sdk.errors import SlackApiError
-
     channel = (payload.get("channel") or {}).get("id", "")
     user = (payload.get("user") or {}).get("id", "")
     if not (channel and user and settings.SLACK_BOT_TOKEN):

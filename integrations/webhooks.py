@@ -43,7 +43,7 @@ from django.utils import timezone
 from integrations.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.payloads import envelope
 from notifications.models import Notification
-from notifications.services import PermanentDeliveryError, notify, notify_many
+from notifications.services import PermanentDeliveryError, enqueue_delivery, notify, notify_many
 from supportdesk import refdata
 
 logger = logging.getLogger(__name__)
@@ -295,8 +295,6 @@ def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
 def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> bool:
     """Admin: try a failed delivery again now (the same body and delivery id)."""
-    from notifications.services import enqueue_delivery
-
     updated = Notification.objects.filter(
         Q(status=Notification.Status.FAILED), pk=delivery.notification_id
     ).update(status=Notification.Status.PENDING, next_attempt_at=None, attempts=0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from django.apps import apps as live_apps
 from django.db.models import Q
 from django.utils import timezone
 
@@ -83,17 +84,11 @@ def install_default_schedule(apps=None) -> int:
     """Create the missing default periodic tasks. `apps` is the migration state's registry (in
     a migration) or None (the live models). Returns how many tasks were created."""
     if apps is None:
-        from django_celery_beat.models import (
-            CrontabSchedule,
-            IntervalSchedule,
-            PeriodicTask,
-            PeriodicTasks,
-        )
-    else:
-        CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-        PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+        apps = live_apps
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
 
     created = 0
     for name, (task, schedule, options) in DEFAULT_SCHEDULE.items():
@@ -136,9 +131,7 @@ def install_default_schedule(apps=None) -> int:
 
 
 def remove_default_schedule(apps=None) -> None:
-    PeriodicTask = (
-        apps.get_model("django_celery_beat", "PeriodicTask") if apps is not None else None
-    )
-    if PeriodicTask is None:
-        from django_celery_beat.models import PeriodicTask
+    if apps is None:
+        apps = live_apps
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     PeriodicTask.objects.filter(name__in=list(DEFAULT_SCHEDULE)).delete()

@@ -31,12 +31,14 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import AutoField, Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from notifications import preferences
 from notifications.models import Notification
 from supportdesk import mailthread
+from supportdesk.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -220,9 +222,6 @@ def _insert_skipping_taken(batch: list[Notification]) -> list[Notification | Non
     """One INSERT ... ON CONFLICT DO NOTHING RETURNING id, key: the rows whose key was free come
     back with their ids; the others are None. (QuerySet._insert is what bulk_create() runs;
     bulk_create(ignore_conflicts=True) would not say which rows were inserted.)"""
-    from django.db.models import AutoField
-    from django.db.models.constants import OnConflict
-
     opts = Notification._meta
     fields = [f for f in opts.concrete_fields if not isinstance(f, AutoField)]
     returned = Notification.objects._insert(
@@ -268,7 +267,7 @@ def _enqueue_all(notification_ids: list[int]) -> None:
 def enqueue_delivery(notification_id: int) -> None:
     """Hand the notification to a worker. Never raises: the row is pending in the database and
     `notifications_deliver_pending` delivers whatever did not get through."""
-    from notifications.tasks import deliver_notification
+    from notifications.tasks import deliver_notification  # noqa: PLC0415 - import cycle: notifications.tasks imports this module
 
     _publish(deliver_notification, notification_id, f"notification {notification_id}")
 
@@ -278,7 +277,7 @@ def enqueue_deliveries(notification_ids: list[int]) -> None:
     1,000 notifications publishes 5 messages, not 1,000 (each publish costs about a
     millisecond, more on a remote broker). Still exactly once: `deliver` leases each row, so a
     batch that runs twice, or beside the pending sweep, sends each notification once."""
-    from notifications.tasks import deliver_notifications
+    from notifications.tasks import deliver_notifications  # noqa: PLC0415 - import cycle: notifications.tasks imports this module
 
     for start in range(0, len(notification_ids), DELIVERY_BATCH):
         batch = list(notification_ids[start : start + DELIVERY_BATCH])
@@ -287,7 +286,6 @@ def enqueue_deliveries(notification_ids: list[int]) -> None:
 
 def _publish(task, argument, what: str) -> None:
     global _broker_down_until
-    from supportdesk.celery import app
 
     if app.conf.task_always_eager:
         # In-process delivery (tests, single-process setups); what `.delay()` would do eagerly,
@@ -502,7 +500,7 @@ def _threading(notification: Notification) -> tuple[str, dict[str, str], list[st
 def _thread_message_ids(notification: Notification) -> list[str]:
     """The Message-IDs of the request's earlier messages, oldest first: the e-mails that came
     in for it and the e-mails we sent to the same address about it (two queries)."""
-    from tickets.models import InboundEmail
+    from tickets.models import InboundEmail  # noqa: PLC0415 - upward import: a listed layer exception
 
     inbound = InboundEmail.objects.filter(
         request_id=notification.request_id, received_at__lte=notification.created_at

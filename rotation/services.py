@@ -37,6 +37,7 @@ from django.core import signing
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from icalendar import Calendar, Event
 
 from rotation import schedule
 from rotation.models import Engineer, RotationOverride, RotationSettings
@@ -285,7 +286,7 @@ def current_stewards(*, at: datetime.datetime | None = None) -> list[Engineer]:
 def assignee_for_new_request(*, at: datetime.datetime | None = None):
     """The on-duty steward with fewer open requests; on a tie the more junior one (who joined
     the rotation last and is learning). None when nobody is on duty."""
-    from tickets.models import SupportRequest
+    from tickets.models import SupportRequest  # noqa: PLC0415 - upward import: a listed layer exception
 
     stewards = current_stewards(at=at)
     if not stewards:
@@ -456,8 +457,6 @@ def ics_calendar(*, engineer: Engineer, today: datetime.date | None = None) -> b
     """An iCalendar of ``engineer``'s duty periods: one all-day event each, with a UID made of
     the engineer and the first day, so calendar apps update events instead of duplicating.
     Names are people's input: every text value goes through `ics_text`."""
-    from icalendar import Calendar, Event
-
     name = ics_text(engineer.roster_name)
     host = urlsplit(settings.SITE_URL).hostname or "supportdesk"
     calendar = Calendar()

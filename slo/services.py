@@ -30,9 +30,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from rotation.models import Engineer
 from slo.models import CalendarSettings, ClosedDate, SLOPolicy
 from supportdesk import capacity, refdata, safecache, worktime
 from supportdesk.worktime import WorkCalendar
+from supportdesk.zones import zone_name
 
 Clock = SLOPolicy.Clock
 HOUR = datetime.timedelta(hours=1)
@@ -69,8 +71,6 @@ def reduced_capacity_dates(
     """Year edges and the days when at least the configured share of the roster has a public
     holiday. The holiday computation is pure but not free, so it is cached per roster.
     `config`: the CalendarSettings row when the caller has read it already."""
-    from rotation.models import Engineer
-
     config = config or CalendarSettings.load()
     countries = sorted(Engineer.objects.filter(is_active=True).values_list("country", flat=True))
     years = sorted(set(years))
@@ -310,8 +310,6 @@ def explain(
 ) -> str:
     """Why a deadline is where it is, in words a steward can check: every instant in the
     clock's zone, to the minute, the zone named once by its friendly name."""
-    from supportdesk.zones import zone_name
-
     policies = policies or load_policies()
     return worktime.explain_deadline(
         started,

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from icalendar import Calendar, Event
 
 from slo.selectors import upcoming_periods
 from slo.services import calendar_basis
@@ -31,8 +32,6 @@ def calendar_page(request):
 
 @require_GET
 def calendar_ics(request):
-    from icalendar import Calendar, Event
-
     host = urlsplit(settings.SITE_URL).hostname or "supportdesk"
     calendar = Calendar()
     calendar.add("prodid", "-//supportdesk//team calendar//EN")

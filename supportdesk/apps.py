@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+from supportdesk import dbstats, refdata
 
 
 class SupportdeskConfig(AppConfig):
@@ -6,10 +9,6 @@ class SupportdeskConfig(AppConfig):
     verbose_name = "supportdesk"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
-        from supportdesk import dbstats, refdata
-
         # Cache invalidation only (derived data, never business rules): see supportdesk.refdata.
         refdata.connect()
         # SQLite's planner statistics after every migrate (supportdesk/dbstats.py).

@@ -27,6 +27,7 @@ import os
 import time
 from pathlib import Path
 
+import psycopg2
 from django.conf import settings
 from django.db import connections
 from django_celery_beat.schedulers import DatabaseScheduler
@@ -84,8 +85,6 @@ class BeatLock:
             self._file = None
 
     def _acquire_pg(self) -> bool:
-        import psycopg2
-
         wrapper = connections[self.alias]
         try:
             conn = psycopg2.connect(**wrapper.get_connection_params())

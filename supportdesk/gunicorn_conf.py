@@ -33,6 +33,6 @@ def on_starting(server):
 
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+        from prometheus_client import multiprocess  # noqa: PLC0415 - the gunicorn master needs it only in multi-process mode
 
         multiprocess.mark_process_dead(worker.pid)

@@ -77,9 +77,9 @@ def logging_config(*, level: str, fmt: str, request_log_level: str) -> dict[str,
 
 def init_sentry(*, dsn: str, environment: str, release: str, traces_sample_rate: float, pii: bool):
     """Report unhandled errors to Sentry (or a compatible server such as GlitchTip)."""
-    import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
+    import sentry_sdk  # noqa: PLC0415 - optional: loaded only when SENTRY_DSN is set
+    from sentry_sdk.integrations.celery import CeleryIntegration  # noqa: PLC0415 - optional: loaded only when SENTRY_DSN is set
+    from sentry_sdk.integrations.django import DjangoIntegration  # noqa: PLC0415 - optional: loaded only when SENTRY_DSN is set
 
     sentry_sdk.init(
         dsn=dsn,

@@ -31,8 +31,10 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.apps import apps
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 from supportdesk import cachetoken, safecache
 
@@ -125,7 +127,7 @@ def model_changed(sender, instance=None, update_fields=None, using=DEFAULT_DB_AL
     if sender._meta.label == "accounts.User":
         if update_fields is not None and set(update_fields) <= {"last_login"}:
             return  # a login
-        from rotation.models import Engineer
+        from rotation.models import Engineer  # noqa: PLC0415 - upward import: a listed layer exception
 
         # Users matter as the engineers on the roster (names, addresses, active or not); a new
         # representative or a password change leaves the cache alone.
@@ -152,9 +154,6 @@ def migrated(sender=None, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
 
 
 def connect() -> None:
-    from django.apps import apps
-    from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
-
     for label in WATCHED:
         model = apps.get_model(label)
         uid = f"supportdesk.refdata:{label}"

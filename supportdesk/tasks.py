@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from supportdesk.dbstats import database_optimize
+from supportdesk.idempotency import sweep_expired
 
 
 @shared_task(name="supportdesk.database_optimize", acks_late=True, time_limit=600)
@@ -15,6 +16,4 @@ def database_optimize_task() -> str:
 @shared_task(name="supportdesk.idempotency_sweep", acks_late=True, time_limit=600)
 def idempotency_sweep_task() -> int:
     """Forget idempotency keys older than 24 hours (supportdesk/idempotency.py)."""
-    from supportdesk.idempotency import sweep_expired
-
     return sweep_expired()
