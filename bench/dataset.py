@@ -438,7 +438,8 @@ def _copy_sql(model, expressions: dict[str, str], where: str) -> str:
     from django.db import connection
 
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = [f.column for f in model._meta.concrete_fields]
+    # Generated columns (queue_pin) are computed by the database: never inserted.
+    columns = [f.column for f in model._meta.concrete_fields if not f.generated]
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     selected = ", ".join(expressions.get(c, connection.ops.quote_name(c)) for c in columns)
     return f"INSERT INTO {table} ({quoted}) SELECT {selected} FROM {table} WHERE {where}"  # noqa: S608
