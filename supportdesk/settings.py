@@ -153,6 +153,7 @@ FORM_RENDERER = "supportdesk.formfields.FormRenderer"
 # Embedded default: one SQLite file shared by web, worker and beat. WAL lets readers run beside
 # the writer, IMMEDIATE transactions take the write lock up front (so two writers queue on
 # busy_timeout instead of failing half-way with "database is locked").
+_planner = ""  # PostgreSQL planner settings sent when connecting (below)
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'supportdesk.sqlite3'}")
 }
@@ -178,6 +179,14 @@ else:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
         "DISABLE_SERVER_SIDE_CURSORS", default=False
     )
+    # The planner's price of a random page read. PostgreSQL's default (4) models spinning disks:
+    # with it a search (tickets/search.py) reads the whole open queue to hash-join a few
+    # thousand matches, where 1.1 (SSDs, or a database that fits in memory) takes them through
+    # the primary key, and still scans when a word matches a large share of the requests.
+    # Sent as a startup option; PgBouncer does not forward those: set it on the database
+    # instead (README.md, "Connection pooling"), and this to "" to send nothing.
+    _random_page_cost = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1").strip()
+    _planner = f"-c random_page_cost={float(_random_page_cost)}" if _random_page_cost else ""
 # Optional read replica for the dashboard and exports (supportdesk/replica.py).
 if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = {
@@ -186,6 +195,10 @@ if env.str("DATABASE_REPLICA_URL", default=""):
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
     }
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql" and _planner:
+        _options = _database.setdefault("OPTIONS", {})
+        _options["options"] = f"{_options.get('options', '')} {_planner}".strip()
 DATABASE_ROUTERS = ["supportdesk.replica.ReplicaRouter"]
 # django-prometheus' wrappers of the same backends count queries, errors and connections.
 for _database in DATABASES.values():

@@ -4,6 +4,7 @@ saved views of the queue."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -12,7 +13,7 @@ from django.urls import reverse
 
 from tests.factories import StaffFactory
 from tickets import export, saved_views, services
-from tickets.models import SavedView
+from tickets.models import SavedView, SupportRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,79 @@ def test_representatives_never_find_requests_by_an_internal_note(
 def test_stop_words_alone_still_find_by_substring(submit, desk):
     r = submit(subject="Theirs is broken")
     assert pks(desk.get(QUEUE, {"q": "Theirs"})) == [r.pk]
+
+
+def test_search_pages_rank_every_kind_of_match_then_keep_the_queue_order(
+    submit, steward, desk, clock, other_rep, other_hub
+):
+    """Page after page, the same rows in the same order as ever: a match in the subject first,
+    then in the description, then the matches of the conversation and of the names (rank 0),
+    each group by nearest deadline, oldest, id; requests outside the filters are left out."""
+    other_hub.community.name = "Zebra Teaching"
+    other_hub.community.save(update_fields=["name"])
+
+    def later(make):
+        clock.shift(datetime.timedelta(minutes=7))
+        return make()
+
+    by_subject = [
+        later(lambda i=i: submit(subject=f"Zebra {i}", description="Ink.")) for i in range(4)
+    ]
+    by_description = [
+        later(lambda i=i: submit(subject=f"Printer {i}", description="A zebra again."))
+        for i in range(4)
+    ]
+    by_conversation = []
+    for i in range(3):
+        r = later(lambda i=i: submit(subject=f"Toner {i}", description="Ink."))
+        if i == 1:
+            services.request_add_note(request=r, by=steward, body="Zebra workaround")
+        else:
+            services.request_reply(request=r, by=steward, body="Is the zebra back?")
+        by_conversation.append(r)
+    by_name = later(
+        lambda: services.request_submit(
+            requester=other_rep, hub=other_hub, subject="Paper", description="Out."
+        )
+    )
+    closed = later(lambda: submit(subject="Zebra resolved", description="Ink."))
+    closed = services.request_triage(
+        request=closed, by=steward, category="change", expected_version=closed.version
+    )
+    services.request_resolve(
+        request=closed, by=steward, body="Done.", expected_version=closed.version
+    )
+    submit(subject="Unrelated", description="Nothing to see.")
+
+    def queue_order(rows):
+        fresh = {r.pk: r for r in SupportRequest.objects.filter(pk__in=[r.pk for r in rows])}
+        never = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+        return [
+            r.pk
+            for r in sorted(
+                fresh.values(),
+                key=lambda r: (r.next_due_at or never, r.received_at, r.pk),
+            )
+        ]
+
+    everything = [*by_subject, *by_description, *by_conversation, by_name]
+    if connection.vendor == "postgresql":
+        expected = [
+            *queue_order(by_subject),
+            *queue_order(by_description),
+            *queue_order([*by_conversation, by_name]),
+        ]
+    else:
+        expected = queue_order(everything)
+    first = desk.get(QUEUE, {"q": "zebra", "per_page": 10})
+    second = desk.get(QUEUE, {"q": "zebra", "per_page": 10, "page": 2})
+    assert first.context["page"].paginator.count == len(everything) == 12
+    assert pks(first) + pks(second) == expected
+    assert closed.pk not in pks(first) + pks(second)
+    every_state = desk.get(QUEUE, {"q": "zebra", "per_page": 50, "state": "all"})
+    assert set(pks(every_state)) == {r.pk for r in everything} | {closed.pk}
+    # A reference finds that request alone, whatever the words would.
+    assert pks(desk.get(QUEUE, {"q": f"SD-{by_name.pk}"})) == [by_name.pk]
 
 
 def test_search_uses_the_gin_indexes_on_postgresql(submit):
