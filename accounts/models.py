@@ -52,7 +52,9 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(max_length=100)
+    NAME_MAX_LENGTH = 100
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
     prefix = models.CharField(
         max_length=12, db_index=True, help_text="First characters, to tell tokens apart."
     )

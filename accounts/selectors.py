@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import ApiToken, Invitation
+from accounts.models import ApiToken, Invitation, User
 
 
-def api_tokens_of(*, user) -> QuerySet[ApiToken]:
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     """The user's own tokens, newest first: nobody lists another person's tokens here."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
+from typing import TYPE_CHECKING
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -18,13 +20,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.language import supported
-from accounts.models import ApiToken, Invitation
+from accounts.models import ApiToken, Invitation, User
 from accounts.roles import may_invite
 from notifications.preferences import clean_preferences
 from notifications.services import notify
 from supportdesk.errors import DomainError, InvalidTransition, PermissionDenied
 from supportdesk.validators import validate_timezone
 from supportdesk.zones import format_local
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +42,7 @@ def _new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def api_token_active_count(*, user) -> int:
+def api_token_active_count(*, user: User) -> int:
     """Tokens that still work: neither revoked nor expired."""
     return (
         ApiToken.objects.filter(user=user, revoked_at__isnull=True)
@@ -48,7 +53,7 @@ def api_token_active_count(*, user) -> int:
 
 @transaction.atomic
 def api_token_create(
-    *, user, name: str, expires_at: datetime.datetime | None = None
+    *, user: User, name: str, expires_at: datetime.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """A new token for `user`, named so they can tell it apart later, working until
     `expires_at` (None: until revoked). Returns the token and its secret: the only time the
@@ -58,7 +63,7 @@ def api_token_create(
     name = " ".join((name or "").split())
     if not name:
         raise DomainError("Give the token a name, e.g. the script that will use it.", field="name")
-    if len(name) > ApiToken._meta.get_field("name").max_length:
+    if len(name) > ApiToken.NAME_MAX_LENGTH:
         raise DomainError("Keep the name under 100 characters.", field="name")
     if expires_at is not None and expires_at <= timezone.now():
         raise DomainError("The expiry date must be in the future.", field="expires_at")
@@ -82,7 +87,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, by) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
     """Revoke a token; it stops working at once. Only its owner revokes it here (admins use the
     Django admin). Revoking a revoked token changes nothing."""
     if not (by and by.is_authenticated and by.pk == token.user_id):
@@ -95,7 +100,7 @@ def api_token_revoke(*, token: ApiToken, by) -> ApiToken:
     return token
 
 
-def email_address_ensure(*, user) -> None:
+def email_address_ensure(*, user: User) -> None:
     """Give an account made before allauth (or in Django admin) its e-mail address as allauth's
     primary address, so changing it keeps the old one until the new one is verified. The
     address was typed in by an admin, so it counts as verified."""
@@ -138,7 +143,7 @@ def _valid_days() -> int:
     return getattr(settings, "INVITATION_VALID_DAYS", 7)
 
 
-_INVITED_AS = {
+_INVITED_AS: dict[str, StrPromise] = {
     Invitation.Role.REPRESENTATIVE: gettext_lazy("community representative"),
     Invitation.Role.ENGINEER: gettext_lazy("engineer"),
     Invitation.Role.PROJECT_MANAGER: gettext_lazy("project manager"),
@@ -150,7 +155,7 @@ def _send_invitation(invitation: Invitation) -> None:
     with translation.override(invitation.language or settings.LANGUAGE_CODE):
         values = {
             "role": _INVITED_AS[invitation.role],
-            "community": invitation.community.name if invitation.community_id else "",
+            "community": invitation.community.name if invitation.community else "",
             "inviter": (
                 invitation.invited_by.display_name
                 if invitation.invited_by
@@ -186,7 +191,7 @@ def _send_invitation(invitation: Invitation) -> None:
     )
 
 
-def is_mail_contact(user) -> bool:
+def is_mail_contact(user: User) -> bool:
     """An account that only stands for somebody who e-mailed the support address (made by
     tickets.inbound when a steward filed their mail): no password, no provider, no role. Inviting
     that address is allowed, and accepting the invitation turns this account into theirs, so
@@ -198,7 +203,7 @@ def is_mail_contact(user) -> bool:
         and not user.is_staff
         and not user.is_superuser
         and not Membership.objects.filter(user=user).exists()
-        and not user.socialaccount_set.exists()
+        and not SocialAccount.objects.filter(user=user).exists()
     )
 
 
@@ -214,7 +219,7 @@ def account_for_address(email: str):
 
 @transaction.atomic
 def invitation_create(
-    *, by, email: str, role: str, community=None, country: str = "", language: str = ""
+    *, by: User, email: str, role: str, community=None, country: str = "", language: str = ""
 ) -> Invitation:
     """Invite `email` as `role` (of `community`, for a representative) and e-mail the link, in
     `language` (empty: the site's default), which the new account then keeps."""
@@ -255,13 +260,13 @@ def invitation_create(
     return invitation
 
 
-def _check_manage(invitation: Invitation, by) -> None:
+def _check_manage(invitation: Invitation, by: User) -> None:
     if not may_invite(by, role=invitation.role, community=invitation.community):
         raise PermissionDenied("You may not manage this invitation.")
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, by) -> Invitation:
+def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
     """A fresh link, valid for another INVITATION_VALID_DAYS; the previous link stops working."""
     _check_manage(invitation, by)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -277,7 +282,7 @@ def invitation_resend(*, invitation: Invitation, by) -> Invitation:
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     _check_manage(invitation, by)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at:
@@ -322,7 +327,7 @@ def invitation_for_token(*, token: str, lock: bool = False) -> Invitation:
     return invitation
 
 
-def _grant_invited_role(*, invitation: Invitation, user) -> None:
+def _grant_invited_role(*, invitation: Invitation, user: User) -> None:
     from communities.models import Membership  # noqa: PLC0415 - upward import: a listed layer exception
     from rotation.models import Engineer  # noqa: PLC0415 - upward import: a listed layer exception
 
@@ -352,7 +357,7 @@ def _grant_invited_role(*, invitation: Invitation, user) -> None:
             Engineer.objects.create(user=user, country=invitation.country or "US", is_active=False)
 
 
-def _mark_accepted(*, invitation: Invitation, user) -> None:
+def _mark_accepted(*, invitation: Invitation, user: User) -> None:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -402,7 +407,7 @@ def invitation_accept(*, token: str, username: str, first_name: str, last_name: 
 
 
 @transaction.atomic
-def invitation_accept_for_user(*, token: str, user) -> Invitation:
+def invitation_accept_for_user(*, token: str, user: User) -> Invitation:
     """Bind an account made by a provider sign-in that started from an invitation link."""
     invitation = invitation_for_token(token=token, lock=True)
     _grant_invited_role(invitation=invitation, user=user)
@@ -431,7 +436,7 @@ def allowed_domain_community(*, emails: list[str]):
 
 
 @transaction.atomic
-def account_join_allowed_domain(*, user, emails: list[str]) -> None:
+def account_join_allowed_domain(*, user: User, emails: list[str]) -> None:
     """A new account made by a provider sign-in for an allowed domain speaks for that community."""
     from communities.models import Membership  # noqa: PLC0415 - upward import: a listed layer exception
 
@@ -447,7 +452,7 @@ def account_join_allowed_domain(*, user, emails: list[str]) -> None:
 @transaction.atomic
 def account_update(
     *,
-    user,
+    user: User,
     first_name: str,
     last_name: str,
     timezone_name: str,

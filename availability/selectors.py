@@ -11,6 +11,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -21,6 +22,9 @@ from availability.models import MaintenanceWindow
 from communities.models import Hub
 from incidents.models import Incident, IncidentReport, TimelineEntry
 from supportdesk.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 OPEN_STATES = [s.value for s in Incident.OPEN_STATES]
 
@@ -40,7 +44,7 @@ class HubRow:
         )
 
     @property
-    def status_label(self) -> str:
+    def status_label(self) -> StrPromise:
         return rules.LABELS[self.status]
 
     @property
@@ -168,12 +172,12 @@ def _hub_rows(
     for incident in history:
         start, end = incident_span(incident, now)
         severity = rules.Status.DEGRADED if incident.severity == "degraded" else rules.Status.OUTAGE
-        for hub in incident.public_hubs:
+        for hub in incident.public_hubs:  # type: ignore[attr-defined]  # Prefetch to_attr
             spans[hub.pk].append((start, end, severity, incident.reference))
             if incident.state in OPEN_STATES:
                 open_by_hub[hub.pk].append(incident)
     for window in windows:
-        for hub in window.public_hubs:
+        for hub in window.public_hubs:  # type: ignore[attr-defined]  # Prefetch to_attr
             if window.starts_at <= now:
                 spans[hub.pk].append(
                     (window.starts_at, min(window.ends_at, now), rules.Status.MAINTENANCE, "")
@@ -415,7 +419,9 @@ def hubs_for_override(*, user) -> list[Hub]:
         .order_by("community__name", "name")
     )
     derived = hub_statuses_compute(hub_ids=[h.pk for h in hubs])
+    # Two attributes the override page shows beside each hub (not model fields).
     for hub in hubs:
-        hub.derived_status = derived.get(hub.pk, hub.status)
-        hub.derived_status_label = rules.LABELS[hub.derived_status]
+        status = derived.get(hub.pk, hub.status)
+        hub.derived_status = status  # type: ignore[attr-defined]
+        hub.derived_status_label = rules.LABELS[status]  # type: ignore[attr-defined]
     return hubs

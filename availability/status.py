@@ -33,7 +33,12 @@ Status = Hub.Status
 HISTORY_DAYS = 90
 
 # Worse statuses rank higher; a day in the history strip shows the worst thing that happened.
-RANK = {Status.OPERATIONAL: 0, Status.MAINTENANCE: 1, Status.DEGRADED: 2, Status.OUTAGE: 3}
+RANK: dict[str, int] = {
+    Status.OPERATIONAL: 0,
+    Status.MAINTENANCE: 1,
+    Status.DEGRADED: 2,
+    Status.OUTAGE: 3,
+}
 
 LABELS = dict(Status.choices)
 

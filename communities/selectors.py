@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from accounts.models import User
 from accounts.roles import is_staff_member, representative_community
 from communities.models import Community, Membership
 from communities.services import (
@@ -47,7 +48,7 @@ class MonthBudget:
         return self.status.month
 
 
-def budget_community_for(*, user, slug: str | None = None) -> Community | None:
+def budget_community_for(*, user: User, slug: str | None = None) -> Community | None:
     """The community whose budget `user` may see: with no slug, a representative's own; with a
     slug, any community for staff and only their own for a representative. None otherwise, so
     the view answers 404 without telling whether the community exists."""

@@ -133,7 +133,7 @@ def notify_many(
                 # One INSERT ... RETURNING id (on SQLite Django splits it every 999 parameters,
                 # i.e. every 58 notifications).
                 Notification.objects.bulk_create(batch)
-            claimed = batch
+            claimed = list(batch)
         except IntegrityError:
             # A key is taken. With one message that is the answer; with more, find out which.
             claimed = [None] if len(todo) == 1 else _claim_one_by_one([rows[i] for i in todo])
@@ -224,7 +224,8 @@ def _insert_skipping_taken(batch: list[Notification]) -> list[Notification | Non
     bulk_create(ignore_conflicts=True) would not say which rows were inserted.)"""
     opts = Notification._meta
     fields = [f for f in opts.concrete_fields if not isinstance(f, AutoField)]
-    returned = Notification.objects._insert(
+    # QuerySet._insert, which Django copies onto managers; django-stubs leaves it out.
+    returned = Notification.objects._insert(  # type: ignore[attr-defined]
         batch,
         fields=fields,
         returning_fields=[opts.pk, opts.get_field("key")],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.roles import is_staff_member
 from rotation import services
 from rotation.models import Engineer
@@ -33,7 +34,7 @@ def engineer_feeds() -> list[FeedLink]:
     ]
 
 
-def engineer_for_calendar(*, user, engineer_id: int) -> Engineer | None:
+def engineer_for_calendar(*, user: User, engineer_id: int) -> Engineer | None:
     """The active engineer whose calendar ``user`` may download (staff: anyone's), else None."""
     if not is_staff_member(user):
         return None

@@ -70,6 +70,7 @@ class Change:
             cover = f"{self.other.roster_name} covers" if self.other else "nobody free to cover"
             text = f"{self.engineer.roster_name} away; {cover}"
         else:
+            assert self.other is not None  # a swap always names who serves instead
             text = f"{self.other.roster_name} serves instead of {self.engineer.roster_name} (swap)"
         return f"{text} ({self.reason})" if self.reason else text
 
@@ -195,7 +196,8 @@ class Rotation:
         for o in active:
             if o.kind != RotationOverride.Kind.SWAP:
                 continue
-            a, b = self._by_pk.get(o.engineer_id), self._by_pk.get(o.other_id)
+            a = self._by_pk.get(o.engineer_id)
+            b = self._by_pk.get(o.other_id) if o.other_id is not None else None
             if a is None or b is None:
                 continue
             seat_a = seats.index(a) if a in seats else None

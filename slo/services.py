@@ -57,8 +57,10 @@ def load_policies() -> Policies:
 
 
 def _load_policies() -> Policies:
-    targets = {c: datetime.timedelta(minutes=m) for c, m in SLOPolicy.DEFAULT_MINUTES.items()}
-    nudge = dict.fromkeys(targets, 75)
+    targets: dict[str, datetime.timedelta] = {
+        c: datetime.timedelta(minutes=m) for c, m in SLOPolicy.DEFAULT_MINUTES.items()
+    }
+    nudge: dict[str, int] = dict.fromkeys(targets, 75)
     for policy in SLOPolicy.objects.all():
         targets[policy.clock] = datetime.timedelta(minutes=policy.target_minutes)
         nudge[policy.clock] = policy.nudge_at_percent
@@ -106,7 +108,7 @@ def calendar_pair(
         dates = basis.closed
         if not incident and basis.pause:
             dates = basis.closed | basis.reduced
-        calendars[incident] = WorkCalendar(timezone=zone, closed_dates=dates)
+        calendars[incident] = WorkCalendar(timezone=zone, closed_dates=tuple(dates))
     return calendars
 
 
@@ -321,7 +323,7 @@ def explain(
 
 
 # The event each clock counts from, as the explanation names it.
-CLOCK_STARTED_BY = {
+CLOCK_STARTED_BY: dict[str, str] = {
     Clock.TRIAGE: "received",
     Clock.FIRST_RESPONSE: "received",
     Clock.AUTO_CLOSE: "resolved",

@@ -209,9 +209,9 @@ def alerts_receive(*, integration: AlertIntegration, alerts: list[IncomingAlert]
                 .order_by("-received_at", "-pk")
                 .first()
             )
-            if firing is not None:
+            if firing is not None and firing.incident is not None:  # the filter: always
                 alert.incident = firing.incident
-                updated.add(firing.incident_id)
+                updated.add(firing.incident.pk)
                 live_log.incident_record_alert(
                     incident=firing.incident,
                     body=messages.alert_resolved(alert_name=incoming.name, hub=hub),

@@ -41,7 +41,7 @@ def hub_statuses_refresh(
             AvailabilityLog(
                 kind=AvailabilityLog.Kind.STATUS_CHANGED,
                 hub_id=hub_id,
-                detail=f"{rules.LABELS.get(stored.get(hub_id), '?')} → {rules.LABELS[new]}",
+                detail=f"{rules.LABELS.get(stored.get(hub_id) or '', '?')} → {rules.LABELS[new]}",
                 data={"from": stored.get(hub_id), "to": new},
                 created_at=timezone.now(),
             )

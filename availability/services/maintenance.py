@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.language import language_for
+from accounts.models import User
 from accounts.roles import is_staff_member
 from availability import messages
 from availability import status as rules
@@ -107,17 +108,15 @@ def maintenance_check(
             "engineers are around if something goes wrong."
         )
 
-    overlapping = (
-        MaintenanceWindow.objects.filter(
-            cancelled_at__isnull=True,
-            hubs__in=hubs,
-            starts_at__lt=ends_at,
-            ends_at__gt=starts_at,
-        )
-        .exclude(pk=getattr(exclude, "pk", None))
-        .distinct()
-        .order_by("starts_at")
+    overlapping = MaintenanceWindow.objects.filter(
+        cancelled_at__isnull=True,
+        hubs__in=hubs,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
     )
+    if exclude is not None:
+        overlapping = overlapping.exclude(pk=exclude.pk)
+    overlapping = overlapping.distinct().order_by("starts_at")
     for window in overlapping:
         warnings.append(
             f"It overlaps the window “{window.title}” ({format_utc(window.starts_at)} to "
@@ -126,7 +125,7 @@ def maintenance_check(
     return warnings
 
 
-def _representatives(hub_ids: Iterable[int]) -> list[tuple[object, list[Hub]]]:
+def _representatives(hub_ids: Iterable[int]) -> list[tuple[User, list[Hub]]]:
     """(representative, their community's affected hubs) for every affected community."""
     hubs = list(Hub.objects.filter(pk__in=list(hub_ids)).select_related("community"))
     by_community: dict[int, list[Hub]] = defaultdict(list)
