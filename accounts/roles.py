@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from accounts.models import Invitation
 from communities.models import Community, Membership
 from supportdesk.errors import PermissionDenied
@@ -18,9 +20,12 @@ def is_staff_member(user) -> bool:
 
 def check_staff(user, action: str) -> None:
     """The one rule every staff-only service asks first: "Only the support team can <action>."
-    (a PermissionDenied, 403 at the edges) unless `user` is on the support team."""
+    (a PermissionDenied, 403 at the edges) unless `user` is on the support team. `action` is
+    marked with gettext_noop by the caller and translated here, in the reader's language."""
     if not is_staff_member(user):
-        raise PermissionDenied(f"Only the support team can {action}.")
+        raise PermissionDenied(
+            gettext("Only the support team can %(action)s.") % {"action": gettext(action)}
+        )
 
 
 def is_engineer(user) -> bool:

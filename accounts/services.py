@@ -59,20 +59,23 @@ def api_token_create(
     `expires_at` (None: until revoked). Returns the token and its secret: the only time the
     secret exists outside the caller's hands."""
     if not (user and user.is_authenticated and user.is_active):
-        raise PermissionDenied("Only an active user can create API tokens.")
+        raise PermissionDenied(gettext("Only an active user can create API tokens."))
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError("Give the token a name, e.g. the script that will use it.", field="name")
+        raise DomainError(
+            gettext("Give the token a name, e.g. the script that will use it."), field="name"
+        )
     if len(name) > ApiToken.NAME_MAX_LENGTH:
-        raise DomainError("Keep the name under 100 characters.", field="name")
+        raise DomainError(gettext("Keep the name under 100 characters."), field="name")
     if expires_at is not None and expires_at <= timezone.now():
-        raise DomainError("The expiry date must be in the future.", field="expires_at")
+        raise DomainError(gettext("The expiry date must be in the future."), field="expires_at")
     # Lock the user's row so two concurrent creations cannot both pass the limit. The model
     # comes from settings, not type(user): a session's request.user is a SimpleLazyObject.
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     if api_token_active_count(user=user) >= MAX_ACTIVE_TOKENS:
         raise DomainError(
-            f"You already have {MAX_ACTIVE_TOKENS} active tokens: revoke one you no longer use."
+            gettext("You already have %(limit)s active tokens: revoke one you no longer use.")
+            % {"limit": MAX_ACTIVE_TOKENS}
         )
     secret = _new_secret()
     token = ApiToken.objects.create(
@@ -91,7 +94,7 @@ def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
     """Revoke a token; it stops working at once. Only its owner revokes it here (admins use the
     Django admin). Revoking a revoked token changes nothing."""
     if not (by and by.is_authenticated and by.pk == token.user_id):
-        raise PermissionDenied("Only the owner of a token can revoke it.")
+        raise PermissionDenied(gettext("Only the owner of a token can revoke it."))
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
@@ -225,24 +228,29 @@ def invitation_create(
     `language` (empty: the site's default), which the new account then keeps."""
     email = get_user_model().objects.normalize_email((email or "").strip()).lower()
     if not email or "@" not in email:
-        raise DomainError("Give the e-mail address to invite.", field="email")
+        raise DomainError(gettext("Give the e-mail address to invite."), field="email")
     if role not in Invitation.Role.values:
-        raise DomainError("Choose a role.", field="role")
+        raise DomainError(gettext("Choose a role."), field="role")
     if role == Invitation.Role.REPRESENTATIVE and community is None:
-        raise DomainError("Choose the community the representative speaks for.", field="community")
+        raise DomainError(
+            gettext("Choose the community the representative speaks for."), field="community"
+        )
     if role != Invitation.Role.REPRESENTATIVE:
         community = None
     if not may_invite(by, role=role, community=community):
-        raise PermissionDenied("You may not invite people for this role or community.")
+        raise PermissionDenied(gettext("You may not invite people for this role or community."))
     if not all(is_mail_contact(u) for u in _accounts_with_address(email)):
-        raise DomainError("Somebody already has an account with this address.", field="email")
+        raise DomainError(
+            gettext("Somebody already has an account with this address."), field="email"
+        )
     now = timezone.now()
     pending = Invitation.objects.filter(
         email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
     )
     if pending.exists():
         raise DomainError(
-            "This address already has a pending invitation: re-send or revoke it.", field="email"
+            gettext("This address already has a pending invitation: re-send or revoke it."),
+            field="email",
         )
     invitation = Invitation.objects.create(
         email=email,
@@ -262,7 +270,7 @@ def invitation_create(
 
 def _check_manage(invitation: Invitation, by: User) -> None:
     if not may_invite(by, role=invitation.role, community=invitation.community):
-        raise PermissionDenied("You may not manage this invitation.")
+        raise PermissionDenied(gettext("You may not manage this invitation."))
 
 
 @transaction.atomic
@@ -271,7 +279,7 @@ def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
     _check_manage(invitation, by)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at or invitation.revoked_at:
-        raise InvalidTransition("This invitation was already accepted or revoked.")
+        raise InvalidTransition(gettext("This invitation was already accepted or revoked."))
     now = timezone.now()
     invitation.nonce = secrets.token_hex(16)
     invitation.sent_at = now
@@ -286,7 +294,7 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     _check_manage(invitation, by)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at:
-        raise InvalidTransition("This invitation was already accepted.")
+        raise InvalidTransition(gettext("This invitation was already accepted."))
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
@@ -300,29 +308,31 @@ def invitation_for_token(*, token: str, lock: bool = False) -> Invitation:
         pk, nonce = int(data["i"]), str(data["n"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise InvitationUnusable(
-            "invalid", "This invitation link is not valid. Check that it was copied whole."
+            "invalid", gettext("This invitation link is not valid. Check that it was copied whole.")
         ) from None
     queryset = Invitation.objects.select_related("community")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     invitation = queryset.filter(pk=pk).first()
     if invitation is None:
-        raise InvitationUnusable("invalid", "This invitation no longer exists.")
+        raise InvitationUnusable("invalid", gettext("This invitation no longer exists."))
     if invitation.accepted_at:
         raise InvitationUnusable(
-            "used", "This invitation was already used. Log in with your account.", invitation
+            "used",
+            gettext("This invitation was already used. Log in with your account."),
+            invitation,
         )
     if invitation.revoked_at:
-        raise InvitationUnusable("revoked", "This invitation was withdrawn.", invitation)
+        raise InvitationUnusable("revoked", gettext("This invitation was withdrawn."), invitation)
     if invitation.nonce != nonce:
         raise InvitationUnusable(
             "replaced",
-            "A newer invitation was sent for this address: use the latest e-mail.",
+            gettext("A newer invitation was sent for this address: use the latest e-mail."),
             invitation,
         )
     if invitation.expires_at <= timezone.now():
         raise InvitationUnusable(
-            "expired", "This invitation has expired. Ask for a new one.", invitation
+            "expired", gettext("This invitation has expired. Ask for a new one."), invitation
         )
     return invitation
 
@@ -341,7 +351,7 @@ def _grant_invited_role(*, invitation: Invitation, user: User) -> None:
             .exclude(community=invitation.community)
             .exists()
         ):
-            raise DomainError("This account already speaks for another community.")
+            raise DomainError(gettext("This account already speaks for another community."))
         Membership.objects.update_or_create(
             user=user,
             community=invitation.community,
@@ -373,13 +383,15 @@ def invitation_accept(*, token: str, username: str, first_name: str, last_name: 
     existing = _accounts_with_address(invitation.email)
     contacts = [u for u in existing if is_mail_contact(u)]
     if len(contacts) != len(existing):
-        raise DomainError("Somebody already has an account with this address: log in instead.")
+        raise DomainError(
+            gettext("Somebody already has an account with this address: log in instead.")
+        )
     mine = contacts[0] if contacts else None
     taken = users.filter(username__iexact=username)
     if mine is not None:
         taken = taken.exclude(pk=mine.pk)
     if taken.exists():
-        raise DomainError("This username is taken: choose another.", field="username")
+        raise DomainError(gettext("This username is taken: choose another."), field="username")
     if mine is None:
         user = users.create_user(
             username=username,
@@ -442,7 +454,7 @@ def account_join_allowed_domain(*, user: User, emails: list[str]) -> None:
 
     community = allowed_domain_community(emails=emails)
     if community is None:
-        raise PermissionDenied("Sign-up is by invitation only.")
+        raise PermissionDenied(gettext("Sign-up is by invitation only."))
     Membership.objects.get_or_create(
         user=user, community=community, defaults={"role": Membership.Role.REPRESENTATIVE}
     )
@@ -469,7 +481,7 @@ def account_update(
     user.first_name = (first_name or "").strip()[:150]
     user.last_name = (last_name or "").strip()[:150]
     if language and not supported(language):
-        raise DomainError("Choose one of the languages offered.", field="language")
+        raise DomainError(gettext("Choose one of the languages offered."), field="language")
     user.timezone = timezone_name or ""
     if language is not None:
         user.language = language

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.roles import is_staff_member
 from availability import status as rules
@@ -397,7 +398,7 @@ def hub_statuses_compute(
 def maintenance_list(*, user, now: datetime.datetime | None = None) -> dict:
     """Upcoming and running windows, and the last 20 that ended or were cancelled."""
     if not is_staff_member(user):
-        raise PermissionDenied("Only the support team schedules maintenance.")
+        raise PermissionDenied(gettext("Only the support team schedules maintenance."))
     now = now or timezone.now()
     base = MaintenanceWindow.objects.select_related("created_by", "cancelled_by").prefetch_related(
         Prefetch("hubs", queryset=Hub.objects.select_related("community").order_by("name"))
@@ -412,7 +413,7 @@ def maintenance_list(*, user, now: datetime.datetime | None = None) -> dict:
 def hubs_for_override(*, user) -> list[Hub]:
     """Active hubs, each with `derived_status` (computed now, not the stored column)."""
     if not is_staff_member(user):
-        raise PermissionDenied("Only the support team overrides hub status.")
+        raise PermissionDenied(gettext("Only the support team overrides hub status."))
     hubs = list(
         Hub.objects.filter(is_active=True)
         .select_related("community")

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from communities.models import BudgetSettings, Community, SupportBudget
 from supportdesk import refdata
@@ -69,9 +70,12 @@ def add_months(month: datetime.date, count: int) -> datetime.date:
 
 def _require_first_day(month: datetime.date) -> None:
     if isinstance(month, datetime.datetime) or not isinstance(month, datetime.date):
-        raise DomainError(f"A budget month must be a date, not {month!r}.", field="month")
+        raise DomainError(
+            gettext("A budget month must be a date, not %(month)s.") % {"month": repr(month)},
+            field="month",
+        )
     if month.day != 1:
-        raise DomainError("A budget month is given by its first day.", field="month")
+        raise DomainError(gettext("A budget month is given by its first day."), field="month")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ def budget_set_hours(
     _require_first_day(month)
     hours = Decimal(hours)
     if hours < 0:
-        raise DomainError("A budget cannot be negative.", field="hours")
+        raise DomainError(gettext("A budget cannot be negative."), field="hours")
     budget = (
         SupportBudget.objects.select_for_update().filter(community=community, month=month).first()
     )

@@ -2,36 +2,47 @@
 bodies, and the fallback canned responses. The rules that decide when each is written live in
 incidents/services/; change the wording here.
 
+E-mails and the fallback texts are marked for translation and built in their recipient's
+language (the services call them inside `translation.override(language_for(recipient))`).
+The timeline's wording is stored once, as data, in the site's language.
+
 Error messages stay beside the rule that raises them."""
 
 from __future__ import annotations
 
 import datetime
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from supportdesk.zones import format_utc
 from tickets.models import CannedResponse
 
 # Used only when an admin has deleted or deactivated every canned response of a purpose.
+# Lazy: str() them in the reader's language. The {placeholders} stay as they are in every
+# language; the "**Heading:**" sections are required parts of an update whatever their words.
 FALLBACK_TEMPLATES = {
-    CannedResponse.Purpose.INCIDENT_ACK: (
+    CannedResponse.Purpose.INCIDENT_ACK: gettext_lazy(
         "Hi {representative_name},\n\nWe are treating this as an incident: {hub} is "
         "significantly degraded. We think it is related to {context}.\n\nFollow progress at "
         "{link}. Incidents come before all our other work.\n\n{steward_name}"
     ),
-    CannedResponse.Purpose.INCIDENT_UPDATE: (
+    CannedResponse.Purpose.INCIDENT_UPDATE: gettext_lazy(
         "Hi {representative_name},\n\nAn update on the incident affecting {hub}.\n\n"
         "**Current state:** {context}\n\n**What we have tried:** \n\n**Next steps:** \n\n"
         "Follow progress at {link}.\n\n{steward_name}"
     ),
-    CannedResponse.Purpose.INCIDENT_RESOLVED: (
+    CannedResponse.Purpose.INCIDENT_RESOLVED: gettext_lazy(
         "Hi {representative_name},\n\nService on {hub} is back. {context}\n\nWe will write an "
         "incident report and share it with you once it has been reviewed.\n\n{steward_name}"
     ),
 }
 # The {context} of the prefilled resolution message.
-RESOLUTION_CONTEXT = "Thank you for your patience."
+RESOLUTION_CONTEXT = gettext_lazy("Thank you for your patience.")
+# Placeholder values when there is nothing better (lazy, like the templates).
+YOUR_HUB = gettext_lazy("your hub")
+THE_SUPPORT_TEAM = gettext_lazy("The support team")
+# The greeting's name when a recipient has none ("Hi there,").
+THERE = gettext_lazy("there")
 
 
 def name(user) -> str:
@@ -108,18 +119,27 @@ def closed(incident, *, automatically: bool) -> str:
 
 # --- Escalation (the 30-minute time-box) ------------------------------------------------------
 def escalation_subject(incident) -> str:
-    return subject(incident, f"Not fixed in 30 minutes: {incident.title}")
+    return subject(
+        incident, gettext("Not fixed in 30 minutes: %(title)s") % {"title": incident.title}
+    )
 
 
 def escalation_body(incident, *, by, hubs: str) -> str:
-    who = (
-        f"{name(by)} could not fix {incident.reference} ({hubs})"
-        if by is not None
-        else f"{incident.reference} ({hubs}) is still unresolved"
-    )
+    values = {"name": name(by), "reference": incident.reference, "hubs": hubs}
+    if by is not None:
+        return (
+            gettext(
+                "%(name)s could not fix %(reference)s (%(hubs)s) after the 30-minute time-box. "
+                "The team and the project manager are alerted; see the war room."
+            )
+            % values
+        )
     return (
-        f"{who} after the 30-minute time-box. The team and the project manager are "
-        "alerted; see the war room."
+        gettext(
+            "%(reference)s (%(hubs)s) is still unresolved after the 30-minute time-box. "
+            "The team and the project manager are alerted; see the war room."
+        )
+        % values
     )
 
 
@@ -138,22 +158,30 @@ def role_handed_off(*, label: str, previous, to_user, by, reason: str) -> str:
 
 
 def role_given(*, label: str) -> str:
-    return f"You are now {label}"
+    return gettext("You are now %(role)s") % {"role": label}
 
 
 def role_given_body(incident, *, by, reason: str) -> str:
-    return f"{by.display_name} handed you the role on {incident}: {reason}"
+    return gettext("%(name)s handed you the role on %(incident)s: %(reason)s") % {
+        "name": by.display_name,
+        "incident": incident,
+        "reason": reason,
+    }
 
 
 def sme_joined(*, user, by) -> str:
     return f"{user.display_name} joined as Subject Matter Expert (by {name(by)})."
 
 
-SME_GIVEN = "You are a Subject Matter Expert"
+def sme_given() -> str:
+    return gettext("You are a Subject Matter Expert")
 
 
 def sme_given_body(incident, *, by) -> str:
-    return f"{by.display_name} pulled you into {incident}."
+    return gettext("%(name)s pulled you into %(incident)s.") % {
+        "name": by.display_name,
+        "incident": incident,
+    }
 
 
 def sme_left(*, user, by) -> str:

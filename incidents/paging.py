@@ -30,6 +30,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from incidents.models import EscalationPolicy, EscalationStep, Incident, TimelineEntry
 from notifications.channels import paging_channels_for_user
@@ -108,11 +109,13 @@ def check_ack_token(*, incident_id: int, token: str) -> None:
     try:
         payload = signing.loads(token, salt=ACK_SALT, max_age=int(ACK_LINK_MAX_AGE.total_seconds()))
     except signing.SignatureExpired:
-        raise DomainError("This acknowledge link has expired; use the incident page.") from None
+        raise DomainError(
+            gettext("This acknowledge link has expired; use the incident page.")
+        ) from None
     except signing.BadSignature:
-        raise DomainError("This acknowledge link is not valid.") from None
+        raise DomainError(gettext("This acknowledge link is not valid.")) from None
     if not isinstance(payload, dict) or payload.get("i") != incident_id:
-        raise DomainError("This acknowledge link is for another incident.")
+        raise DomainError(gettext("This acknowledge link is for another incident."))
 
 
 # --- running the policy --------------------------------------------------------------------------

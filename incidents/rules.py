@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext
+
 from accounts.roles import is_staff_member
 from incidents.models import Incident, IncidentReport, RoleAssignment
 from incidents.selectors import CurrentRoles, user_represents_affected_community
@@ -46,8 +48,8 @@ def check_acknowledge(*, incident: Incident) -> None:
     """triggered -> acknowledged (the paging stops)."""
     if incident.state != State.TRIGGERED:
         raise InvalidTransition(
-            f"{incident.reference} is {incident.get_state_display().lower()}; only a triggered "
-            "incident can be acknowledged."
+            gettext("%(reference)s is %(state)s; only a triggered incident can be acknowledged.")
+            % {"reference": incident.reference, "state": incident.get_state_display().lower()}
         )
 
 
@@ -56,14 +58,14 @@ def check_send_update(*, incident: Incident, user, roles: CurrentRoles) -> None:
     Commander (by anyone on the team while neither role is held)."""
     if not incident.is_open:
         raise InvalidTransition(
-            f"{incident.reference} is {incident.get_state_display().lower()}; updates are for "
-            "open incidents."
+            gettext("%(reference)s is %(state)s; updates are for open incidents.")
+            % {"reference": incident.reference, "state": incident.get_state_display().lower()}
         )
     if (roles.liaison or roles.commander) and not (
         roles.holds(user, Role.LIAISON) or roles.holds(user, Role.COMMANDER)
     ):
         raise PermissionDenied(
-            "Community updates are sent by the External Liaison or the Incident Commander."
+            gettext("Community updates are sent by the External Liaison or the Incident Commander.")
         )
 
 
@@ -71,8 +73,8 @@ def check_resolve(*, incident: Incident) -> None:
     """acknowledged -> resolved."""
     if incident.state != State.ACKNOWLEDGED:
         raise InvalidTransition(
-            f"{incident.reference} is {incident.get_state_display().lower()}; only an "
-            "acknowledged incident can be resolved."
+            gettext("%(reference)s is %(state)s; only an acknowledged incident can be resolved.")
+            % {"reference": incident.reference, "state": incident.get_state_display().lower()}
         )
 
 
@@ -82,10 +84,12 @@ def check_community_confirm(*, incident: Incident, user) -> None:
     staff = is_staff_member(user)
     if not (staff or user_represents_affected_community(user=user, incident=incident)):
         raise PermissionDenied(
-            "Only a representative of an affected community, or the support team, can confirm."
+            gettext(
+                "Only a representative of an affected community, or the support team, can confirm."
+            )
         )
     if incident.state != State.RESOLVED:
-        raise InvalidTransition("Only a resolved incident can be confirmed.")
+        raise InvalidTransition(gettext("Only a resolved incident can be confirmed."))
 
 
 def check_close(*, incident: Incident, now: datetime.datetime) -> None:
@@ -93,18 +97,20 @@ def check_close(*, incident: Incident, now: datetime.datetime) -> None:
     its auto-close time has passed)."""
     if incident.state != State.RESOLVED:
         raise InvalidTransition(
-            f"{incident.reference} is {incident.get_state_display().lower()}; only a resolved "
-            "incident can be closed."
+            gettext("%(reference)s is %(state)s; only a resolved incident can be closed.")
+            % {"reference": incident.reference, "state": incident.get_state_display().lower()}
         )
     report = IncidentReport.objects.filter(incident=incident).first()
     if report is None or report.review_state != IncidentReport.Review.REVIEWED:
-        raise InvalidTransition("An incident closes only once its report has been reviewed.")
+        raise InvalidTransition(
+            gettext("An incident closes only once its report has been reviewed.")
+        )
     if incident.community_confirmed_at is None and not (
         incident.auto_close_due_at and incident.auto_close_due_at <= now
     ):
-        due = (
-            f" (until {format_utc(incident.auto_close_due_at)})"
+        raise InvalidTransition(
+            gettext("Waiting for the community to confirm that service is back (until %(due)s).")
+            % {"due": format_utc(incident.auto_close_due_at)}
             if incident.auto_close_due_at
-            else ""
+            else gettext("Waiting for the community to confirm that service is back.")
         )
-        raise InvalidTransition(f"Waiting for the community to confirm that service is back{due}.")

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.roles import is_staff_member
 from incidents.models import TimelineEntry
@@ -91,8 +92,10 @@ def _client():
         auth = settings.GITHUB_TOKEN
     else:
         raise GitHubNotConfigured(
-            "GitHub is not configured: set GITHUB_TOKEN, or a GitHub App (GITHUB_APP_ID, "
-            "GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID)."
+            gettext(
+                "GitHub is not configured: set GITHUB_TOKEN, or a GitHub App (GITHUB_APP_ID, "
+                "GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID)."
+            )
         )
     return GitHub(
         auth,
@@ -111,8 +114,10 @@ def repository_for(community) -> str:
             return own.repository
     if not settings.GITHUB_REPOSITORY:
         raise GitHubNotConfigured(
-            "No repository for engineering issues: set GITHUB_REPOSITORY or give the "
-            "community one in admin (Issue repositories)."
+            gettext(
+                "No repository for engineering issues: set GITHUB_REPOSITORY or give the "
+                "community one in admin (Issue repositories)."
+            )
         )
     return settings.GITHUB_REPOSITORY
 
@@ -130,11 +135,19 @@ def _create_issue(*, repository: str, title: str, body: str, label: str) -> dict
             issue = response.parsed_data
     except RequestFailed as exc:
         raise GitHubUnavailable(
-            f"GitHub refused to create the issue in {repository} "
-            f"({exc.response.status_code}): {_github_message(exc)}"
+            gettext(
+                "GitHub refused to create the issue in %(repository)s (%(status)s): %(message)s"
+            )
+            % {
+                "repository": repository,
+                "status": exc.response.status_code,
+                "message": _github_message(exc),
+            }
         ) from exc
     except GitHubException as exc:
-        raise GitHubUnavailable(f"GitHub could not be reached: {exc}") from exc
+        raise GitHubUnavailable(
+            gettext("GitHub could not be reached: %(error)s") % {"error": exc}
+        ) from exc
     return {"number": issue.number, "html_url": issue.html_url, "state": issue.state}
 
 
@@ -242,13 +255,21 @@ def github_issue_open_for_request(
     engineering issue (the request enters work planning; the representative is told unless
     `send_canned` is off)."""
     if not is_staff_member(by):
-        raise PermissionDenied("Only the support team opens engineering issues.")
+        raise PermissionDenied(gettext("Only the support team opens engineering issues."))
     if request.category == SupportRequest.Category.INCIDENT:
-        raise DomainError("Open the engineering issue from the incident, not from its request.")
+        raise DomainError(
+            gettext("Open the engineering issue from the incident, not from its request.")
+        )
     if request.status not in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED):
-        raise DomainError(f"{request.reference} must be triaged and open to get an issue.")
+        raise DomainError(
+            gettext("%(reference)s must be triaged and open to get an issue.")
+            % {"reference": request.reference}
+        )
     if GitHubIssueLink.objects.filter(request=request).exists():
-        raise DomainError(f"{request.reference} already has an engineering issue.")
+        raise DomainError(
+            gettext("%(reference)s already has an engineering issue.")
+            % {"reference": request.reference}
+        )
     repository = repository_for(request.community)
     desk = _absolute(reverse("tickets:desk_request", args=[request.pk]))
     parts = [
@@ -286,9 +307,11 @@ def github_issue_open_for_incident(*, incident, by, include_internal_notes: bool
     """Create an engineering issue for an incident (the incident label), with its public
     timeline, and record it in the incident's timeline."""
     if not is_staff_member(by):
-        raise PermissionDenied("Only the support team opens engineering issues.")
+        raise PermissionDenied(gettext("Only the support team opens engineering issues."))
     if not incident.is_open:
-        raise DomainError(f"{incident.reference} is no longer open.")
+        raise DomainError(
+            gettext("%(reference)s is no longer open.") % {"reference": incident.reference}
+        )
     hubs = list(incident.hubs.select_related("community"))
     communities = {h.community_id: h.community for h in hubs}
     repository = repository_for(next(iter(communities.values())) if len(communities) == 1 else None)

@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
@@ -228,10 +229,12 @@ def _acting_user(slack_user_id: str, *, staff: bool = True):
     user = desk_user_for(slack_user_id)
     if user is None:
         raise SlackRefusal(
-            "Your Slack e-mail address matches no account of the desk, so nothing was done."
+            gettext(
+                "Your Slack e-mail address matches no account of the desk, so nothing was done."
+            )
         )
     if staff and not is_staff_member(user):
-        raise SlackRefusal("Only the support team can do that from Slack.")
+        raise SlackRefusal(gettext("Only the support team can do that from Slack."))
     return user
 
 
@@ -245,14 +248,14 @@ def slack_action_handle(*, payload: dict) -> str:
     if action_id == OPEN_IN_DESK:
         return ""  # a link button: Slack opened the page
     if action_id not in (ACK, TAKE_COMMAND):
-        raise DomainError(f"Unknown action {action_id!r}.")
+        raise DomainError(gettext("Unknown action %(action_id)s.") % {"action_id": repr(action_id)})
     slack_user = (payload.get("user") or {}).get("id", "")
     container = payload.get("container") or payload.get("message") or {}
     thread_ts = container.get("thread_ts") or container.get("message_ts") or ""
     try:
         incident = Incident.objects.get(pk=int(action.get("value", "")))
     except (ValueError, Incident.DoesNotExist) as exc:
-        raise DomainError("That incident does not exist.") from exc
+        raise DomainError(gettext("That incident does not exist.")) from exc
     try:
         user = _acting_user(slack_user)
         with transaction.atomic():
@@ -358,10 +361,13 @@ def _mine(user) -> str:
 
 def _declare(words: list[str], user) -> dict:
     if len(words) < 4 or words[1].lower() not in SYMPTOMS or not words[2].isdigit():
-        raise SlackRefusal("Usage: " + COMMAND_HELP.split("`/support declare")[0] + COMMAND_HELP)
+        raise SlackRefusal(
+            gettext("Usage: %(help)s")
+            % {"help": COMMAND_HELP.split("`/support declare")[0] + COMMAND_HELP}
+        )
     hub = Hub.objects.filter(slug=words[0].lower(), is_active=True).first()
     if hub is None:
-        raise SlackRefusal(f"No active hub is called {words[0]!r}.")
+        raise SlackRefusal(gettext("No active hub is called %(hub)s.") % {"hub": repr(words[0])})
     incident = incident_declare(
         by=user,
         hubs=[hub],
@@ -392,9 +398,9 @@ def slack_message_to_timeline(*, payload: dict) -> str:
         open_incidents = list(Incident.objects.filter(state__in=Incident.OPEN_STATES)[:2])
         if len(open_incidents) != 1:
             raise SlackRefusal(
-                "No open incident, or several: use the action in the incident's thread."
+                gettext("No open incident, or several: use the action in the incident's thread.")
                 if open_incidents
-                else "No incident is open."
+                else gettext("No incident is open.")
             )
         incident = open_incidents[0]
     author_id = message.get("user", "")

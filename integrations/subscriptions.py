@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integrations.models import PUBLIC_EVENTS, StatusSubscription, WebhookEndpoint
 from notifications.models import Notification
@@ -51,10 +52,10 @@ def subscription_request(*, email: str, hubs: Iterable = (), webhook_url: str = 
     """Store an unconfirmed subscription and mail the confirmation link."""
     email = (email or "").strip().lower()
     if not email:
-        raise DomainError("Enter your e-mail address.", field="email")
+        raise DomainError(gettext("Enter your e-mail address."), field="email")
     hubs = list(hubs)
     if any(not h.is_active for h in hubs):
-        raise DomainError("Choose among the hubs listed.", field="hubs")
+        raise DomainError(gettext("Choose among the hubs listed."), field="hubs")
     now = timezone.now()
     subscription = StatusSubscription.objects.create(email=email, created_at=now)
     subscription.hubs.set(hubs)
@@ -90,7 +91,9 @@ def subscription_request(*, email: str, hubs: Iterable = (), webhook_url: str = 
 def subscription_confirm(*, token: str) -> StatusSubscription:
     subscription = _by_token(token)
     if subscription.unsubscribed_at is not None:
-        raise DomainError("This subscription was cancelled; subscribe again on the status page.")
+        raise DomainError(
+            gettext("This subscription was cancelled; subscribe again on the status page.")
+        )
     if subscription.confirmed_at is None:
         subscription.confirmed_at = timezone.now()
         subscription.save(update_fields=["confirmed_at"])
@@ -118,7 +121,7 @@ def subscription_unsubscribe(*, token: str) -> StatusSubscription:
 def _by_token(token: str) -> StatusSubscription:
     subscription = StatusSubscription.objects.select_for_update().filter(token=token).first()
     if subscription is None:
-        raise DomainError("This link is not valid (any more).")
+        raise DomainError(gettext("This link is not valid (any more)."))
     return subscription
 
 

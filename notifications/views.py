@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_staff_member
@@ -48,5 +49,10 @@ def mark_all_read(request):
     if not is_staff_member(request.user):
         raise PermissionDenied
     count = services.notifications_mark_read(user=request.user)
-    messages.success(request, f"Marked {count} as read." if count else "Nothing unread.")
+    messages.success(
+        request,
+        ngettext("Marked %(count)s as read.", "Marked %(count)s as read.", count) % {"count": count}
+        if count
+        else gettext("Nothing unread."),
+    )
     return redirect("notifications:my_nudges")

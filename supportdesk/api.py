@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerFieldExtension,
@@ -86,7 +87,11 @@ def _invalid(errors) -> Response:
     if not isinstance(errors, Mapping):
         errors = {"non_field_errors": errors if isinstance(errors, list) else [errors]}
     lines = _flatten(errors)
-    detail = "Invalid input: " + "; ".join(lines) if lines else "Invalid input."
+    detail = (
+        gettext("Invalid input: %(errors)s") % {"errors": "; ".join(lines)}
+        if lines
+        else gettext("Invalid input.")
+    )
     return Response(
         {"detail": detail, "code": "invalid", "errors": errors}, status=status.HTTP_400_BAD_REQUEST
     )
@@ -189,7 +194,9 @@ class Pagination(PageNumberPagination):
         except (TypeError, ValueError):
             number = 0
         if number < 1:
-            raise exceptions.ValidationError({"page": ["A page number is a whole number from 1."]})
+            raise exceptions.ValidationError(
+                {"page": [gettext("A page number is a whole number from 1.")]}
+            )
         return number
 
 
@@ -234,7 +241,7 @@ class InstantField(serializers.DateTimeField):
     3000 on are refused: nothing in the desk happens then, and the calendars cannot hold them."""
 
     default_error_messages = {
-        "out_of_range": "Give an instant between 2000-01-01 and 2999-12-31.",
+        "out_of_range": gettext_lazy("Give an instant between 2000-01-01 and 2999-12-31."),
     }
 
     def __init__(self, **kwargs):

@@ -26,6 +26,7 @@ from typing import Any
 from django import forms
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -50,8 +51,11 @@ class IdempotencyConflict(DomainError):
 def check_key(key: str) -> str:
     if not KEY_PATTERN.fullmatch(key or ""):
         raise DomainError(
-            f"{HEADER} must be 1 to {KEY_MAX_LENGTH} visible ASCII characters "
-            "(a UUID is a good choice).",
+            gettext(
+                "%(header)s must be 1 to %(max_length)s visible ASCII characters (a UUID is a "
+                "good choice)."
+            )
+            % {"header": HEADER, "max_length": KEY_MAX_LENGTH},
             field=HEADER,
         )
     return key
@@ -103,8 +107,11 @@ def run_once(
             row = IdempotencyKey.objects.get(user=user, key=key)
             if row.fingerprint != fingerprint:
                 raise IdempotencyConflict(
-                    f"This {HEADER} was used for a different request in the last 24 hours: "
-                    "use a new key for a new request.",
+                    gettext(
+                        "This %(header)s was used for a different request in the last 24 hours: "
+                        "use a new key for a new request."
+                    )
+                    % {"header": HEADER},
                     field=HEADER,
                 ) from None
             return row.status_code, row.body, True
@@ -149,7 +156,9 @@ def web_once(*, user, form: str, token: str, create: Callable[[], str]) -> str:
         return create()
     key = f"form:{form}:{token}"
     if not KEY_PATTERN.fullmatch(key):
-        raise DomainError("This form was changed or is too old: reload the page and send it again.")
+        raise DomainError(
+            gettext("This form was changed or is too old: reload the page and send it again.")
+        )
     _, body, _ = run_once(
         user=user, key=key, fingerprint=f"form:{form}", action=lambda: (303, {"location": create()})
     )

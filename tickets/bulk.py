@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from accounts.roles import is_staff_member
 from supportdesk.errors import DomainError, PermissionDenied
@@ -62,7 +63,9 @@ def _run(action: str, r: SupportRequest, by, params: dict) -> SupportRequest:
         return services.request_set_priority(request=r, by=by, expected_version=None, **factors)
     if action == "duplicate":
         return services.request_close_as_duplicate(request=r, by=by, original=params["original"])
-    raise DomainError(f"Unknown action {action!r}.", field="action")
+    raise DomainError(
+        gettext("Unknown action %(action)s.") % {"action": repr(action)}, field="action"
+    )
 
 
 def bulk_apply(*, by, ids: list[int], action: str, params: dict) -> list[RowResult]:
@@ -71,12 +74,18 @@ def bulk_apply(*, by, ids: list[int], action: str, params: dict) -> list[RowResu
     or None (keep)}; duplicate {"original": SupportRequest}. A request outside `by`'s scope
     is refused like one that does not exist."""
     if not is_staff_member(by):
-        raise PermissionDenied("Only the support team can act on several requests at once.")
+        raise PermissionDenied(
+            gettext("Only the support team can act on several requests at once.")
+        )
     if action not in ACTIONS:
-        raise DomainError(f"Unknown action {action!r}.", field="action")
+        raise DomainError(
+            gettext("Unknown action %(action)s.") % {"action": repr(action)}, field="action"
+        )
     ids = list(dict.fromkeys(ids))
     if len(ids) > MAX_ROWS:
-        raise DomainError(f"Select at most {MAX_ROWS} requests at once.", field="ids")
+        raise DomainError(
+            gettext("Select at most %(limit)s requests at once.") % {"limit": MAX_ROWS}, field="ids"
+        )
     scope: QuerySet[SupportRequest] = request_scope_for(user=by).select_related("community")
     found = {r.pk: r for r in scope.filter(pk__in=ids)}
     results = []

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from django.utils.translation import gettext
+
 from supportdesk.errors import DomainError
 
 PLACEHOLDERS = (
@@ -52,7 +54,8 @@ def refuse_unfilled(text: str, *, field: str = "body", allowed: tuple[str, ...] 
     if names:
         listed = ", ".join("{" + n + "}" for n in names)
         raise DomainError(
-            f"Not sent: fill in {listed} first (replace the braces with the text).",
+            gettext("Not sent: fill in %(listed)s first (replace the braces with the text).")
+            % {"listed": listed},
             field=field,
         )
 

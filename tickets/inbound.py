@@ -39,6 +39,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from mailparser_reply import EmailReplyParser
 
 from accounts.models import User
@@ -477,7 +478,7 @@ def _acknowledge_unmatched(inbound: InboundEmail) -> None:
 
 def _require_steward(by) -> None:
     if not is_staff_member(by):
-        raise PermissionDenied("Only the support team can handle incoming mail.")
+        raise PermissionDenied(gettext("Only the support team can handle incoming mail."))
 
 
 def _contact_user(address: str, name: str) -> User:
@@ -519,12 +520,22 @@ def inbound_email_attach(
         from accounts.roles import may_invite
 
         if not may_invite(by, role=Invitation.Role.REPRESENTATIVE, community=community):
-            raise PermissionDenied(f"You may not invite representatives of {community}.")
+            raise PermissionDenied(
+                gettext("You may not invite representatives of %(community)s.")
+                % {"community": community}
+            )
     locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
     if locked.status != Status.UNMATCHED:
-        raise DomainError(f"This mail is {locked.get_status_display().lower()}, not unmatched.")
+        raise DomainError(
+            gettext("This mail is %(status)s, not unmatched.")
+            % {"status": locked.get_status_display().lower()}
+        )
     if hub is not None and hub.community_id != community.pk:
-        raise DomainError(f"{hub} is not one of {community}'s hubs.", field="hub")
+        raise DomainError(
+            gettext("%(hub)s is not one of %(community)s's hubs.")
+            % {"hub": hub, "community": community},
+            field="hub",
+        )
     requester = _contact_user(locked.from_address, locked.from_name)
     r = services.request_open_from_email(
         community=community,
@@ -565,7 +576,10 @@ def inbound_email_release(*, inbound: InboundEmail, by) -> InboundEmail:
     _require_steward(by)
     locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
     if locked.status != Status.HELD:
-        raise DomainError(f"This mail is {locked.get_status_display().lower()}, not held.")
+        raise DomainError(
+            gettext("This mail is %(status)s, not held.")
+            % {"status": locked.get_status_display().lower()}
+        )
     locked.handled_at = timezone.now()
     locked.handled_by = by
     _route(locked, parse(bytes(locked.raw)), now=timezone.now())

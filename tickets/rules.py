@@ -48,10 +48,12 @@ def is_representative_of(user, support_request: SupportRequest) -> bool:
 
 def check_team_or_representative(*, user, support_request: SupportRequest, action: str) -> None:
     """The public side of a request (reply, reopen, attach files): the support team, or the
-    representative of the request's community."""
+    representative of the request's community. `action` is marked with gettext_noop by the
+    caller and translated here."""
     if not is_staff_member(user) and not is_representative_of(user, support_request):
         raise PermissionDenied(
-            f"Only the support team and the community's representative can {action}."
+            gettext("Only the support team and the community's representative can %(action)s.")
+            % {"action": gettext(action)}
         )
 
 
@@ -59,7 +61,9 @@ def check_requester_or_representative(*, user, support_request: SupportRequest) 
     """A reply that may open a follow-up (web, API, e-mail): the requester (who may have
     written by e-mail without being a representative) or the community's representative."""
     if not (user.pk == support_request.requester_id or is_representative_of(user, support_request)):
-        raise PermissionDenied("Only the requester or the community's representative can reply.")
+        raise PermissionDenied(
+            gettext("Only the requester or the community's representative can reply.")
+        )
 
 
 # --- when ------------------------------------------------------------------------------------
@@ -68,7 +72,9 @@ def check_requester_or_representative(*, user, support_request: SupportRequest) 
 def check_confirm(*, user, support_request: SupportRequest) -> None:
     """Step 8: the community's representative confirms a resolved request."""
     if not is_representative_of(user, support_request):
-        raise PermissionDenied("Only the community's representative can confirm a resolution.")
+        raise PermissionDenied(
+            gettext("Only the community's representative can confirm a resolution.")
+        )
     if support_request.status != Status.RESOLVED:
         raise InvalidTransition(
             gettext("Only a resolved request can be confirmed; %(reference)s is not.")
@@ -80,23 +86,33 @@ def check_resolve(*, support_request: SupportRequest) -> None:
     """Step 7: a triaged or planned request can be resolved."""
     r = support_request
     if r.status == Status.NEW:
-        raise InvalidTransition(f"Triage {r.reference} before resolving it.")
+        raise InvalidTransition(
+            gettext("Triage %(reference)s before resolving it.") % {"reference": r.reference}
+        )
     if r.status == Status.RESOLVED:
-        raise InvalidTransition(f"{r.reference} is already resolved.")
+        raise InvalidTransition(
+            gettext("%(reference)s is already resolved.") % {"reference": r.reference}
+        )
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is closed.")
+        raise InvalidTransition(gettext("%(reference)s is closed.") % {"reference": r.reference})
 
 
 def check_link_issue(*, support_request: SupportRequest) -> None:
     """Step 5: a triaged (or planned) request that is not an incident goes to work planning."""
     r = support_request
     if r.status == Status.NEW:
-        raise InvalidTransition(f"Triage {r.reference} before linking an engineering issue.")
+        raise InvalidTransition(
+            gettext("Triage %(reference)s before linking an engineering issue.")
+            % {"reference": r.reference}
+        )
     if r.status in (Status.RESOLVED, Status.CLOSED):
-        raise InvalidTransition(f"{r.reference} is {r.get_status_display().lower()}.")
+        raise InvalidTransition(
+            gettext("%(reference)s is %(status)s.")
+            % {"reference": r.reference, "status": r.get_status_display().lower()}
+        )
     if r.category == Category.INCIDENT:
         raise InvalidTransition(
-            "Incidents are followed in the incidents app, not through work planning."
+            gettext("Incidents are followed in the incidents app, not through work planning.")
         )
 
 
@@ -104,7 +120,9 @@ def check_close(*, support_request: SupportRequest) -> None:
     """A steward closes a request that was triaged and answered (resolved or not)."""
     r = support_request
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is already closed.")
+        raise InvalidTransition(
+            gettext("%(reference)s is already closed.") % {"reference": r.reference}
+        )
     _check_answered_and_triaged(r)
 
 
@@ -112,24 +130,38 @@ def check_auto_close(*, support_request: SupportRequest, now) -> None:
     """A resolved request closes by itself once its auto-close deadline has passed."""
     r = support_request
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is already closed.")
+        raise InvalidTransition(
+            gettext("%(reference)s is already closed.") % {"reference": r.reference}
+        )
     if r.status != Status.RESOLVED or r.auto_close_due_at is None:
-        raise InvalidTransition(f"{r.reference} is not resolved, so it does not auto-close.")
+        raise InvalidTransition(
+            gettext("%(reference)s is not resolved, so it does not auto-close.")
+            % {"reference": r.reference}
+        )
     if r.auto_close_due_at > now:
-        raise InvalidTransition(f"{r.reference} is not due to close yet.")
+        raise InvalidTransition(
+            gettext("%(reference)s is not due to close yet.") % {"reference": r.reference}
+        )
     _check_answered_and_triaged(r)
 
 
 def _check_answered_and_triaged(r: SupportRequest) -> None:
     if r.first_responded_at is None:
         raise InvalidTransition(
-            f"{r.reference} has never been answered: reply to the representative before closing."
+            gettext(
+                "%(reference)s has never been answered: reply to the representative before closing."
+            )
+            % {"reference": r.reference}
         )
     if r.status == Status.NEW:
-        raise InvalidTransition(f"Triage {r.reference} before closing it.")
+        raise InvalidTransition(
+            gettext("Triage %(reference)s before closing it.") % {"reference": r.reference}
+        )
 
 
 def check_link_incident(*, support_request: SupportRequest) -> None:
     """A request that is not closed can become (part of) an incident."""
     if support_request.status == Status.CLOSED:
-        raise InvalidTransition(f"{support_request.reference} is closed.")
+        raise InvalidTransition(
+            gettext("%(reference)s is closed.") % {"reference": support_request.reference}
+        )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
+from django.utils.translation import gettext
 
 from accounts.roles import is_staff_member
 from supportdesk.errors import DomainError, PermissionDenied
@@ -48,12 +49,12 @@ def saved_views_for(*, user):
 def saved_view_save(*, owner, name: str, querystring: str) -> SavedView:
     """Save (or overwrite, by name) one of `owner`'s views."""
     if not is_staff_member(owner):
-        raise PermissionDenied("Only the support team can save views of the queue.")
+        raise PermissionDenied(gettext("Only the support team can save views of the queue."))
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError("Give the view a name.", field="name")
+        raise DomainError(gettext("Give the view a name."), field="name")
     if len(name) > 80:
-        raise DomainError("Keep the name within 80 characters.", field="name")
+        raise DomainError(gettext("Keep the name within 80 characters."), field="name")
     query = clean_query(querystring)
     existing = SavedView.objects.filter(owner=owner, name=name).first()
     if existing is not None:
@@ -61,12 +62,15 @@ def saved_view_save(*, owner, name: str, querystring: str) -> SavedView:
         existing.save(update_fields=["query"])
         return existing
     if SavedView.objects.filter(owner=owner).count() >= MAX_VIEWS:
-        raise DomainError(f"You have {MAX_VIEWS} saved views: delete one first.", field="name")
+        raise DomainError(
+            gettext("You have %(limit)s saved views: delete one first.") % {"limit": MAX_VIEWS},
+            field="name",
+        )
     try:
         with transaction.atomic():
             return SavedView.objects.create(owner=owner, name=name, query=query)
     except IntegrityError as exc:  # the same name saved twice at once
-        raise DomainError("You already have a view with this name.", field="name") from exc
+        raise DomainError(gettext("You already have a view with this name."), field="name") from exc
 
 
 @transaction.atomic
@@ -74,4 +78,4 @@ def saved_view_delete(*, owner, pk) -> None:
     """Delete one of `owner`'s own views (another's is not found)."""
     deleted, _ = SavedView.objects.filter(owner=owner, pk=pk).delete()
     if not deleted:
-        raise DomainError("No such saved view.", field="view")
+        raise DomainError(gettext("No such saved view."), field="view")

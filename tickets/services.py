@@ -90,8 +90,11 @@ def _lock(request: SupportRequest, expected_version: int | None = None) -> Suppo
     )
     if expected_version is not None and locked.version != int(expected_version):
         raise ConcurrentEdit(
-            f"{locked.reference} was changed by someone else after you opened it. "
-            "Check the current state below; what you typed has been kept, submit again to apply it."
+            gettext(
+                "%(reference)s was changed by someone else after you opened it. Check the "
+                "current state below; what you typed has been kept, submit again to apply it."
+            )
+            % {"reference": locked.reference}
         )
     return locked
 
@@ -138,7 +141,9 @@ def _clean_url(value: str, *, field: str) -> str:
     try:
         URLValidator(schemes=["http", "https"])(value)
     except ValidationError as exc:
-        raise DomainError("Enter a full web address starting with https://.", field=field) from exc
+        raise DomainError(
+            gettext("Enter a full web address starting with https://."), field=field
+        ) from exc
     return value
 
 
@@ -342,14 +347,18 @@ def request_submit(
     and acknowledged by e-mail with what happens next. `attachments` come with it."""
     community = representative_community(requester)
     if community is None:
-        raise PermissionDenied("Only a community representative can submit a support request.")
+        raise PermissionDenied(
+            gettext("Only a community representative can submit a support request.")
+        )
     try:
         affected_users = int(affected_users or 0)
     except (TypeError, ValueError) as exc:
-        raise DomainError("Enter the number of affected users.", field="affected_users") from exc
+        raise DomainError(
+            gettext("Enter the number of affected users."), field="affected_users"
+        ) from exc
     if affected_users < 0:
         raise DomainError(
-            "The number of affected users cannot be negative.", field="affected_users"
+            gettext("The number of affected users cannot be negative."), field="affected_users"
         )
     at = at or timezone.now()
     return _open_request(
@@ -423,13 +432,19 @@ def _open_request(
     from rotation.services import assignee_for_new_request
 
     if hub is not None and hub.community_id != community.pk:
-        raise DomainError(f"{hub} is not one of {community}'s hubs.", field="hub")
+        raise DomainError(
+            gettext("%(hub)s is not one of %(community)s's hubs.")
+            % {"hub": hub, "community": community},
+            field="hub",
+        )
     subject = _clean_text(subject, field="subject", what=gettext_noop("The subject"))
     description = _clean_text(
         description, field="description", what=gettext_noop("The description")
     )
     if channel not in SupportRequest.Channel.values:
-        raise DomainError(f"Unknown channel {channel!r}.", field="channel")
+        raise DomainError(
+            gettext("Unknown channel %(channel)s.") % {"channel": repr(channel)}, field="channel"
+        )
     r = SupportRequest(
         community=community,
         hub=hub,
@@ -526,12 +541,19 @@ def request_assign(
     """Give the request to a member of the support team without triaging it (triage can
     reassign too, through the same audit row and note). Assigning to the current assignee
     changes nothing."""
-    check_staff(by, "assign requests")
+    check_staff(by, gettext_noop("assign requests"))
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is closed: it can no longer be reassigned.")
+        raise InvalidTransition(
+            gettext("%(reference)s is closed: it can no longer be reassigned.")
+            % {"reference": r.reference}
+        )
     if assignee is None or not is_staff_member(assignee):
-        raise DomainError(f"{assignee or 'Nobody'} is not on the support team.", field="assignee")
+        raise DomainError(
+            gettext("%(assignee)s is not on the support team.")
+            % {"assignee": assignee or gettext("Nobody")},
+            field="assignee",
+        )
     if assignee.pk == r.assignee_id:
         return r
     at = timezone.now()
@@ -553,16 +575,28 @@ def request_triage(
 ) -> SupportRequest:
     """Categorise (step 2 of the lifecycle); optionally move to another hub of the community or
     reassign. `hub=None` / `assignee=None` keep the current ones."""
-    check_staff(by, "triage requests")
+    check_staff(by, gettext_noop("triage requests"))
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is closed: its category can no longer change.")
+        raise InvalidTransition(
+            gettext("%(reference)s is closed: its category can no longer change.")
+            % {"reference": r.reference}
+        )
     if category not in (Category.INCIDENT, Category.CHANGE, Category.GUIDANCE):
-        raise DomainError("Choose a category: incident, change or guidance.", field="category")
+        raise DomainError(
+            gettext("Choose a category: incident, change or guidance."), field="category"
+        )
     if hub is not None and hub.community_id != r.community_id:
-        raise DomainError(f"{hub} is not one of {r.community}'s hubs.", field="hub")
+        raise DomainError(
+            gettext("%(hub)s is not one of %(community)s's hubs.")
+            % {"hub": hub, "community": r.community},
+            field="hub",
+        )
     if assignee is not None and not is_staff_member(assignee):
-        raise DomainError(f"{assignee} is not on the support team.", field="assignee")
+        raise DomainError(
+            gettext("%(assignee)s is not on the support team.") % {"assignee": assignee},
+            field="assignee",
+        )
     at = timezone.now()
     fields = ["category", "priority_rank"]
     changes = {}
@@ -643,14 +677,20 @@ def request_reply(
             attachments=attachments,
             channel=channel,
         )
-    rules.check_team_or_representative(user=by, support_request=request, action="reply")
+    rules.check_team_or_representative(
+        user=by, support_request=request, action=gettext_noop("reply")
+    )
     body, link_url = _clean_reply(body, link_url)
     if staff:
         refuse_unfilled(body)
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(
-            f"{r.reference} is closed: a reply from the representative opens a follow-up request."
+            gettext(
+                "%(reference)s is closed: a reply from the representative opens a follow-up "
+                "request."
+            )
+            % {"reference": r.reference}
         )
     if seen_message_id is not None and not send_anyway:
         _refuse_if_new_messages(r, by=by, seen_message_id=seen_message_id, staff=staff)
@@ -728,7 +768,10 @@ def request_follow_up(
     body, link_url = _clean_reply(body, link_url)
     r = _lock(closed)
     if r.status != Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is not closed: reply to it instead.")
+        raise InvalidTransition(
+            gettext("%(reference)s is not closed: reply to it instead.")
+            % {"reference": r.reference}
+        )
     at = at or timezone.now()
     description = f"{body}\n\n{link_url}" if link_url else body
     return _open_request(
@@ -757,7 +800,7 @@ def request_reply_from_email(
     body = (body or "").strip() or "(The e-mail had no text.)"
     r = _lock(request)
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is closed.")
+        raise InvalidTransition(gettext("%(reference)s is closed.") % {"reference": r.reference})
     return _requester_reply(r, by=by, body=body, link_url="", at=received_at)
 
 
@@ -813,14 +856,16 @@ def request_reopen(
     """Reopen a resolved request explicitly (the representative, or a steward). When the
     representative reopens it they are waiting for an answer again, so the response clock
     restarts; a closed request stays closed (a new request is the way back)."""
-    rules.check_team_or_representative(user=by, support_request=request, action="reopen")
+    rules.check_team_or_representative(
+        user=by, support_request=request, action=gettext_noop("reopen")
+    )
     staff = is_staff_member(by)
     reason = (reason or "").strip()[:500]
     r = _lock(request, expected_version)
     if r.status != Status.RESOLVED:
         raise InvalidTransition(
-            f"Only a resolved request can be reopened; {r.reference} is "
-            f"{r.get_status_display().lower()}."
+            gettext("Only a resolved request can be reopened; %(reference)s is %(status)s.")
+            % {"reference": r.reference, "status": r.get_status_display().lower()}
         )
     at = timezone.now()
     detail = f"Reopened: {reason}" if reason else "Reopened"
@@ -851,12 +896,14 @@ def request_add_attachments(
 ) -> list[Attachment]:
     """Files added to the request itself (the API's upload): by the team or the community's
     representative, while the request is not closed."""
-    rules.check_team_or_representative(user=by, support_request=request, action="attach files")
+    rules.check_team_or_representative(
+        user=by, support_request=request, action=gettext_noop("attach files")
+    )
     if not files:
-        raise DomainError("Attach at least one file.", field="file")
+        raise DomainError(gettext("Attach at least one file."), field="file")
     r = _lock(request)
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is closed.")
+        raise InvalidTransition(gettext("%(reference)s is closed.") % {"reference": r.reference})
     at = timezone.now()
     stored = attachments_store(request=r, files=files, by=by, at=at)
     names = ", ".join(a.filename for a in stored)
@@ -868,7 +915,7 @@ def request_add_attachments(
 def request_add_note(*, request: SupportRequest, by, body: str) -> Message:
     """An internal note: only the team ever sees it. It adds a row and changes no field of the
     request, so it neither locks out nor is locked out by a colleague's edit."""
-    check_staff(by, "write internal notes")
+    check_staff(by, gettext_noop("write internal notes"))
     body = _clean_text(body, field="body", what=gettext_noop("The note"))
     at = timezone.now()
     message = _message(request, by, body, at, internal=True)
@@ -887,17 +934,19 @@ def request_log_time(
 ) -> TimeEntry:
     """Time worked on the request. It draws on the community's budget of the month it was worked
     in (in the community's time zone), unless the request is an incident."""
-    check_staff(by, "log time")
+    check_staff(by, gettext_noop("log time"))
     try:
         minutes = int(minutes)
     except (TypeError, ValueError) as exc:
-        raise DomainError("Enter the time worked in minutes.", field="minutes") from exc
+        raise DomainError(gettext("Enter the time worked in minutes."), field="minutes") from exc
     if not 0 < minutes <= MAX_MINUTES_PER_ENTRY:
-        raise DomainError("Log between 1 minute and 24 hours per entry.", field="minutes")
+        raise DomainError(gettext("Log between 1 minute and 24 hours per entry."), field="minutes")
     at = timezone.now()
     worked_at = worked_at or at
     if worked_at > at + datetime.timedelta(minutes=5):
-        raise DomainError("Time cannot be logged for work in the future.", field="worked_at")
+        raise DomainError(
+            gettext("Time cannot be logged for work in the future."), field="worked_at"
+        )
     r = _lock(request)
     counts = r.category != Category.INCIDENT
     entry = TimeEntry.objects.create(
@@ -937,10 +986,10 @@ def request_link_issue(
 ) -> SupportRequest:
     """Step 5: the time-box is over, the work goes to planning. Links the engineering issue and
     tells the representative it is not an outage (the canned response)."""
-    check_staff(by, "link engineering issues")
+    check_staff(by, gettext_noop("link engineering issues"))
     url = _clean_url(url, field="url")
     if not url:
-        raise DomainError("Enter the address of the engineering issue.", field="url")
+        raise DomainError(gettext("Enter the address of the engineering issue."), field="url")
     r = _lock(request, expected_version)
     rules.check_link_issue(support_request=r)
     at = timezone.now()
@@ -979,10 +1028,10 @@ def request_set_priority(
 ) -> SupportRequest:
     """Set the priority factors of DOMAIN.md ("Priority order"); None keeps a factor. The rank
     follows from them and the community's budget use."""
-    check_staff(by, "prioritise requests")
+    check_staff(by, gettext_noop("prioritise requests"))
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is closed.")
+        raise InvalidTransition(gettext("%(reference)s is closed.") % {"reference": r.reference})
     factors = {
         "has_dedicated_funding": has_dedicated_funding,
         "impacts_many_communities": impacts_many_communities,
@@ -1016,7 +1065,7 @@ def request_resolve(
 ) -> SupportRequest:
     """Step 7: send the resolution message and mark the request resolved; the auto-close clock
     starts. The representative must have been answered: before, or by this message."""
-    check_staff(by, "resolve requests")
+    check_staff(by, gettext_noop("resolve requests"))
     r = _lock(request, expected_version)
     rules.check_resolve(support_request=r)
     body = (body or "").strip()
@@ -1024,7 +1073,9 @@ def request_resolve(
     if not body:
         if r.first_responded_at is None:
             raise DomainError(
-                "Write the resolution message: the representative has not had an answer yet.",
+                gettext(
+                    "Write the resolution message: the representative has not had an answer yet."
+                ),
                 field="body",
             )
         body, canned = _canned_text(CannedResponse.Purpose.RESOLUTION, r, by)
@@ -1076,7 +1127,7 @@ def request_close(
     *, request: SupportRequest, by, expected_version: int | None = None
 ) -> SupportRequest:
     """A steward closes a request that was triaged and answered (resolved or not)."""
-    check_staff(by, "close requests")
+    check_staff(by, gettext_noop("close requests"))
     r = _lock(request, expected_version)
     rules.check_close(support_request=r)
     at = timezone.now()
@@ -1142,21 +1193,30 @@ def request_close_as_duplicate(
     (whose representative can follow it there). The representative is told where the work goes
     on, in a public reply (which answers them); an untriaged duplicate takes the original's
     category."""
-    check_staff(by, "close requests")
+    check_staff(by, gettext_noop("close requests"))
     r = _lock(request, expected_version)
     if r.status == Status.CLOSED:
-        raise InvalidTransition(f"{r.reference} is already closed.")
+        raise InvalidTransition(
+            gettext("%(reference)s is already closed.") % {"reference": r.reference}
+        )
     if original.pk == r.pk:
-        raise DomainError(f"{r.reference} cannot be a duplicate of itself.", field="duplicate_of")
+        raise DomainError(
+            gettext("%(reference)s cannot be a duplicate of itself.") % {"reference": r.reference},
+            field="duplicate_of",
+        )
     if original.community_id != r.community_id:
         raise DomainError(
-            f"{original.reference} belongs to another community: {r.community}'s "
-            "representative could not follow it there.",
+            gettext(
+                "%(original)s belongs to another community: %(community)s's representative could "
+                "not follow it there."
+            )
+            % {"original": original.reference, "community": r.community},
             field="duplicate_of",
         )
     if original.status == Status.CLOSED:
         raise DomainError(
-            f"{original.reference} is closed: choose an open request to continue in.",
+            gettext("%(original)s is closed: choose an open request to continue in.")
+            % {"original": original.reference},
             field="duplicate_of",
         )
     at = timezone.now()
@@ -1164,8 +1224,10 @@ def request_close_as_duplicate(
     if r.status == Status.NEW:
         if not original.category:
             raise InvalidTransition(
-                f"Triage {original.reference} or {r.reference} first: "
-                "a closed request needs a category."
+                gettext(
+                    "Triage %(original)s or %(reference)s first: a closed request needs a category."
+                )
+                % {"original": original.reference, "reference": r.reference}
             )
         r.category = original.category
         r.triaged_at = at
@@ -1226,7 +1288,7 @@ def request_auto_close_due(*, now: datetime.datetime | None = None, limit: int =
 def request_link_incident(*, request: SupportRequest, incident, by) -> SupportRequest:
     """For the incidents app: the request turned out to be (part of) an incident. It becomes an
     incident-category request (rank 0, incident clocks, its time off the budget)."""
-    check_staff(by, "declare incidents")
+    check_staff(by, gettext_noop("declare incidents"))
     r = _lock(request)
     rules.check_link_incident(support_request=r)
     at = timezone.now()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from availability import messages
 from availability.models import Alert, AlertIntegration, AvailabilityLog, MaintenanceWindow
@@ -37,9 +38,12 @@ def alert_integration_create(
     name = (name or "").strip()
     hub_label = (hub_label or "").strip() or "hub"
     if not name:
-        raise DomainError("Give the integration a name.", field="name")
+        raise DomainError(gettext("Give the integration a name."), field="name")
     if AlertIntegration.objects.filter(name=name).exists():
-        raise DomainError(f"An integration called “{name}” exists already.", field="name")
+        raise DomainError(
+            gettext("An integration called “%(name)s” exists already.") % {"name": name},
+            field="name",
+        )
     token = secrets.token_urlsafe(32)
     integration = AlertIntegration.objects.create(
         name=name[:100], hub_label=hub_label[:64], token_hash=AlertIntegration.hash_token(token)
@@ -120,7 +124,10 @@ def alerts_receive(*, integration: AlertIntegration, alerts: list[IncomingAlert]
     now = timezone.now()
     receipt = AlertsReceipt(received=len(alerts))
     if len(alerts) > MAX_ALERTS_PER_PAYLOAD:
-        raise DomainError(f"At most {MAX_ALERTS_PER_PAYLOAD} alerts per payload.", field="alerts")
+        raise DomainError(
+            gettext("At most %(limit)s alerts per payload.") % {"limit": MAX_ALERTS_PER_PAYLOAD},
+            field="alerts",
+        )
     label = integration.hub_label
     slugs = {a.labels.get(label) for a in alerts if a.labels.get(label)}
     # Lock the hubs (in a fixed order, so two batches cannot deadlock): two payloads for the

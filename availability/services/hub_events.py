@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from availability import messages
 from availability.models import AvailabilitySettings, HubEvent, MaintenanceWindow
@@ -68,11 +69,12 @@ def hub_event_record(
     user = (user or "").strip()[:150]
     if kind not in HubEvent.Kind.values:
         raise DomainError(
-            f"Unknown event type “{kind}”; expected one of: {', '.join(HubEvent.Kind.values)}.",
+            gettext("Unknown event type “%(kind)s”; expected one of: %(kinds)s.")
+            % {"kind": kind, "kinds": ", ".join(HubEvent.Kind.values)},
             field="type",
         )
     if occurred_at > now + CLOCK_SKEW:
-        raise DomainError("The event is in the future.", field="at")
+        raise DomainError(gettext("The event is in the future."), field="at")
     hub = Hub.objects.select_for_update().get(pk=hub.pk)
     existing = HubEvent.objects.filter(
         hub=hub, kind=kind, user=user, occurred_at=occurred_at

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.roles import is_staff_member
 from availability import status as rules
@@ -87,12 +88,14 @@ def _incidents_changed() -> None:
 @transaction.atomic
 def hub_status_override_set(*, hub: Hub, by, status: str, reason: str) -> Hub:
     if not is_staff_member(by):
-        raise PermissionDenied("Only the support team can override a hub's status.")
+        raise PermissionDenied(gettext("Only the support team can override a hub's status."))
     reason = (reason or "").strip()
     if status not in Status.values:
-        raise DomainError("Choose a status.", field="status")
+        raise DomainError(gettext("Choose a status."), field="status")
     if not reason:
-        raise DomainError("Say why the status is overridden: it is shown publicly.", field="reason")
+        raise DomainError(
+            gettext("Say why the status is overridden: it is shown publicly."), field="reason"
+        )
     hub = Hub.objects.select_for_update().get(pk=hub.pk)
     hub.status_override = status
     hub.status_override_reason = reason[:300]
@@ -111,7 +114,7 @@ def hub_status_override_set(*, hub: Hub, by, status: str, reason: str) -> Hub:
 @transaction.atomic
 def hub_status_override_clear(*, hub: Hub, by) -> Hub:
     if not is_staff_member(by):
-        raise PermissionDenied("Only the support team can override a hub's status.")
+        raise PermissionDenied(gettext("Only the support team can override a hub's status."))
     hub = Hub.objects.select_for_update().get(pk=hub.pk)
     if not hub.status_override:
         return hub

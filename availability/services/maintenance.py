@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.language import language_for
 from accounts.models import User
@@ -41,7 +42,10 @@ class MaintenanceNeedsConfirmation(DomainError):
     status_code = 409
 
     def __init__(self, warnings: list[str]):
-        super().__init__("Please confirm: " + " ".join(warnings), field="accept_warnings")
+        super().__init__(
+            gettext("Please confirm: %(warnings)s") % {"warnings": " ".join(warnings)},
+            field="accept_warnings",
+        )
         self.warnings = warnings
 
 
@@ -54,7 +58,9 @@ def _local_dates(start: datetime.datetime, end: datetime.datetime, zone) -> list
 
 def _format_dates(dates: list[datetime.date]) -> str:
     shown = ", ".join(f"{d:%a %d %b}" for d in dates[:5])
-    return shown + (f" and {len(dates) - 5} more" if len(dates) > 5 else "")
+    if len(dates) <= 5:
+        return shown
+    return gettext("%(dates)s and %(count)s more") % {"dates": shown, "count": len(dates) - 5}
 
 
 def maintenance_check(
@@ -87,9 +93,17 @@ def maintenance_check(
                 busy.append(day)
         if busy:
             warnings.append(
-                f"It falls on weekday daytime, when {community.name} uses its hubs most "
-                f"({config.heavy_use_start_hour:02d}:00–{config.heavy_use_end_hour:02d}:00 "
-                f"{community.timezone}, Monday to Friday): {_format_dates(busy)}."
+                gettext(
+                    "It falls on weekday daytime, when %(community)s uses its hubs most "
+                    "(%(start)s–%(end)s %(zone)s, Monday to Friday): %(dates)s."
+                )
+                % {
+                    "community": community.name,
+                    "start": f"{config.heavy_use_start_hour:02d}:00",
+                    "end": f"{config.heavy_use_end_hour:02d}:00",
+                    "zone": community.timezone,
+                    "dates": _format_dates(busy),
+                }
             )
 
     zone = zoneinfo.ZoneInfo(CalendarSettings.load().reference_timezone)
@@ -100,12 +114,18 @@ def maintenance_check(
     if weekend or other:
         reasons = []
         if weekend:
-            reasons.append(f"weekend: {_format_dates(weekend)}")
+            reasons.append(gettext("weekend: %(dates)s") % {"dates": _format_dates(weekend)})
         if other:
-            reasons.append(f"year-end week or team holidays: {_format_dates(other)}")
+            reasons.append(
+                gettext("year-end week or team holidays: %(dates)s")
+                % {"dates": _format_dates(other)}
+            )
         warnings.append(
-            "It falls in a reduced-capacity period (" + "; ".join(reasons) + "): fewer "
-            "engineers are around if something goes wrong."
+            gettext(
+                "It falls in a reduced-capacity period (%(reasons)s): fewer engineers are "
+                "around if something goes wrong."
+            )
+            % {"reasons": "; ".join(reasons)}
         )
 
     overlapping = MaintenanceWindow.objects.filter(
@@ -119,8 +139,12 @@ def maintenance_check(
     overlapping = overlapping.distinct().order_by("starts_at")
     for window in overlapping:
         warnings.append(
-            f"It overlaps the window “{window.title}” ({format_utc(window.starts_at)} to "
-            f"{format_utc(window.ends_at)}) on the same hubs."
+            gettext("It overlaps the window “%(title)s” (%(start)s to %(end)s) on the same hubs.")
+            % {
+                "title": window.title,
+                "start": format_utc(window.starts_at),
+                "end": format_utc(window.ends_at),
+            }
         )
     return warnings
 
@@ -187,22 +211,22 @@ def maintenance_schedule(
     """Schedule a window and tell the affected communities. Raises MaintenanceNeedsConfirmation
     (with the warnings) unless `accept_warnings`, when the window falls at a bad time."""
     if not is_staff_member(by):
-        raise PermissionDenied("Only the support team schedules maintenance.")
+        raise PermissionDenied(gettext("Only the support team schedules maintenance."))
     hubs = list(Hub.objects.filter(pk__in=[h.pk for h in hubs]).select_related("community"))
     title = (title or "").strip()
     now = timezone.now()
     if not hubs:
-        raise DomainError("Choose the hubs the maintenance affects.", field="hubs")
+        raise DomainError(gettext("Choose the hubs the maintenance affects."), field="hubs")
     if any(not h.is_active for h in hubs):
-        raise DomainError("Maintenance can only be planned for active hubs.", field="hubs")
+        raise DomainError(gettext("Maintenance can only be planned for active hubs."), field="hubs")
     if not title:
-        raise DomainError("Give the maintenance a short title.", field="title")
+        raise DomainError(gettext("Give the maintenance a short title."), field="title")
     if starts_at is None or ends_at is None:
-        raise DomainError("Give the start and the end.", field="starts_at")
+        raise DomainError(gettext("Give the start and the end."), field="starts_at")
     if ends_at <= starts_at:
-        raise DomainError("The window must end after it starts.", field="ends_at")
+        raise DomainError(gettext("The window must end after it starts."), field="ends_at")
     if starts_at < now - START_TOLERANCE:
-        raise DomainError("The window cannot start in the past.", field="starts_at")
+        raise DomainError(gettext("The window cannot start in the past."), field="starts_at")
     warnings = maintenance_check(hubs=hubs, starts_at=starts_at, ends_at=ends_at)
     if warnings and not accept_warnings:
         raise MaintenanceNeedsConfirmation(warnings)
@@ -238,15 +262,17 @@ def maintenance_cancel(
 ) -> MaintenanceWindow:
     """Cancel a window that has not ended; tell the communities if they were told of it."""
     if not is_staff_member(by):
-        raise PermissionDenied("Only the support team cancels maintenance.")
+        raise PermissionDenied(gettext("Only the support team cancels maintenance."))
     window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
     if expected_version is not None and window.version != expected_version:
-        raise ConcurrentEdit("Somebody changed this window meanwhile; reload and try again.")
+        raise ConcurrentEdit(
+            gettext("Somebody changed this window meanwhile; reload and try again.")
+        )
     now = timezone.now()
     if window.cancelled_at is not None:
-        raise InvalidTransition("This window is already cancelled.")
+        raise InvalidTransition(gettext("This window is already cancelled."))
     if window.ends_at <= now:
-        raise InvalidTransition("This window is over; it can no longer be cancelled.")
+        raise InvalidTransition(gettext("This window is over; it can no longer be cancelled."))
     window.cancelled_at = now
     window.cancelled_by = by
     window.version = F("version") + 1

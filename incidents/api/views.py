@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -34,7 +35,7 @@ from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path
 from supportdesk.idempotency import idempotent
 
 TAGS = ["incidents"]
-STAFF_ONLY = "Only the support team can do this."
+STAFF_ONLY = gettext_lazy("Only the support team can do this.")
 INCIDENT_ID = path_id("incident")
 
 
@@ -91,7 +92,7 @@ class IncidentListView(ApiView):
     def get(self, request):
         forbid_unless(
             selectors.can_view_incidents(request.user),
-            "Only the support team and members of a community see incidents.",
+            gettext_lazy("Only the support team and members of a community see incidents."),
         )
         query = parse(StateQuerySerializer, request.query_params)
         qs = _with_roles(selectors.incident_list(user=request.user, filters=query))
@@ -108,7 +109,7 @@ class IncidentListView(ApiView):
     )
     @idempotent
     def post(self, request):
-        forbid_unless(_staff(request), "Only the support team can declare incidents.")
+        forbid_unless(_staff(request), gettext_lazy("Only the support team can declare incidents."))
         data = parse(DeclareSerializer, request.data)
         incident = lifecycle.incident_declare(
             by=request.user,

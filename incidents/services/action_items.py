@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.roles import check_staff, is_staff_member
 from incidents.models import ActionItem, IncidentReport
@@ -18,15 +19,17 @@ from supportdesk.events import emit as emit_event
 def action_item_add(
     *, report: IncidentReport, by, description: str, follow_up_url: str, owner=None
 ) -> ActionItem:
-    check_staff(by, "add action items")
+    check_staff(by, gettext_noop("add action items"))
     description = (description or "").strip()
     follow_up_url = (follow_up_url or "").strip()
     if not description:
-        raise DomainError("Describe the action item.", field="description")
+        raise DomainError(gettext("Describe the action item."), field="description")
     if not follow_up_url:
-        raise DomainError("Link the follow-up issue that tracks it.", field="follow_up_url")
+        raise DomainError(
+            gettext("Link the follow-up issue that tracks it."), field="follow_up_url"
+        )
     if owner is not None and not is_staff_member(owner):
-        raise DomainError("Action items are owned by members of the team.", field="owner")
+        raise DomainError(gettext("Action items are owned by members of the team."), field="owner")
     report = _lock_report(report)
     item = ActionItem.objects.create(
         report=report,
@@ -44,7 +47,7 @@ def action_item_add(
 @transaction.atomic
 def action_item_set_done(*, item: ActionItem, by, done: bool) -> ActionItem:
     """Tracked to done, also after the report is published."""
-    check_staff(by, "update action items")
+    check_staff(by, gettext_noop("update action items"))
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
     if item.done == done:
         return item

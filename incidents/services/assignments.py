@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop, pgettext
 
+from accounts.language import language_for
 from accounts.roles import check_staff, is_staff_member
 from incidents import messages
 from incidents.models import Incident, RoleAssignment, TimelineEntry
@@ -35,17 +37,21 @@ def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str)
     the timeline records who, when and why. When the commander hands off while also acting as
     liaison (the default), or nobody is liaison, the liaison role goes to the new commander too.
     With no current holder (an alert-declared incident) this is how somebody takes command."""
-    check_staff(by, "hand off incident roles")
+    check_staff(by, gettext_noop("hand off incident roles"))
     if role not in (Role.COMMANDER, Role.LIAISON):
-        raise DomainError("Only the commander and liaison roles are handed off.", field="role")
+        raise DomainError(
+            gettext("Only the commander and liaison roles are handed off."), field="role"
+        )
     if not is_staff_member(to_user):
-        raise DomainError("Incident roles go to members of the team.", field="to_user")
+        raise DomainError(gettext("Incident roles go to members of the team."), field="to_user")
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the role is handed off.", field="reason")
+        raise DomainError(gettext("Say why the role is handed off."), field="reason")
     incident = _lock_incident(incident)
     if incident.state == State.CLOSED:
-        raise InvalidTransition(f"{incident.reference} is closed.")
+        raise InvalidTransition(
+            pgettext("incident", "%(reference)s is closed.") % {"reference": incident.reference}
+        )
     roles = current_roles(incident=incident)
     holder = roles.commander if role == Role.COMMANDER else roles.liaison
     if not (
@@ -55,11 +61,16 @@ def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str)
         or _is_manager_or_admin(by)
     ):
         raise PermissionDenied(
-            "Only the Incident Commander, the current holder of the role, a project manager or "
-            "an admin can hand it off."
+            gettext(
+                "Only the Incident Commander, the current holder of the role, a project manager "
+                "or an admin can hand it off."
+            )
         )
     if holder is not None and holder.pk == to_user.pk:
-        raise DomainError(f"{to_user.display_name} already holds this role.", field="to_user")
+        raise DomainError(
+            gettext("%(name)s already holds this role.") % {"name": to_user.display_name},
+            field="to_user",
+        )
     now = timezone.now()
     moves = [(role, holder)]
     if role == Role.COMMANDER and (
@@ -93,21 +104,24 @@ def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str)
     _tell_role_holder(
         new_assignment,
         by=by,
-        subject=messages.role_given(label=Role(role).label),
-        body=messages.role_given_body(incident, by=by, reason=reason),
+        subject_for=lambda: messages.role_given(label=Role(role).label),
+        body_for=lambda: messages.role_given_body(incident, by=by, reason=reason),
     )
     return new_assignment
 
 
-def _tell_role_holder(assignment: RoleAssignment, *, by, subject: str, body: str) -> None:
-    """Tell whoever was given a role (not when people give it to themselves)."""
+def _tell_role_holder(assignment: RoleAssignment, *, by, subject_for, body_for) -> None:
+    """Tell whoever was given a role (not when people give it to themselves), in their
+    language: `subject_for()` and `body_for()` write the texts."""
     incident, user = assignment.incident, assignment.user
     if user.pk == by.pk:
         return
+    with translation.override(language_for(user)):
+        subject, body = messages.subject(incident, subject_for()), body_for()
     notify(
         key=f"incident:{incident.pk}:role:{assignment.pk}:user:{user.pk}",
         kind="incident_role",
-        subject=messages.subject(incident, subject),
+        subject=subject,
         body=body,
         user=user,
         url=reverse("incidents:detail", args=[incident.pk]),
@@ -117,14 +131,19 @@ def _tell_role_holder(assignment: RoleAssignment, *, by, subject: str, body: str
 
 @transaction.atomic
 def incident_add_sme(*, incident: Incident, user, by) -> RoleAssignment:
-    check_staff(by, "add subject matter experts")
+    check_staff(by, gettext_noop("add subject matter experts"))
     if not is_staff_member(user):
-        raise DomainError("Subject matter experts are members of the team.", field="user")
+        raise DomainError(gettext("Subject matter experts are members of the team."), field="user")
     incident = _lock_incident(incident)
     if incident.state == State.CLOSED:
-        raise InvalidTransition(f"{incident.reference} is closed.")
+        raise InvalidTransition(
+            pgettext("incident", "%(reference)s is closed.") % {"reference": incident.reference}
+        )
     if incident.roles.filter(role=Role.SME, user=user, ended_at__isnull=True).exists():
-        raise DomainError(f"{user.display_name} is already a subject matter expert.", field="user")
+        raise DomainError(
+            gettext("%(name)s is already a subject matter expert.") % {"name": user.display_name},
+            field="user",
+        )
     now = timezone.now()
     assignment = RoleAssignment.objects.create(
         incident=incident, role=Role.SME, user=user, assigned_by=by, started_at=now
@@ -140,21 +159,23 @@ def incident_add_sme(*, incident: Incident, user, by) -> RoleAssignment:
     _tell_role_holder(
         assignment,
         by=by,
-        subject=messages.SME_GIVEN,
-        body=messages.sme_given_body(incident, by=by),
+        subject_for=messages.sme_given,
+        body_for=lambda: messages.sme_given_body(incident, by=by),
     )
     return assignment
 
 
 @transaction.atomic
 def incident_remove_sme(*, incident: Incident, user, by) -> None:
-    check_staff(by, "change subject matter experts")
+    check_staff(by, gettext_noop("change subject matter experts"))
     incident = _lock_incident(incident)
     now = timezone.now()
     if not incident.roles.filter(role=Role.SME, user=user, ended_at__isnull=True).update(
         ended_at=now
     ):
-        raise DomainError(f"{user.display_name} is not a subject matter expert here.")
+        raise DomainError(
+            gettext("%(name)s is not a subject matter expert here.") % {"name": user.display_name}
+        )
     _entry(
         incident,
         kind=Kind.HANDOFF,

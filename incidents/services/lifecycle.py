@@ -19,8 +19,10 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
+from accounts.language import language_for
 from accounts.models import User
 from accounts.roles import check_staff
 from incidents import messages, paging, rules
@@ -36,7 +38,7 @@ from incidents.services.updates import (
     _tell_representatives,
     canned_template,
     placeholder_values,
-    prefill_resolution_message,
+    resolution_message,
 )
 from notifications.services import notify
 from slo.services import refresh_incident_deadlines
@@ -76,47 +78,54 @@ def incident_declare(
     and External Liaison. Either way the on-duty stewards are paged at once and the escalation
     policy of its severity runs until somebody acknowledges (incidents/paging.py)."""
     if by is not None:
-        check_staff(by, "declare incidents")
+        check_staff(by, gettext_noop("declare incidents"))
     at = at or timezone.now()
     hubs = list(hubs)
     title = (title or "").strip()
     override_reason = (override_reason or "").strip()
     if not title:
-        raise DomainError("Give the incident a short title.", field="title")
+        raise DomainError(gettext("Give the incident a short title."), field="title")
     if not hubs:
-        raise DomainError("Choose at least one affected hub.", field="hubs")
+        raise DomainError(gettext("Choose at least one affected hub."), field="hubs")
     if symptom not in Incident.Symptom.values:
-        raise DomainError("Choose the symptom.", field="symptom")
+        raise DomainError(gettext("Choose the symptom."), field="symptom")
     if detected_by not in Incident.Detection.values:
-        raise DomainError("Say how the incident was detected.", field="detected_by")
+        raise DomainError(gettext("Say how the incident was detected."), field="detected_by")
     if severity not in Incident.Severity.values:
-        raise DomainError("Choose the severity.", field="severity")
+        raise DomainError(gettext("Choose the severity."), field="severity")
     if affected_users is None or affected_users < 0:
         raise DomainError(
-            "The number of affected users cannot be negative.", field="affected_users"
+            gettext("The number of affected users cannot be negative."), field="affected_users"
         )
     meets = meets_incident_definition(affected_users=affected_users, **rules.symptom_flags(symptom))
     if not meets and not override_reason:
         raise DomainError(
-            "This does not meet the incident definition: two or more users of a hub cannot log "
-            "in, start their servers, run code, or use Dask Gateway. To declare it anyway, "
-            "confirm the override with a reason.",
+            gettext(
+                "This does not meet the incident definition: two or more users of a hub cannot "
+                "log in, start their servers, run code, or use Dask Gateway. To declare it "
+                "anyway, confirm the override with a reason."
+            ),
             field="override_reason",
         )
     impact_started_at = impact_started_at or at
     if impact_started_at > at:
         raise DomainError(
-            "Impact cannot start after the incident is declared.", field="impact_started_at"
+            gettext("Impact cannot start after the incident is declared."),
+            field="impact_started_at",
         )
     if from_request is not None:
         if by is None:
-            raise DomainError("Only a member of the team declares an incident from a request.")
+            raise DomainError(
+                gettext("Only a member of the team declares an incident from a request.")
+            )
         linked = SupportRequest.objects.filter(pk=from_request.pk).values_list(
             "incident_id", flat=True
         )
         if linked and linked[0]:
             raise DomainError(
-                f"{from_request.reference} is already linked to INC-{linked[0]}.", field="request"
+                gettext("%(reference)s is already linked to INC-%(number)s.")
+                % {"reference": from_request.reference, "number": linked[0]},
+                field="request",
             )
 
     incident = Incident(
@@ -175,7 +184,7 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
     """triggered -> acknowledged. Sends the acknowledgement canned response to the affected
     communities' representatives, and posts it on linked requests. Whoever acknowledges an
     incident that has no commander (declared by an alert) becomes its commander and liaison."""
-    check_staff(by, "acknowledge incidents")
+    check_staff(by, gettext_noop("acknowledge incidents"))
     incident = _lock_incident(incident)
     rules.check_acknowledge(incident=incident)
     now = timezone.now()
@@ -214,18 +223,18 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
     canned, template = canned_template(CannedResponse.Purpose.INCIDENT_ACK)
     hubs = list(incident.hubs.select_related("community"))
 
-    def body_for(membership):
+    def body_for(membership):  # in the recipient's language (a fallback template is lazy)
         community_hubs = [h for h in hubs if h.community_id == membership.community_id]
         values = placeholder_values(
             incident, by=by, hubs=community_hubs, community=membership.community
         )
         values["representative_name"] = _greeting_name(membership.user)
-        return fill_placeholders(template, values)
+        return fill_placeholders(str(template), values)
 
     via_requests = _post_to_linked_requests(
         incident,
         by=by,
-        body=fill_placeholders(template, placeholder_values(incident, by=by, hubs=hubs)),
+        body=fill_placeholders(str(template), placeholder_values(incident, by=by, hubs=hubs)),
         canned=canned,
     )
     told = len(via_requests) + _tell_representatives(
@@ -265,22 +274,23 @@ def incident_resolve(
 ) -> Incident:
     """acknowledged -> resolved: records impact end and how the fix was verified, and tells the
     representatives (the given message, else the incident_resolved canned response)."""
-    check_staff(by, "resolve incidents")
+    check_staff(by, gettext_noop("resolve incidents"))
     incident = _lock_incident(incident)
     rules.check_resolve(incident=incident)
     now = timezone.now()
     verification_note = (verification_note or "").strip()
     if not verification_note:
-        raise DomainError("Say how the fix was verified.", field="verification_note")
+        raise DomainError(gettext("Say how the fix was verified."), field="verification_note")
     if (message or "").strip():
         refuse_unfilled(message, field="message", allowed=("representative_name",))
     if impact_ended_at is None:
-        raise DomainError("Give the end of impact.", field="impact_ended_at")
+        raise DomainError(gettext("Give the end of impact."), field="impact_ended_at")
     if impact_ended_at > now:
-        raise DomainError("Impact end cannot be in the future.", field="impact_ended_at")
+        raise DomainError(gettext("Impact end cannot be in the future."), field="impact_ended_at")
     if impact_ended_at < incident.impact_started_at:
         raise DomainError(
-            f"Impact end is before impact start ({format_utc(incident.impact_started_at)}).",
+            gettext("Impact end is before impact start (%(start)s).")
+            % {"start": format_utc(incident.impact_started_at)},
             field="impact_ended_at",
         )
     incident.state = State.RESOLVED
@@ -294,16 +304,17 @@ def incident_resolve(
 
     canned = None
     text = (message or "").strip()
+    write = None  # no message of the steward's: the prefilled one, in each reader's language
     if not text:
-        canned, _ = canned_template(CannedResponse.Purpose.INCIDENT_RESOLVED)
-        text = prefill_resolution_message(incident, by=by)
+        canned, write = resolution_message(incident, by=by)
+        text = write()
     via_requests = _resolve_linked_requests(incident, by=by, body=text, canned=canned)
     _tell_representatives(
         incident,
         key=f"incident:{incident.pk}:resolved:user:{{uid}}",
         kind="incident_resolved",
         subject_for=lambda: messages.resolved_subject(incident),
-        body_for=lambda m: _personalise(text, _greeting_name(m.user)),
+        body_for=lambda m: _personalise(write() if write else text, _greeting_name(m.user)),
         skip_user_ids=via_requests,
     )
     _entry(
@@ -360,7 +371,7 @@ def _close(incident: Incident, *, by, now: datetime.datetime, automatically: boo
 
 @transaction.atomic
 def incident_close(*, incident: Incident, by) -> Incident:
-    check_staff(by, "close incidents")
+    check_staff(by, gettext_noop("close incidents"))
     incident = _lock_incident(incident)
     now = timezone.now()
     rules.check_close(incident=incident, now=now)
@@ -395,12 +406,14 @@ def incident_escalate(*, incident: Incident, by) -> Incident:
     """ "Cannot fix it in 30 minutes": notify every active engineer and every project manager.
     Idempotent: a second call (a double click, a retried task) changes and sends nothing."""
     if by is not None:
-        check_staff(by, "escalate incidents")
+        check_staff(by, gettext_noop("escalate incidents"))
     incident = _lock_incident(incident)
     if incident.escalated_at:
         return incident
     if not incident.is_open:
-        raise InvalidTransition(f"{incident.reference} is no longer open.")
+        raise InvalidTransition(
+            gettext("%(reference)s is no longer open.") % {"reference": incident.reference}
+        )
     now = timezone.now()
     incident.escalated_at = now
     _save_incident(incident, "escalated_at")
@@ -410,11 +423,14 @@ def incident_escalate(*, incident: Incident, by) -> Incident:
     ).distinct()
     hubs = ", ".join(h.name for h in incident.hubs.all())
     for user in recipients:
+        with translation.override(language_for(user)):
+            subject = messages.escalation_subject(incident)
+            body = messages.escalation_body(incident, by=by, hubs=hubs)
         notify(
             key=f"incident:{incident.pk}:escalated:user:{user.pk}",
             kind="incident_escalated",
-            subject=messages.escalation_subject(incident),
-            body=messages.escalation_body(incident, by=by, hubs=hubs),
+            subject=subject,
+            body=body,
             user=user,
             url=reverse("incidents:detail", args=[incident.pk]),
             incident=incident,

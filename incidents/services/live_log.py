@@ -12,6 +12,7 @@ import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from accounts.roles import check_staff
 from incidents import messages
@@ -42,22 +43,25 @@ def incident_add_timeline_entry(
 ) -> TimelineEntry:
     """A note, command run, action taken, fix (with its pull request) or communication, at an
     editable time so the timeline can be back-filled."""
-    check_staff(by, "write in the incident timeline")
+    check_staff(by, gettext_noop("write in the incident timeline"))
     if kind not in MANUAL_KINDS:
-        raise DomainError("Choose what kind of entry this is.", field="kind")
+        raise DomainError(gettext("Choose what kind of entry this is."), field="kind")
     body = (body or "").strip()
     if not body:
-        raise DomainError("The entry is empty.", field="body")
+        raise DomainError(gettext("The entry is empty."), field="body")
     link_url = (link_url or "").strip()
     if kind == Kind.FIX and not link_url:
-        raise DomainError("A fix needs the link to its pull request.", field="link_url")
+        raise DomainError(gettext("A fix needs the link to its pull request."), field="link_url")
     now = timezone.now()
     occurred_at = occurred_at or now
     if occurred_at > now + datetime.timedelta(minutes=5):
-        raise DomainError("An entry cannot be in the future.", field="occurred_at")
+        raise DomainError(gettext("An entry cannot be in the future."), field="occurred_at")
     incident = _lock_incident(incident)
     if incident.state == State.CLOSED:
-        raise InvalidTransition(f"{incident.reference} is closed; its timeline is final.")
+        raise InvalidTransition(
+            gettext("%(reference)s is closed; its timeline is final.")
+            % {"reference": incident.reference}
+        )
     entry = _entry(
         incident,
         kind=kind,
@@ -75,14 +79,16 @@ def incident_add_timeline_entry(
 @transaction.atomic
 def incident_set_impact_start(*, incident: Incident, by, at: datetime.datetime) -> Incident:
     """Back-fill the best guess of when users were first hit (not when it was reported)."""
-    check_staff(by, "change the impact start")
+    check_staff(by, gettext_noop("change the impact start"))
     incident = _lock_incident(incident)
     if incident.state == State.CLOSED:
-        raise InvalidTransition(f"{incident.reference} is closed.")
+        raise InvalidTransition(
+            pgettext("incident", "%(reference)s is closed.") % {"reference": incident.reference}
+        )
     if at is None or at > timezone.now():
-        raise DomainError("Impact cannot start in the future.", field="at")
+        raise DomainError(gettext("Impact cannot start in the future."), field="at")
     if incident.impact_ended_at and at > incident.impact_ended_at:
-        raise DomainError("Impact cannot start after it ended.", field="at")
+        raise DomainError(gettext("Impact cannot start after it ended."), field="at")
     previous = incident.impact_started_at
     incident.impact_started_at = at
     _save_incident(incident, "impact_started_at")

@@ -15,6 +15,7 @@ import re
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.roles import check_staff, is_staff_member
 from incidents import messages
@@ -86,12 +87,14 @@ def report_create(*, incident: Incident, by) -> IncidentReport:
     """A draft report, pre-filled from the incident. Its timeline section is built from the
     public timeline entries only; internal entries stay internal (the editor shows them beside
     the draft for reference)."""
-    check_staff(by, "write incident reports")
+    check_staff(by, gettext_noop("write incident reports"))
     incident = _lock_incident(incident)
     if incident.state not in (State.RESOLVED, State.CLOSED):
-        raise InvalidTransition("Write the report once the incident is resolved.")
+        raise InvalidTransition(gettext("Write the report once the incident is resolved."))
     if IncidentReport.objects.filter(incident=incident).exists():
-        raise DomainError(f"{incident.reference} already has a report.")
+        raise DomainError(
+            gettext("%(reference)s already has a report.") % {"reference": incident.reference}
+        )
     owner = current_roles(incident=incident).commander or by
     report = IncidentReport.objects.create(
         incident=incident,
@@ -108,24 +111,33 @@ def report_create(*, incident: Incident, by) -> IncidentReport:
 
 @transaction.atomic
 def report_update(*, report: IncidentReport, by, expected_version: int, **fields) -> IncidentReport:
-    check_staff(by, "edit incident reports")
+    check_staff(by, gettext_noop("edit incident reports"))
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
-        raise DomainError(f"Unknown report fields: {', '.join(sorted(unknown))}.")
+        raise DomainError(
+            gettext("Unknown report fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     report = _lock_report(report)
     if report.version != expected_version:
         raise ConcurrentEdit(
-            "Somebody else changed this report since you opened it. Reload to see their changes."
+            gettext(
+                "Somebody else changed this report since you opened it. Reload to see their "
+                "changes."
+            )
         )
     if report.review_state == Review.REVIEWED:
-        raise InvalidTransition("A reviewed report is published and can no longer be edited.")
+        raise InvalidTransition(
+            gettext("A reviewed report is published and can no longer be edited.")
+        )
     owner = fields.get("owner", report.owner)
     if owner is not None and not is_staff_member(owner):
-        raise DomainError("The owner of the review is a member of the team.", field="owner")
+        raise DomainError(
+            gettext("The owner of the review is a member of the team."), field="owner"
+        )
     start = fields.get("impact_started_at", report.impact_started_at)
     end = fields.get("impact_ended_at", report.impact_ended_at)
     if start and end and end < start:
-        raise DomainError("Impact end is before impact start.", field="impact_ended_at")
+        raise DomainError(gettext("Impact end is before impact start."), field="impact_ended_at")
     window_changed = (start, end) != (report.impact_started_at, report.impact_ended_at)
     for name, value in fields.items():
         setattr(report, name, value.strip() if isinstance(value, str) else value)
@@ -197,7 +209,12 @@ def _impact_window_from_report(report: IncidentReport, *, by) -> None:
         if new is None or new == old:
             continue
         if new > now:
-            raise DomainError(f"Impact {label} cannot be in the future.", field=name)
+            raise DomainError(
+                gettext("Impact start cannot be in the future.")
+                if name == "impact_started_at"
+                else gettext("Impact end cannot be in the future."),
+                field=name,
+            )
         changes.append(f"{label} {format_utc(old) if old else 'unknown'} → {format_utc(new)}")
         setattr(incident, name, new)
         fields.append(name)
@@ -222,10 +239,10 @@ def _impact_window_from_report(report: IncidentReport, *, by) -> None:
 
 @transaction.atomic
 def report_submit_for_review(*, report: IncidentReport, by) -> IncidentReport:
-    check_staff(by, "submit incident reports")
+    check_staff(by, gettext_noop("submit incident reports"))
     report = _lock_report(report)
     if report.review_state != Review.DRAFT:
-        raise InvalidTransition("Only a draft can be submitted for review.")
+        raise InvalidTransition(gettext("Only a draft can be submitted for review."))
     missing = [
         label
         for name, label in REPORT_REQUIRED_FOR_REVIEW.items()
@@ -236,7 +253,9 @@ def report_submit_for_review(*, report: IncidentReport, by) -> IncidentReport:
         )
     ]
     if missing:
-        raise DomainError(f"Before review, fill in: {', '.join(missing)}.")
+        raise DomainError(
+            gettext("Before review, fill in: %(fields)s.") % {"fields": ", ".join(missing)}
+        )
     report.review_state = Review.IN_REVIEW
     report.version += 1
     report.save(update_fields=["review_state", "version", "updated_at"])
@@ -246,10 +265,10 @@ def report_submit_for_review(*, report: IncidentReport, by) -> IncidentReport:
 
 @transaction.atomic
 def report_return_to_draft(*, report: IncidentReport, by, reason: str = "") -> IncidentReport:
-    check_staff(by, "review incident reports")
+    check_staff(by, gettext_noop("review incident reports"))
     report = _lock_report(report)
     if report.review_state != Review.IN_REVIEW:
-        raise InvalidTransition("Only a report in review can go back to draft.")
+        raise InvalidTransition(gettext("Only a report in review can go back to draft."))
     report.review_state = Review.DRAFT
     report.version += 1
     report.save(update_fields=["review_state", "version", "updated_at"])
@@ -261,10 +280,10 @@ def report_return_to_draft(*, report: IncidentReport, by, reason: str = "") -> I
 def report_mark_reviewed(*, report: IncidentReport, by) -> IncidentReport:
     """in review -> reviewed: published in the public archive and e-mailed to the
     representatives. Any staff member may review (the owner included)."""
-    check_staff(by, "review incident reports")
+    check_staff(by, gettext_noop("review incident reports"))
     report = _lock_report(report)
     if report.review_state != Review.IN_REVIEW:
-        raise InvalidTransition("Only a report in review can be marked reviewed.")
+        raise InvalidTransition(gettext("Only a report in review can be marked reviewed."))
     now = timezone.now()
     report.review_state = Review.REVIEWED
     report.reviewed_by = by

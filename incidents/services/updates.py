@@ -9,8 +9,11 @@ incident has neither may any staff member send them (e.g. an alert-declared inci
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.language import language_for
 from accounts.roles import check_staff, is_staff_member
@@ -36,6 +39,8 @@ Kind = TimelineEntry.Kind
 
 
 def canned_template(purpose: str) -> tuple[CannedResponse | None, str]:
+    """The active canned response of `purpose` and its text; without one, the fallback text,
+    lazily translated: str() it in the reader's language."""
     canned = CannedResponse.objects.filter(purpose=purpose, is_active=True).order_by("pk").first()
     return canned, (canned.body if canned else messages.FALLBACK_TEMPLATES[purpose])
 
@@ -47,9 +52,9 @@ def placeholder_values(incident: Incident, *, by=None, hubs=None, community=None
     return {
         "reference": incident.reference,
         "subject": incident.title,
-        "hub": ", ".join(h.name for h in hubs) or "your hub",
+        "hub": ", ".join(h.name for h in hubs) or messages.YOUR_HUB,
         "community": community.name if community else "",
-        "steward_name": by.display_name if by else "The support team",
+        "steward_name": by.display_name if by else messages.THE_SUPPORT_TEAM,
         "link": incident_url(incident),
         # The templates end the sentence themselves ("related to {context}.").
         "context": incident.summary.strip().rstrip(".") or incident.get_symptom_display().lower(),
@@ -61,14 +66,20 @@ def prefill_update_body(incident: Incident, *, by) -> str:
     _, body = canned_template(CannedResponse.Purpose.INCIDENT_UPDATE)
     values = placeholder_values(incident, by=by)
     values["context"] = incident.get_state_display()
-    return fill_placeholders(body, values)
+    return fill_placeholders(str(body), values)
+
+
+def resolution_message(incident: Incident, *, by) -> tuple[CannedResponse | None, Callable]:
+    """The canned resolution message (None: the fallback) and a function writing the message
+    prefilled from it in the active language (asked once per reader, without queries)."""
+    canned, body = canned_template(CannedResponse.Purpose.INCIDENT_RESOLVED)
+    values = placeholder_values(incident, by=by)
+    values["context"] = messages.RESOLUTION_CONTEXT
+    return canned, lambda: fill_placeholders(str(body), values)
 
 
 def prefill_resolution_message(incident: Incident, *, by) -> str:
-    _, body = canned_template(CannedResponse.Purpose.INCIDENT_RESOLVED)
-    values = placeholder_values(incident, by=by)
-    values["context"] = messages.RESOLUTION_CONTEXT
-    return fill_placeholders(body, values)
+    return resolution_message(incident, by=by)[1]()
 
 
 def check_update_complete(body: str) -> None:
@@ -79,8 +90,10 @@ def check_update_complete(body: str) -> None:
     empty = empty_sections(body)
     if empty:
         raise DomainError(
-            f"Not sent: write something under {', '.join(repr(e) for e in empty)}; "
-            "every part of the update is required.",
+            gettext(
+                "Not sent: write something under %(parts)s; every part of the update is required."
+            )
+            % {"parts": ", ".join(repr(e) for e in empty)},
             field="body",
         )
 
@@ -91,7 +104,7 @@ def _greeting_name(user) -> str:
 
 
 def _personalise(text: str, name: str) -> str:
-    return fill_placeholders(text, {"representative_name": name or "there"})
+    return fill_placeholders(text, {"representative_name": name or messages.THERE})
 
 
 def _tell_representatives(
@@ -196,12 +209,12 @@ def incident_send_update(*, incident: Incident, by, body: str) -> TimelineEntry:
     """A community update (current state, what was tried, next steps): e-mailed to the
     representatives, posted on linked requests, a public timeline entry; resets the 3-working-
     hour update clock."""
-    check_staff(by, "send community updates")
+    check_staff(by, gettext_noop("send community updates"))
     incident = _lock_incident(incident)
     rules.check_send_update(incident=incident, user=by, roles=current_roles(incident=incident))
     body = (body or "").strip()
     if not body:
-        raise DomainError("The update is empty.", field="body")
+        raise DomainError(gettext("The update is empty."), field="body")
     check_update_complete(body)
     now = timezone.now()
     entry = _entry(

@@ -4,6 +4,7 @@ the rotation page."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -18,7 +19,7 @@ from rotation.api.serializers import (
 from supportdesk.api import ApiView, error_responses, forbid_unless, parse
 
 TAGS = ["rotation"]
-STAFF_ONLY = "The rotation is shown to the support team only."
+STAFF_ONLY = gettext_lazy("The rotation is shown to the support team only.")
 
 
 class OnDutyView(ApiView):

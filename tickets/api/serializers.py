@@ -5,6 +5,7 @@ block (deadlines, priority) for staff only."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -250,7 +251,7 @@ class MessageCreateSerializer(serializers.Serializer):
             extra = [name for name in ("link_url", "canned_response") if attrs.get(name)]
             if extra:
                 raise serializers.ValidationError(
-                    {name: ["Only public replies carry this."] for name in extra}
+                    {name: [gettext("Only public replies carry this.")] for name in extra}
                 )
         return attrs
 

@@ -9,6 +9,7 @@ administrator reads only; internal notes and the `internal` block are for staff 
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
@@ -42,7 +43,7 @@ from tickets.filters import SupportRequestFilter
 from tickets.models import Message, SupportRequest
 
 TAGS = ["requests"]
-STAFF_ONLY = "Only the support team can do this."
+STAFF_ONLY = gettext_lazy("Only the support team can do this.")
 REQUEST_ID = path_id("request")
 
 
@@ -88,7 +89,7 @@ class RequestListView(ApiView):
         staff = _staff(request)
         forbid_unless(
             staff or bool(member_community_ids(request.user)),
-            "Only the support team and members of a community have requests to list.",
+            gettext_lazy("Only the support team and members of a community have requests to list."),
         )
         listing = selectors.request_list_for(user=request.user, filters=request.query_params)
         if listing.errors:
@@ -110,7 +111,7 @@ class RequestListView(ApiView):
     def post(self, request):
         forbid_unless(
             representative_community(request.user) is not None,
-            "Only a community representative can submit a support request.",
+            gettext_lazy("Only a community representative can submit a support request."),
         )
         data = parse(RequestCreateSerializer, request.data, user=request.user)
         r = services.request_submit(
