@@ -6,14 +6,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Incident(models.Model):
     class State(models.TextChoices):
         TRIGGERED = "triggered", _("Triggered")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-        RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
+        # Spanish: "Resuelto", "Cerrado" (el incidente); a request is "Resuelta", "Cerrada".
+        RESOLVED = "resolved", pgettext_lazy("incident", "Resolved")
+        CLOSED = "closed", pgettext_lazy("incident", "Closed")
 
     OPEN_STATES = (State.TRIGGERED, State.ACKNOWLEDGED)
 
@@ -335,7 +337,7 @@ class EscalationPolicy(models.Model):
 
         if self.escalate_out_of_hours and self.severity != Incident.Severity.OUTAGE:
             raise ValidationError(
-                {"escalate_out_of_hours": "Only an outage may escalate out of working hours."}
+                {"escalate_out_of_hours": _("Only an outage may escalate out of working hours.")}
             )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_filters.widgets import BooleanWidget
 
 from accounts.models import User
@@ -30,8 +31,8 @@ STATE_CHOICES = [
     (Status.NEW, _("New")),
     (Status.TRIAGED, _("Triaged")),
     (Status.PLANNED, _("In work planning")),
-    (Status.RESOLVED, _("Resolved")),
-    (Status.CLOSED, _("Closed")),
+    (Status.RESOLVED, pgettext_lazy("support request", "Resolved")),
+    (Status.CLOSED, pgettext_lazy("support request", "Closed")),
     ("all", _("All")),
 ]
 CATEGORY_CHOICES = [

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from supportdesk.choices import ChoiceLabels
 from supportdesk.markdown import StoredMarkdown
@@ -25,8 +26,9 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
         NEW = "new", _("New")
         TRIAGED = "triaged", _("Triaged")
         PLANNED = "planned", _("In work planning")
-        RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
+        # Spanish: "Resuelta", "Cerrada" (la solicitud); an incident is "Resuelto", "Cerrado".
+        RESOLVED = "resolved", pgettext_lazy("support request", "Resolved")
+        CLOSED = "closed", pgettext_lazy("support request", "Closed")
 
     OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.PLANNED)
 

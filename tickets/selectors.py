@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import dateformat, timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from accounts.roles import is_staff_member, member_community_ids
 from slo.services import Policies, calendar_pair, clock_timezone, load_policies
@@ -403,7 +403,7 @@ def waiting_on(
     its open deadline (no query: the columns are on the row)."""
     status = SupportRequest.Status
     if r.status == status.CLOSED:
-        return WaitingOn("", gettext("Closed"))
+        return WaitingOn("", pgettext("support request", "Closed"))
     if r.status == status.RESOLVED:
         return WaitingOn("you", gettext("Waiting on you: please confirm it is resolved, or reply"))
     # The answer they wait for; else, while nobody has triaged it yet, the triage.

@@ -76,17 +76,22 @@ REPRESENTATIVE_TEMPLATES = [
 KEYWORDS = ["gettext", "ngettext", "pgettext", "npgettext", "gettext_noop", "_"]
 
 
-def _messages(path: Path) -> list[tuple[int, str | tuple]]:
-    """(line, msgid) of every message the template marks, as makemessages would find them."""
+def _messages(path: Path) -> list[tuple[int, str, str | tuple]]:
+    """(line, function, msgid) of every message the template marks, as makemessages would find
+    them."""
     python = templatize(path.read_text(), origin=str(path))
     # templatize keeps the template's indentation, which means nothing to Python's tokenizer.
     python = "\n".join(line.lstrip() for line in python.splitlines())
     found = extract_python(io.BytesIO(python.encode()), KEYWORDS, [], {})
-    return [(line, message) for line, _function, message, _comments in found]
+    return [(line, function, message) for line, function, message, _comments in found]
 
 
-def _translated(catalog: dict, message) -> bool:
-    if isinstance(message, tuple):  # ngettext: (singular, plural[, context])
+def _translated(catalog: dict, function: str, message) -> bool:
+    if function == "pgettext":  # (context, msgid): Django keys it "context\x04msgid"
+        return bool(catalog.get(f"{message[0]}\x04{message[1]}"))
+    if function == "npgettext":  # (context, singular, plural)
+        return bool(catalog.get((f"{message[0]}\x04{message[1]}", 0)))
+    if isinstance(message, tuple):  # ngettext: (singular, plural)
         return bool(catalog.get((message[0], 0)))
     return bool(catalog.get(message))
 
@@ -96,7 +101,9 @@ def test_every_message_of_a_representatives_page_is_translated_to_spanish(templa
     catalog = trans_real.translation("es")._catalog  # ours, merged with the apps' catalogues
     path = Path(settings.BASE_DIR) / template
     messages = _messages(path)
-    missing = [f"{template}:{line}: {m!r}" for line, m in messages if not _translated(catalog, m)]
+    missing = [
+        f"{template}:{line}: {m!r}" for line, f, m in messages if not _translated(catalog, f, m)
+    ]
     assert missing == [], "untranslated in locale/es/LC_MESSAGES/django.po:\n" + "\n".join(missing)
 
 
