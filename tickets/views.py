@@ -39,6 +39,7 @@ from supportdesk import idempotency
 from supportdesk.errors import ConcurrentEdit, DomainError, NewMessageSince, refusal
 from supportdesk.formactions import add_domain_error, form_submit
 from supportdesk.pagination import CappedPaginator
+from supportdesk.urlbuild import pk_url
 from supportdesk.zones import format_local, zone_name
 from tickets import bulk, export, forms, presence, rules, saved_views, search, selectors, services
 from tickets import inbound as inbound_services
@@ -316,7 +317,10 @@ def queue(request):
     filterset, sort, words = listing.filterset, listing.sort, listing.words
     page = CappedPaginator(listing.requests, _page_size(request)).get_page(request.GET.get("page"))
     rows = selectors.annotate_deadlines(page.object_list, calendars=calendars)
+    desk_url = pk_url("tickets:desk_request")  # one reverse() for the whole page
     for r in rows:
+        r.desk_url = desk_url(r.pk)
+        r.pk_text, r.rank_text = str(r.pk), str(r.priority_rank)
         r.rank_label = RANK_LABELS.get(r.priority_rank, "")
         r.rank_short = RANK_SHORT.get(r.priority_rank, "")
     if words:

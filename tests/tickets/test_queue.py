@@ -83,6 +83,10 @@ def test_queue_shows_category_community_hub_assignee_rank_and_time_left(submit, 
         assert text in row
     assert str(r.assignee) in row and "8 h left" in row
     assert f'title="{RANK_LABELS[r.priority_rank]}"' in row
+    # The link and the numbers are written from one reverse() and str() (tickets.views.queue).
+    assert f'<a href="{reverse("tickets:desk_request", args=[r.pk])}"><strong>{r.reference}' in row
+    assert f'<input type="hidden" name="page_ids" value="{r.pk}" form="bulk-form">' in row
+    assert f'">{r.priority_rank} <span class="rank-factor">' in row
 
 
 def test_default_queue_shows_open_requests_and_state_filter_shows_others(resolved, submit, desk):
