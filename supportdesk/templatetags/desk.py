@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import get_script_prefix
+from django.utils import translation
+from django.utils.safestring import SafeString
 
 from supportdesk.markdown import render_markdown
 
@@ -22,3 +25,27 @@ def bar_step(percent) -> int:
     except (TypeError, ValueError):
         return 0
     return int(min(100, max(0, 5 * round(value / 5))))
+
+
+# Rendered fragments: (template name, language, script prefix, keys) -> HTML. Bounded: the keys
+# are few (a staff member's pk at most), and a full dictionary simply stops remembering.
+_FRAGMENTS: dict[tuple, SafeString] = {}
+MAX_FRAGMENTS = 2_000
+
+
+@register.simple_tag(takes_context=True)
+def fragment(context, template_name: str, *keys):
+    """{% fragment "includes/shortcuts_help.html" %}: an include rendered once per process and
+    language (and per value of the `keys` given), then reused: for markup that depends on
+    nothing else, such as the navigation's links and labels, which cost a few thousand function
+    calls (reverse(), translations) on every page. A fragment template must read no variable
+    of the page other than those given as keys; tests/supportdesk/test_fragments.py renders
+    each one with an empty context and compares."""
+    key = (template_name, translation.get_language(), get_script_prefix(), keys)
+    html = _FRAGMENTS.get(key)
+    if html is None:
+        # Template.render() returns SafeString: the include is as safe as the template.
+        html = context.template.engine.get_template(template_name).render(context)
+        if len(_FRAGMENTS) < MAX_FRAGMENTS:
+            _FRAGMENTS[key] = html
+    return html
