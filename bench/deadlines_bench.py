@@ -28,8 +28,8 @@ def run(count: int = 100_000) -> dict:
         for _ in range(count)
     ]
     began = time.perf_counter()
-    for request in requests:
-        refresh_request_deadlines(request, calendar=calendar, policies=policies)
+    for support_request in requests:
+        refresh_request_deadlines(support_request, calendar=calendar, policies=policies)
     elapsed = time.perf_counter() - began
     print(
         f"deadlines: {count:,} requests in {elapsed:.2f} s "

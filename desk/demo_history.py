@@ -76,38 +76,48 @@ def _play(r: SupportRequest, story: str, *, steward, rep) -> None:
         return
     category = "guidance" if "uidance" in r.subject or "How" in r.subject else "change"
     tickets.request_triage(
-        request=fresh(), by=steward, category=category, assignee=steward, expected_version=r.version
+        support_request=fresh(),
+        by=steward,
+        category=category,
+        assignee=steward,
+        expected_version=r.version,
     )
     if story == "triaged":
         tickets.request_add_note(
-            request=fresh(), by=steward, body="Check the node pool quota before promising this."
+            support_request=fresh(),
+            by=steward,
+            body="Check the node pool quota before promising this.",
         )
         return
     tickets.request_reply(
-        request=fresh(),
+        support_request=fresh(),
         by=steward,
         body="Thanks! We are looking into this and will get back to you within a working day.",
     )
-    tickets.request_log_time(request=fresh(), by=steward, minutes=45, note="Investigation")
+    tickets.request_log_time(support_request=fresh(), by=steward, minutes=45, note="Investigation")
     if story == "planned":
         tickets.request_link_issue(
-            request=fresh(), by=steward, url="https://github.com/example/infrastructure/issues/4521"
+            support_request=fresh(),
+            by=steward,
+            url="https://github.com/example/infrastructure/issues/4521",
         )
         return
     if story == "answered":
         tickets.request_reply(
-            request=fresh(), by=rep, body="Thank you, that helps. One more question: quotas?"
+            support_request=fresh(),
+            by=rep,
+            body="Thank you, that helps. One more question: quotas?",
         )
         return
     resolution = CannedResponse.objects.filter(purpose="resolution").first()
-    body = tickets.canned_response_render(canned=resolution, request=fresh(), by=steward)
-    tickets.request_log_time(request=fresh(), by=steward, minutes=60, note="Fix and verify")
+    body = tickets.canned_response_render(canned=resolution, support_request=fresh(), by=steward)
+    tickets.request_log_time(support_request=fresh(), by=steward, minutes=60, note="Fix and verify")
     current = fresh()
     tickets.request_resolve(
-        request=current, by=steward, body=body, expected_version=current.version
+        support_request=current, by=steward, body=body, expected_version=current.version
     )
     if story == "closed":
-        tickets.request_confirm(request=fresh(), by=rep)
+        tickets.request_confirm(support_request=fresh(), by=rep)
 
 
 def _seed_incidents(*, stewards, now) -> int:
@@ -174,16 +184,16 @@ def _seed_incidents(*, stewards, now) -> int:
     reports.report_mark_reviewed(report=report, by=expert)
 
     # An open incident, declared from a representative's request.
-    request = SupportRequest.objects.filter(likely_incident=True).first()
-    if request is not None:
+    support_request = SupportRequest.objects.filter(likely_incident=True).first()
+    if support_request is not None:
         open_incident = lifecycle.incident_declare(
             by=stewards[2 % len(stewards)],
-            hubs=[request.hub],
+            hubs=[support_request.hub],
             title="Kernels die on Pangeo Hub when loading large Zarr stores",
             symptom=Incident.Symptom.RUN_CODE,
-            affected_users=request.affected_users,
+            affected_users=support_request.affected_users,
             detected_by=Incident.Detection.COMMUNITY,
-            from_request=request,
+            from_request=support_request,
         )
         lifecycle.incident_acknowledge(incident=open_incident, by=stewards[2 % len(stewards)])
         return 2

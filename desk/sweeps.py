@@ -482,7 +482,7 @@ def _messages(nudge: Nudge, sweep: _Sweep) -> list[dict]:
         "subject": subject,
         "body": _body(nudge, clock_name=clock_name, remaining=remaining),
         "url": url,
-        "request": obj if is_request else None,
+        "support_request": obj if is_request else None,
         "incident": None if is_request else obj,
     }
     messages = []

@@ -101,7 +101,7 @@ def _expire_request(pk: int, *, now) -> int:
             "body": body,
             "user": user,
             "url": f"{page}#timebox",
-            "request": r,
+            "support_request": r,
         }
         for user in people
     ]

@@ -25,22 +25,22 @@ def receive(sender, *, event: str, signal=None, **data) -> None:
     globals()[event](**data)
 
 
-def request_created(*, request) -> None:
+def request_created(*, support_request) -> None:
     webhooks.webhook_deliveries_create(
         event=Event.REQUEST_CREATED,
-        event_id=f"request.created:{request.pk}",
-        data=payloads.request_data(request),
-        occurred_at=request.received_at,
+        event_id=f"request.created:{support_request.pk}",
+        data=payloads.request_data(support_request),
+        occurred_at=support_request.received_at,
     )
-    slack.announce_request_created(request=request)
+    slack.announce_request_created(support_request=support_request)
 
 
-def request_resolved(*, request) -> None:
+def request_resolved(*, support_request) -> None:
     webhooks.webhook_deliveries_create(
         event=Event.REQUEST_RESOLVED,
-        event_id=f"request.resolved:{request.pk}:{request.resolved_at.timestamp():.0f}",
-        data=payloads.request_data(request),
-        occurred_at=request.resolved_at,
+        event_id=f"request.resolved:{support_request.pk}:{support_request.resolved_at.timestamp():.0f}",
+        data=payloads.request_data(support_request),
+        occurred_at=support_request.resolved_at,
     )
 
 
@@ -169,10 +169,10 @@ def _tell_subscribers(*, key: str, incident, hubs, subject: str, body: str) -> N
     )
 
 
-def request_issue_linked(*, request, url: str) -> None:
+def request_issue_linked(*, support_request, url: str) -> None:
     """An engineering issue was linked to a request (opened from the desk or pasted by hand):
     follow it when it is on GitHub."""
-    github.github_links_track(url=url, request=request)
+    github.github_links_track(url=url, support_request=support_request)
 
 
 def incident_link_added(*, incident, url: str) -> None:

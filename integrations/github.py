@@ -187,17 +187,17 @@ def _track(*, html_url: str, state: str = "", title: str = "", **target) -> GitH
     return issue
 
 
-def github_links_track(*, url: str, request=None, incident=None, action_item=None) -> bool:
+def github_links_track(*, url: str, support_request=None, incident=None, action_item=None) -> bool:
     """Follow the issue or pull request at `url` for this request, incident or action item, if
     it is a GitHub URL. Its current state is fetched after commit (when GitHub is configured)
     and then kept up to date by the webhook. Returns whether the URL was recognised."""
-    target = {"request": request, "incident": incident, "action_item": action_item}
+    target = {"request": support_request, "incident": incident, "action_item": action_item}
     target = {k: v for k, v in target.items() if v is not None}
     if len(target) != 1:
         raise ValueError("follow a GitHub URL for exactly one request, incident or action item")
-    if request is not None:
+    if support_request is not None:
         # A request has one engineering issue: a new URL replaces the one followed before.
-        GitHubIssueLink.objects.filter(request=request).exclude(
+        GitHubIssueLink.objects.filter(request=support_request).exclude(
             issue__html_url__iexact=url
         ).delete()
     return _track(html_url=url, **target) is not None
@@ -249,44 +249,44 @@ def _state_of(data: dict) -> str:
 
 # --- Opening issues from the desk -------------------------------------------------------------
 def github_issue_open_for_request(
-    *, request, by, include_internal_notes: bool = False, send_canned: bool = True
+    *, support_request, by, include_internal_notes: bool = False, send_canned: bool = True
 ):
     """Create the request's engineering issue (label "support") and link it as the request's
     engineering issue (the request enters work planning; the representative is told unless
     `send_canned` is off)."""
     if not is_staff_member(by):
         raise PermissionDenied(gettext("Only the support team opens engineering issues."))
-    if request.category == SupportRequest.Category.INCIDENT:
+    if support_request.category == SupportRequest.Category.INCIDENT:
         raise DomainError(
             gettext("Open the engineering issue from the incident, not from its request.")
         )
-    if request.status not in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED):
+    if support_request.status not in (SupportRequest.Status.TRIAGED, SupportRequest.Status.PLANNED):
         raise DomainError(
             gettext("%(reference)s must be triaged and open to get an issue.")
-            % {"reference": request.reference}
+            % {"reference": support_request.reference}
         )
-    if GitHubIssueLink.objects.filter(request=request).exists():
+    if GitHubIssueLink.objects.filter(request=support_request).exists():
         raise DomainError(
             gettext("%(reference)s already has an engineering issue.")
-            % {"reference": request.reference}
+            % {"reference": support_request.reference}
         )
-    repository = repository_for(request.community)
-    desk = _absolute(reverse("tickets:desk_request", args=[request.pk]))
+    repository = repository_for(support_request.community)
+    desk = _absolute(reverse("tickets:desk_request", args=[support_request.pk]))
     parts = [
-        f"**{request.reference}** from {request.community}"
-        + (f" ({request.hub})" if request.hub_id else "")
+        f"**{support_request.reference}** from {support_request.community}"
+        + (f" ({support_request.hub})" if support_request.hub_id else "")
         + f": {desk}",
-        request.description,
+        support_request.description,
     ]
     if include_internal_notes:
-        notes = request.messages.filter(visibility=Message.Visibility.INTERNAL).order_by(
+        notes = support_request.messages.filter(visibility=Message.Visibility.INTERNAL).order_by(
             "created_at"
         )
         for note in notes:
             parts.append(f"Internal note ({note.created_at:%Y-%m-%d %H:%M} UTC):\n\n{note.body}")
     created = _create_issue(
         repository=repository,
-        title=f"[{request.reference}] {request.subject}",
+        title=f"[{support_request.reference}] {support_request.subject}",
         body="\n\n---\n\n".join(parts),
         label=settings.GITHUB_SUPPORT_LABEL,
     )
@@ -294,11 +294,11 @@ def github_issue_open_for_request(
         _track(
             html_url=created["html_url"],
             state=GitHubIssue.State.OPEN,
-            title=request.subject,
-            request=request,
+            title=support_request.subject,
+            request=support_request,
         )
         tickets_services.request_link_issue(
-            request=request, by=by, url=created["html_url"], send_canned=send_canned
+            support_request=support_request, by=by, url=created["html_url"], send_canned=send_canned
         )
     return created["html_url"]
 

@@ -84,19 +84,19 @@ DATA_SERIALIZERS = {
 }
 
 
-def request_data(request) -> dict:
+def request_data(support_request) -> dict:
     return {
-        "id": request.pk,
-        "reference": request.reference,
-        "community": request.community.slug,
-        "hub": request.hub.slug if request.hub_id else None,
-        "subject": request.subject,
-        "category": request.category,
-        "status": request.status,
-        "likely_incident": request.likely_incident,
-        "received_at": request.received_at,
-        "resolved_at": request.resolved_at,
-        "url": _absolute(reverse("tickets:desk_request", args=[request.pk])),
+        "id": support_request.pk,
+        "reference": support_request.reference,
+        "community": support_request.community.slug,
+        "hub": support_request.hub.slug if support_request.hub_id else None,
+        "subject": support_request.subject,
+        "category": support_request.category,
+        "status": support_request.status,
+        "likely_incident": support_request.likely_incident,
+        "received_at": support_request.received_at,
+        "resolved_at": support_request.resolved_at,
+        "url": _absolute(reverse("tickets:desk_request", args=[support_request.pk])),
     }
 
 

@@ -85,7 +85,7 @@ def _post(
     text: str,
     blocks: list | None = None,
     incident=None,
-    request=None,
+    support_request=None,
     root: bool = False,
     thread_ts: str = "",
 ) -> None:
@@ -107,7 +107,7 @@ def _post(
             }
         ),
         incident=incident,
-        request=request,
+        support_request=support_request,
     )
 
 
@@ -146,21 +146,21 @@ def _section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}
 
 
-def announce_request_created(*, request) -> None:
-    desk = reverse("tickets:desk_request", args=[request.pk])
-    if request.likely_incident:
+def announce_request_created(*, support_request) -> None:
+    desk = reverse("tickets:desk_request", args=[support_request.pk])
+    r = support_request
+    if r.likely_incident:
         text = (
-            f":rotating_light: Likely incident: {request.reference} from {request.community}"
-            f" ({request.hub or 'no hub named'}), {request.affected_users} users affected: "
-            f"{request.subject}"
+            f":rotating_light: Likely incident: {r.reference} from {r.community}"
+            f" ({r.hub or 'no hub named'}), {r.affected_users} users affected: {r.subject}"
         )
     else:
-        text = f"New request {request.reference} from {request.community}: {request.subject}"
+        text = f"New request {r.reference} from {r.community}: {r.subject}"
     _post(
-        key=f"request.created:{request.pk}",
+        key=f"request.created:{support_request.pk}",
         text=text,
         blocks=[_section(text), {"type": "actions", "elements": [_desk_button(desk)]}],
-        request=request,
+        support_request=support_request,
     )
 
 

@@ -47,7 +47,7 @@ def request_github_issue(request, pk: int):
     form.is_valid()  # two checkboxes: always valid
     try:
         url = github.github_issue_open_for_request(
-            request=r,
+            support_request=r,
             by=request.user,
             include_internal_notes=form.cleaned_data.get("include_internal_notes", False),
             send_canned=form.cleaned_data.get("send_canned", False),

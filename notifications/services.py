@@ -79,7 +79,7 @@ def notify(
     email: str = "",
     channel: str = Notification.Channel.EMAIL,
     url: str = "",
-    request=None,
+    support_request=None,
     incident=None,
 ) -> Notification | None:
     """Claim and enqueue one notification. Returns None when `key` was already claimed."""
@@ -92,7 +92,7 @@ def notify(
         "email": email,
         "channel": channel,
         "url": url,
-        "request": request,
+        "support_request": support_request,
         "incident": incident,
     }
     return notify_many(messages=[message])[0]
@@ -158,7 +158,7 @@ def _notification_fields(
     email: str = "",
     channel: str = Notification.Channel.EMAIL,
     url: str = "",
-    request=None,
+    support_request=None,
     incident=None,
 ) -> dict[str, Any]:
     """The row `notify` claims for one message: who gets it on which channel, and its state."""
@@ -193,7 +193,7 @@ def _notification_fields(
             "subject": subject[:255],
             "body": body,
             "url": url,
-            "request": request,
+            "request": support_request,
             "incident": incident,
             "created_at": now,
             "status": Notification.Status.SKIPPED,
@@ -210,7 +210,7 @@ def _notification_fields(
         "body": body,
         "url": url,
         "message_id": mailthread.message_id_for(key[:255]) if email_out else "",
-        "request": request,
+        "request": support_request,
         "incident": incident,
         "created_at": now,
         "status": Notification.Status.SENT if in_app else Notification.Status.PENDING,

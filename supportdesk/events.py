@@ -13,9 +13,9 @@ from django.dispatch import Signal
 
 # The events and the keyword arguments each carries.
 EVENTS = {
-    "request_created": {"request"},
-    "request_issue_linked": {"request", "url"},
-    "request_resolved": {"request"},
+    "request_created": {"support_request"},
+    "request_issue_linked": {"support_request", "url"},
+    "request_resolved": {"support_request"},
     "incident_declared": {"incident"},
     "incident_updated": {"incident", "entry"},
     "incident_resolved": {"incident"},

@@ -303,14 +303,17 @@ def new_request(submit):
 def triaged(new_request, steward):
     """A change request that a steward has triaged."""
     return ticket_services.request_triage(
-        request=new_request, by=steward, category="change", expected_version=new_request.version
+        support_request=new_request,
+        by=steward,
+        category="change",
+        expected_version=new_request.version,
     )
 
 
 @pytest.fixture
 def answered(triaged, steward):
     """A triaged request the steward has answered publicly."""
-    ticket_services.request_reply(request=triaged, by=steward, body="Looking into it.")
+    ticket_services.request_reply(support_request=triaged, by=steward, body="Looking into it.")
     triaged.refresh_from_db()
     return triaged
 
@@ -319,7 +322,7 @@ def answered(triaged, steward):
 def resolved(answered, steward):
     """A resolved request. (tests/incidents/ names a resolved incident so.)"""
     return ticket_services.request_resolve(
-        request=answered,
+        support_request=answered,
         by=steward,
         body="Fixed: the image was rebuilt.",
         expected_version=answered.version,

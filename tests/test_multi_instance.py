@@ -56,7 +56,7 @@ def free_port() -> int:
 
 def overdue_request(*, hub, rep, steward, days: int):
     received = timezone.now() - datetime.timedelta(days=days)
-    request = SupportRequestFactory(
+    support_request = SupportRequestFactory(
         community=hub.community,
         hub=hub,
         requester=rep,
@@ -66,10 +66,10 @@ def overdue_request(*, hub, rep, steward, days: int):
         category="change",
         triaged_at=received + datetime.timedelta(hours=1),
     )
-    refresh_request_deadlines(request)
-    request.save()
-    assert request.response_due_at < timezone.now()
-    return request
+    refresh_request_deadlines(support_request)
+    support_request.save()
+    assert support_request.response_due_at < timezone.now()
+    return support_request
 
 
 class Fleet:
@@ -274,8 +274,11 @@ def test_two_servers_two_workers_two_beats_send_everything_exactly_once(
     assert emails and all((n.status, n.attempts) == ("sent", 1) for n in emails), [
         (n.key, n.status, n.attempts) for n in emails
     ]
-    for request in [*overdue, late]:
-        assert Notification.objects.filter(request=request, key__startswith="slo:").count() == 1
+    for support_request in [*overdue, late]:
+        assert (
+            Notification.objects.filter(request=support_request, key__startswith="slo:").count()
+            == 1
+        )
     mail = "".join(p.read_text() for p in (tmp_path / "mail").glob("*.log"))
     assert mail.count("Subject: ") == len(emails)
     for n in emails:

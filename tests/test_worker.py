@@ -61,7 +61,7 @@ def test_an_overdue_request_produces_exactly_one_nudge_email(
 
     # Triaged long ago and never answered: only the response clock runs, and it is past due.
     received = timezone.now() - datetime.timedelta(days=10)
-    request = SupportRequestFactory(
+    support_request = SupportRequestFactory(
         community=hub.community,
         hub=hub,
         requester=rep,
@@ -74,9 +74,9 @@ def test_an_overdue_request_produces_exactly_one_nudge_email(
         # due now (desk/timebox.py nudges an expired time-box once, from the same beat task).
         timebox_expired_at=received + datetime.timedelta(hours=2),
     )
-    refresh_request_deadlines(request)
-    request.save()
-    assert request.response_due_at < timezone.now()
+    refresh_request_deadlines(support_request)
+    support_request.save()
+    assert support_request.response_due_at < timezone.now()
 
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
@@ -147,9 +147,9 @@ def test_an_overdue_request_produces_exactly_one_nudge_email(
     sent = nudges()
     assert len(sent) == 1
     nudge = sent[0]
-    assert nudge.key.startswith(f"slo:first_response:request:{request.pk}:")
+    assert nudge.key.startswith(f"slo:first_response:request:{support_request.pk}:")
     assert nudge.key.endswith(f":breach:user:{steward.pk}")
     assert (nudge.status, nudge.attempts) == ("sent", 1)
     messages = "".join(p.read_text() for p in mail_dir.glob("*.log"))
-    assert messages.count(f"Subject: [{request.reference}] First response overdue") == 1
+    assert messages.count(f"Subject: [{support_request.reference}] First response overdue") == 1
     assert messages.count("Subject: ") == 1

@@ -102,7 +102,7 @@ def split_by_limits(files: list[IncomingFile]) -> tuple[list[IncomingFile], list
 
 def attachments_store(
     *,
-    request: SupportRequest,
+    support_request: SupportRequest,
     files: list[IncomingFile],
     by,
     at: datetime.datetime,
@@ -114,7 +114,7 @@ def attachments_store(
     stored = []
     for f in files:
         attachment = Attachment(
-            request=request,
+            request=support_request,
             message=message,
             filename=safe_filename(f.filename),
             content_type=sniff(f.data),

@@ -53,16 +53,20 @@ def _describe(action: str, r: SupportRequest, params: dict) -> str:
 
 def _run(action: str, r: SupportRequest, by, params: dict) -> SupportRequest:
     if action == "assign":
-        return services.request_assign(request=r, by=by, assignee=params["assignee"])
+        return services.request_assign(support_request=r, by=by, assignee=params["assignee"])
     if action == "categorise":
         return services.request_triage(
-            request=r, by=by, category=params["category"], expected_version=None
+            support_request=r, by=by, category=params["category"], expected_version=None
         )
     if action == "priority":
         factors = {name: params.get(name) for name in PRIORITY_FACTORS}
-        return services.request_set_priority(request=r, by=by, expected_version=None, **factors)
+        return services.request_set_priority(
+            support_request=r, by=by, expected_version=None, **factors
+        )
     if action == "duplicate":
-        return services.request_close_as_duplicate(request=r, by=by, original=params["original"])
+        return services.request_close_as_duplicate(
+            support_request=r, by=by, original=params["original"]
+        )
     raise DomainError(
         gettext("Unknown action %(action)s.") % {"action": repr(action)}, field="action"
     )

@@ -282,12 +282,12 @@ def _threaded_request(msg: EmailMessage, subject: str) -> tuple[SupportRequest |
     return None, ""
 
 
-def _may_write_to(users: list[User], request: SupportRequest) -> User | None:
+def _may_write_to(users: list[User], support_request: SupportRequest) -> User | None:
     for user in users:
-        if user.pk == request.requester_id:
+        if user.pk == support_request.requester_id:
             return user
     for user, community in _represented(users).values():
-        if community.pk == request.community_id:
+        if community.pk == support_request.community_id:
             return user
     return None
 
@@ -386,22 +386,22 @@ def _route(inbound: InboundEmail, msg: EmailMessage, *, now) -> None:
     body = inbound.body
     if refused:
         body += "\n\n(Not attached: " + "; ".join(refused) + ". The original e-mail is kept.)"
-    request, how = _threaded_request(msg, subject)
-    if request is not None:
-        writer = _may_write_to(users, request)
+    support_request, how = _threaded_request(msg, subject)
+    if support_request is not None:
+        writer = _may_write_to(users, support_request)
         if writer is None and how != "tag":
             _finish(
                 inbound,
                 Status.UNMATCHED,
-                f"answers {request.reference}, but {sender} is neither its requester nor a "
+                f"answers {support_request.reference}, but {sender} is neither its requester nor a "
                 "representative of its community",
             )
             _acknowledge_unmatched(inbound)
             return
         if writer is not None:
-            if request.status == SupportRequest.Status.CLOSED:
+            if support_request.status == SupportRequest.Status.CLOSED:
                 follow_up = services.request_follow_up(
-                    closed=request,
+                    closed=support_request,
                     by=writer,
                     body=body.strip() or "(The e-mail had no text.)",
                     attachments=files,
@@ -411,18 +411,22 @@ def _route(inbound: InboundEmail, msg: EmailMessage, *, now) -> None:
                 _finish(
                     inbound,
                     Status.NEW_REQUEST,
-                    f"reply to the closed {request.reference}: opened a follow-up",
+                    f"reply to the closed {support_request.reference}: opened a follow-up",
                     request=follow_up,
                 )
                 return
             message = services.request_reply_from_email(
-                request=request, by=writer, body=body, received_at=now
+                support_request=support_request, by=writer, body=body, received_at=now
             )
             attachments.attachments_store(
-                request=request, message=message, files=files, by=writer, at=now
+                support_request=support_request, message=message, files=files, by=writer, at=now
             )
             _finish(
-                inbound, Status.REPLY, f"threaded by {how}", request=request, posted_message=message
+                inbound,
+                Status.REPLY,
+                f"threaded by {how}",
+                request=support_request,
+                posted_message=message,
             )
             return
         # An [SD-n] tag from someone who does not represent that community proves nothing:
@@ -445,7 +449,7 @@ def _route(inbound: InboundEmail, msg: EmailMessage, *, now) -> None:
             description=body,
             received_at=now,
         )
-        attachments.attachments_store(request=r, files=files, by=user, at=now)
+        attachments.attachments_store(support_request=r, files=files, by=user, at=now)
         _finish(inbound, Status.NEW_REQUEST, request=r)
         return
     if represented:
@@ -547,7 +551,9 @@ def inbound_email_attach(
         acknowledge=False,
     )
     files, _ = attachments.split_by_limits(message_files(parse(bytes(locked.raw))))
-    attachments.attachments_store(request=r, files=files, by=requester, at=locked.received_at)
+    attachments.attachments_store(
+        support_request=r, files=files, by=requester, at=locked.received_at
+    )
     if invite:
         from accounts.models import Invitation
         from accounts.services import invitation_create

@@ -149,9 +149,9 @@ def request_get_for(*, user, pk) -> SupportRequest:
         raise Http404("No such request.") from exc
 
 
-def conversation_for(*, request: SupportRequest, user) -> QuerySet[Message]:
+def conversation_for(*, support_request: SupportRequest, user) -> QuerySet[Message]:
     """The conversation: internal notes only for the team."""
-    qs = request.messages.select_related("author", "inbound_email").prefetch_related(
+    qs = support_request.messages.select_related("author", "inbound_email").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "pk"))
     )
     if not is_staff_member(user):
@@ -160,18 +160,18 @@ def conversation_for(*, request: SupportRequest, user) -> QuerySet[Message]:
 
 
 def conversation_page_for(
-    *, request: SupportRequest, user
+    *, support_request: SupportRequest, user
 ) -> tuple[list[Message], list[Attachment]]:
     """What the request pages show: the conversation (as conversation_for), each message with
     its files as `.files`, and the files of the request itself, in two queries (the messages,
     then every file of the request at once). Files of messages the user may not read (internal
     notes, for a representative) are left out with their messages."""
-    messages = request.messages.select_related("author", "inbound_email")
+    messages = support_request.messages.select_related("author", "inbound_email")
     if not is_staff_member(user):
         messages = messages.filter(visibility=Message.Visibility.PUBLIC)
     conversation = list(messages.order_by("created_at", "pk"))
     by_message: dict[int | None, list[Attachment]] = {}
-    for attachment in request.attachments.order_by("created_at", "pk"):
+    for attachment in support_request.attachments.order_by("created_at", "pk"):
         by_message.setdefault(attachment.message_id, []).append(attachment)
     for message in conversation:
         message.files = by_message.get(message.pk, [])
@@ -227,14 +227,16 @@ def follow_ups_of(r: SupportRequest) -> list[SupportRequest]:
     return list(r.follow_ups.only("pk", "follow_up_of_id").order_by("pk"))
 
 
-def request_attachments_for(*, request: SupportRequest) -> list[Attachment]:
+def request_attachments_for(*, support_request: SupportRequest) -> list[Attachment]:
     """The files that came with the request itself (not with a reply)."""
-    return list(request.attachments.filter(message__isnull=True).order_by("created_at", "pk"))
+    return list(
+        support_request.attachments.filter(message__isnull=True).order_by("created_at", "pk")
+    )
 
 
-def attachments_for(*, request: SupportRequest, user) -> QuerySet[Attachment]:
+def attachments_for(*, support_request: SupportRequest, user) -> QuerySet[Attachment]:
     """Every file of the request the user may see (not those of internal notes, unless staff)."""
-    qs = request.attachments.all()
+    qs = support_request.attachments.all()
     if not is_staff_member(user):
         qs = qs.filter(Q(message__isnull=True) | Q(message__visibility=Message.Visibility.PUBLIC))
     return qs.order_by("created_at", "pk")
@@ -254,12 +256,12 @@ def attachment_get_for(*, user, pk) -> Attachment:
         raise Http404("No such file.") from exc
 
 
-def history_for(*, request: SupportRequest) -> QuerySet[RequestEvent]:
-    return request.events.select_related("actor").order_by("created_at", "pk")
+def history_for(*, support_request: SupportRequest) -> QuerySet[RequestEvent]:
+    return support_request.events.select_related("actor").order_by("created_at", "pk")
 
 
-def time_entries_for(*, request: SupportRequest):
-    return request.time_entries.select_related("engineer").order_by("-worked_at", "-pk")
+def time_entries_for(*, support_request: SupportRequest):
+    return support_request.time_entries.select_related("engineer").order_by("-worked_at", "-pk")
 
 
 def requests_with_public_messages(qs: QuerySet[SupportRequest]) -> QuerySet[SupportRequest]:

@@ -81,12 +81,12 @@ FALLBACK_TEXT = {
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _lock(request: SupportRequest, expected_version: int | None = None) -> SupportRequest:
+def _lock(support_request: SupportRequest, expected_version: int | None = None) -> SupportRequest:
     """The request's row, locked for this transaction, with what the services read."""
     locked = (
         SupportRequest.objects.select_for_update(of=("self",))
         .select_related("community", "hub", "requester", "assignee")
-        .get(pk=request.pk)
+        .get(pk=support_request.pk)
     )
     if expected_version is not None and locked.version != int(expected_version):
         raise ConcurrentEdit(
@@ -277,7 +277,7 @@ def _acknowledgement(r: SupportRequest, requester, community, follow_up_of, poli
         ),
         "user": requester,
         "url": _rep_url(r),
-        "request": r,
+        "support_request": r,
     }
 
 
@@ -317,7 +317,7 @@ def _email_reply(r: SupportRequest, message: Message, by, *, files: list | None 
                 "body": body,
                 "user": r.requester,
                 "url": _rep_url(r),
-                "request": r,
+                "support_request": r,
             }
         ],
         savepoint=False,
@@ -502,7 +502,7 @@ def _open_request(
                 "body": f"{community}: {r.subject}",
                 "user": r.assignee,
                 "url": _desk_url(r),
-                "request": r,
+                "support_request": r,
             }
         )
     if acknowledge:
@@ -512,9 +512,9 @@ def _open_request(
             messages.append(_acknowledgement(r, requester, community, follow_up_of, policies))
     # One INSERT for both, without a savepoint: if it fails, so does the submission.
     notify_many(messages=messages, savepoint=False)
-    emit_event("request_created", request=r)
+    emit_event("request_created", support_request=r)
     if attachments:
-        attachments_store(request=r, files=attachments, by=requester, at=at)
+        attachments_store(support_request=r, files=attachments, by=requester, at=at)
     return r
 
 
@@ -530,19 +530,19 @@ def _record_assigned(r: SupportRequest, *, assignee, by, at: datetime.datetime) 
             body=f"{r.community}: {r.subject}",
             user=assignee,
             url=_desk_url(r),
-            request=r,
+            support_request=r,
         )
 
 
 @transaction.atomic
 def request_assign(
-    *, request: SupportRequest, by, assignee, expected_version: int | None = None
+    *, support_request: SupportRequest, by, assignee, expected_version: int | None = None
 ) -> SupportRequest:
     """Give the request to a member of the support team without triaging it (triage can
     reassign too, through the same audit row and note). Assigning to the current assignee
     changes nothing."""
     check_staff(by, gettext_noop("assign requests"))
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(
             gettext("%(reference)s is closed: it can no longer be reassigned.")
@@ -566,7 +566,7 @@ def request_assign(
 @transaction.atomic
 def request_triage(
     *,
-    request: SupportRequest,
+    support_request: SupportRequest,
     by,
     category: str,
     hub=None,
@@ -576,7 +576,7 @@ def request_triage(
     """Categorise (step 2 of the lifecycle); optionally move to another hub of the community or
     reassign. `hub=None` / `assignee=None` keep the current ones."""
     check_staff(by, gettext_noop("triage requests"))
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(
             gettext("%(reference)s is closed: its category can no longer change.")
@@ -648,7 +648,7 @@ def request_triage(
 @transaction.atomic
 def request_reply(
     *,
-    request: SupportRequest,
+    support_request: SupportRequest,
     by,
     body: str,
     link_url: str = "",
@@ -668,9 +668,9 @@ def request_reply(
     message from someone else since then refuses the reply (NewMessageSince) unless
     `send_anyway`: the author reads it first, then confirms."""
     staff = is_staff_member(by)
-    if not staff and _lock(request).status == Status.CLOSED:
+    if not staff and _lock(support_request).status == Status.CLOSED:
         return request_follow_up(
-            closed=request,
+            closed=support_request,
             by=by,
             body=body,
             link_url=link_url,
@@ -678,12 +678,12 @@ def request_reply(
             channel=channel,
         )
     rules.check_team_or_representative(
-        user=by, support_request=request, action=gettext_noop("reply")
+        user=by, support_request=support_request, action=gettext_noop("reply")
     )
     body, link_url = _clean_reply(body, link_url)
     if staff:
         refuse_unfilled(body)
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(
             gettext(
@@ -703,7 +703,7 @@ def request_reply(
         _save(r, fields)
         _record(r, Kind.REPLIED, by, at, detail=body[:200], message=message.pk)
         files = (
-            attachments_store(request=r, message=message, files=attachments, by=by, at=at)
+            attachments_store(support_request=r, message=message, files=attachments, by=by, at=at)
             if attachments
             else []
         )
@@ -712,7 +712,7 @@ def request_reply(
 
     message = _requester_reply(r, by=by, body=body, link_url=link_url, at=at)
     if attachments:
-        attachments_store(request=r, message=message, files=attachments, by=by, at=at)
+        attachments_store(support_request=r, message=message, files=attachments, by=by, at=at)
     return message
 
 
@@ -791,14 +791,14 @@ def request_follow_up(
 
 @transaction.atomic
 def request_reply_from_email(
-    *, request: SupportRequest, by, body: str, received_at: datetime.datetime
+    *, support_request: SupportRequest, by, body: str, received_at: datetime.datetime
 ) -> Message:
     """The representative's (or the e-mail requester's) reply that arrived by e-mail. The
     caller (tickets.inbound) has matched the sender to the request; a closed request is the
     caller's to follow up with a new request."""
-    rules.check_requester_or_representative(user=by, support_request=request)
+    rules.check_requester_or_representative(user=by, support_request=support_request)
     body = (body or "").strip() or "(The e-mail had no text.)"
-    r = _lock(request)
+    r = _lock(support_request)
     if r.status == Status.CLOSED:
         raise InvalidTransition(gettext("%(reference)s is closed.") % {"reference": r.reference})
     return _requester_reply(r, by=by, body=body, link_url="", at=received_at)
@@ -827,7 +827,7 @@ def _requester_reply(
             body=body[:500],
             user=r.assignee,
             url=_desk_url(r),
-            request=r,
+            support_request=r,
         )
     return message
 
@@ -851,17 +851,17 @@ def _reopen(r: SupportRequest, *, by, at: datetime.datetime, detail: str) -> lis
 
 @transaction.atomic
 def request_reopen(
-    *, request: SupportRequest, by, reason: str = "", expected_version: int | None = None
+    *, support_request: SupportRequest, by, reason: str = "", expected_version: int | None = None
 ) -> SupportRequest:
     """Reopen a resolved request explicitly (the representative, or a steward). When the
     representative reopens it they are waiting for an answer again, so the response clock
     restarts; a closed request stays closed (a new request is the way back)."""
     rules.check_team_or_representative(
-        user=by, support_request=request, action=gettext_noop("reopen")
+        user=by, support_request=support_request, action=gettext_noop("reopen")
     )
     staff = is_staff_member(by)
     reason = (reason or "").strip()[:500]
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     if r.status != Status.RESOLVED:
         raise InvalidTransition(
             gettext("Only a resolved request can be reopened; %(reference)s is %(status)s.")
@@ -885,48 +885,48 @@ def request_reopen(
             body=reason or "The request was reopened.",
             user=r.assignee,
             url=_desk_url(r),
-            request=r,
+            support_request=r,
         )
     return r
 
 
 @transaction.atomic
 def request_add_attachments(
-    *, request: SupportRequest, by, files: list[IncomingFile]
+    *, support_request: SupportRequest, by, files: list[IncomingFile]
 ) -> list[Attachment]:
     """Files added to the request itself (the API's upload): by the team or the community's
     representative, while the request is not closed."""
     rules.check_team_or_representative(
-        user=by, support_request=request, action=gettext_noop("attach files")
+        user=by, support_request=support_request, action=gettext_noop("attach files")
     )
     if not files:
         raise DomainError(gettext("Attach at least one file."), field="file")
-    r = _lock(request)
+    r = _lock(support_request)
     if r.status == Status.CLOSED:
         raise InvalidTransition(gettext("%(reference)s is closed.") % {"reference": r.reference})
     at = timezone.now()
-    stored = attachments_store(request=r, files=files, by=by, at=at)
+    stored = attachments_store(support_request=r, files=files, by=by, at=at)
     names = ", ".join(a.filename for a in stored)
     _record(r, Kind.ATTACHED, by, at, detail=names, attachments=[a.pk for a in stored])
     return stored
 
 
 @transaction.atomic
-def request_add_note(*, request: SupportRequest, by, body: str) -> Message:
+def request_add_note(*, support_request: SupportRequest, by, body: str) -> Message:
     """An internal note: only the team ever sees it. It adds a row and changes no field of the
     request, so it neither locks out nor is locked out by a colleague's edit."""
     check_staff(by, gettext_noop("write internal notes"))
     body = _clean_text(body, field="body", what=gettext_noop("The note"))
     at = timezone.now()
-    message = _message(request, by, body, at, internal=True)
-    _record(request, Kind.NOTE, by, at, detail=body[:200], message=message.pk)
+    message = _message(support_request, by, body, at, internal=True)
+    _record(support_request, Kind.NOTE, by, at, detail=body[:200], message=message.pk)
     return message
 
 
 @transaction.atomic
 def request_log_time(
     *,
-    request: SupportRequest,
+    support_request: SupportRequest,
     by,
     minutes: int,
     note: str = "",
@@ -947,7 +947,7 @@ def request_log_time(
         raise DomainError(
             gettext("Time cannot be logged for work in the future."), field="worked_at"
         )
-    r = _lock(request)
+    r = _lock(support_request)
     counts = r.category != Category.INCIDENT
     entry = TimeEntry.objects.create(
         request=r,
@@ -978,7 +978,7 @@ def request_log_time(
 @transaction.atomic
 def request_link_issue(
     *,
-    request: SupportRequest,
+    support_request: SupportRequest,
     by,
     url: str,
     send_canned: bool = True,
@@ -990,7 +990,7 @@ def request_link_issue(
     url = _clean_url(url, field="url")
     if not url:
         raise DomainError(gettext("Enter the address of the engineering issue."), field="url")
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     rules.check_link_issue(support_request=r)
     at = timezone.now()
     previous = r.engineering_issue_url
@@ -998,7 +998,7 @@ def request_link_issue(
     r.status = Status.PLANNED
     fields = ["engineering_issue_url", "status"]
     _record(r, Kind.ISSUE_LINKED, by, at, detail=url, url=url, previous=previous)
-    emit_event("request_issue_linked", request=r, url=url)
+    emit_event("request_issue_linked", support_request=r, url=url)
     message = None
     if send_canned:
         body, canned = _canned_text(CannedResponse.Purpose.NOT_AN_OUTAGE, r, by, link=url)
@@ -1017,7 +1017,7 @@ def request_link_issue(
 @transaction.atomic
 def request_set_priority(
     *,
-    request: SupportRequest,
+    support_request: SupportRequest,
     by,
     has_dedicated_funding: bool | None = None,
     impacts_many_communities: bool | None = None,
@@ -1029,7 +1029,7 @@ def request_set_priority(
     """Set the priority factors of DOMAIN.md ("Priority order"); None keeps a factor. The rank
     follows from them and the community's budget use."""
     check_staff(by, gettext_noop("prioritise requests"))
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(gettext("%(reference)s is closed.") % {"reference": r.reference})
     factors = {
@@ -1061,12 +1061,12 @@ def request_set_priority(
 
 @transaction.atomic
 def request_resolve(
-    *, request: SupportRequest, by, body: str, expected_version: int | None
+    *, support_request: SupportRequest, by, body: str, expected_version: int | None
 ) -> SupportRequest:
     """Step 7: send the resolution message and mark the request resolved; the auto-close clock
     starts. The representative must have been answered: before, or by this message."""
     check_staff(by, gettext_noop("resolve requests"))
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     rules.check_resolve(support_request=r)
     body = (body or "").strip()
     canned = None
@@ -1102,16 +1102,16 @@ def request_resolve(
         body=f"{body}\n\n{closing}",
         user=r.requester,
         url=_rep_url(r),
-        request=r,
+        support_request=r,
     )
-    emit_event("request_resolved", request=r)
+    emit_event("request_resolved", support_request=r)
     return r
 
 
 @transaction.atomic
-def request_confirm(*, request: SupportRequest, by) -> SupportRequest:
+def request_confirm(*, support_request: SupportRequest, by) -> SupportRequest:
     """Step 8: the representative confirms the resolution; the request is closed."""
-    r = _lock(request)
+    r = _lock(support_request)
     rules.check_confirm(user=by, support_request=r)
     at = timezone.now()
     r.status = Status.CLOSED
@@ -1124,11 +1124,11 @@ def request_confirm(*, request: SupportRequest, by) -> SupportRequest:
 
 @transaction.atomic
 def request_close(
-    *, request: SupportRequest, by, expected_version: int | None = None
+    *, support_request: SupportRequest, by, expected_version: int | None = None
 ) -> SupportRequest:
     """A steward closes a request that was triaged and answered (resolved or not)."""
     check_staff(by, gettext_noop("close requests"))
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     rules.check_close(support_request=r)
     at = timezone.now()
     fields = _mark_closed(r, at=at)
@@ -1138,10 +1138,10 @@ def request_close(
 
 
 @transaction.atomic
-def request_auto_close(*, request: SupportRequest) -> SupportRequest:
+def request_auto_close(*, support_request: SupportRequest) -> SupportRequest:
     """A resolved request whose auto-close deadline has passed closes by itself: the closing
     canned response is posted and e-mailed to the representative (once: its key)."""
-    r = _lock(request)
+    r = _lock(support_request)
     at = timezone.now()
     rules.check_auto_close(support_request=r, now=at)
     fields = _mark_closed(r, at=at)
@@ -1164,7 +1164,7 @@ def request_auto_close(*, request: SupportRequest) -> SupportRequest:
         body=body,
         user=r.requester,
         url=_rep_url(r),
-        request=r,
+        support_request=r,
     )
     return r
 
@@ -1184,7 +1184,7 @@ def _mark_closed(r: SupportRequest, *, at: datetime.datetime) -> list[str]:
 @transaction.atomic
 def request_close_as_duplicate(
     *,
-    request: SupportRequest,
+    support_request: SupportRequest,
     by,
     original: SupportRequest,
     expected_version: int | None = None,
@@ -1194,7 +1194,7 @@ def request_close_as_duplicate(
     on, in a public reply (which answers them); an untriaged duplicate takes the original's
     category."""
     check_staff(by, gettext_noop("close requests"))
-    r = _lock(request, expected_version)
+    r = _lock(support_request, expected_version)
     if r.status == Status.CLOSED:
         raise InvalidTransition(
             gettext("%(reference)s is already closed.") % {"reference": r.reference}
@@ -1279,17 +1279,17 @@ def request_auto_close_due(*, now: datetime.datetime | None = None, limit: int =
             )
             if r is None:
                 continue
-            request_auto_close(request=r)
+            request_auto_close(support_request=r)
             closed += 1
     return closed
 
 
 @transaction.atomic
-def request_link_incident(*, request: SupportRequest, incident, by) -> SupportRequest:
+def request_link_incident(*, support_request: SupportRequest, incident, by) -> SupportRequest:
     """For the incidents app: the request turned out to be (part of) an incident. It becomes an
     incident-category request (rank 0, incident clocks, its time off the budget)."""
     check_staff(by, gettext_noop("declare incidents"))
-    r = _lock(request)
+    r = _lock(support_request)
     rules.check_link_incident(support_request=r)
     at = timezone.now()
     fields = ["incident", "category", "priority_rank"]
@@ -1313,10 +1313,15 @@ def request_link_incident(*, request: SupportRequest, incident, by) -> SupportRe
 
 
 def canned_response_render(
-    *, canned: CannedResponse, request: SupportRequest, by, context: str = "", link: str = ""
+    *,
+    canned: CannedResponse,
+    support_request: SupportRequest,
+    by,
+    context: str = "",
+    link: str = "",
 ) -> str:
     """The canned response with its placeholders filled for this request, for the steward to
     edit before sending. Placeholders without a value are left in braces."""
     return fill_placeholders(
-        canned.body, _placeholder_values(request, by, context=context, link=link)
+        canned.body, _placeholder_values(support_request, by, context=context, link=link)
     )

@@ -179,7 +179,9 @@ def request_received(request, pk):
 
 
 def _render_detail(request, r, *, reply_form=None, status=200):
-    conversation, request_files = selectors.conversation_page_for(request=r, user=request.user)
+    conversation, request_files = selectors.conversation_page_for(
+        support_request=r, user=request.user
+    )
     # As on the steward's page: a reply written here is held if a message arrives after the
     # last one shown, and a held reply marks what is new since.
     last_message_id = max((m.pk for m in conversation), default=0)
@@ -242,7 +244,7 @@ def request_reply(request, pk):
 
     def create() -> str:
         result = services.request_reply(
-            request=r,
+            support_request=r,
             by=request.user,
             body=form.cleaned_data["body"],
             link_url=form.cleaned_data["link_url"],
@@ -291,7 +293,7 @@ def request_reply(request, pk):
 def request_confirm(request, pk):
     r = selectors.request_get_for(user=request.user, pk=pk)
     try:
-        services.request_confirm(request=r, by=request.user)
+        services.request_confirm(support_request=r, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -565,7 +567,7 @@ def _desk_form_factories(request, r: SupportRequest, *, last_message_id: int = 0
         if request.GET.get("canned") and canned_form.is_valid():
             canned = canned_form.cleaned_data["canned"]
             initial["body"] = services.canned_response_render(
-                canned=canned, request=r, by=request.user
+                canned=canned, support_request=r, by=request.user
             )
             initial["canned_response"] = canned.pk
         return forms.ReplyForm(prefix="reply", initial=initial)
@@ -599,7 +601,9 @@ def _desk_form_factories(request, r: SupportRequest, *, last_message_id: int = 0
 
 def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, status: int = 200):
     bound = bound or {}
-    conversation, request_files = selectors.conversation_page_for(request=r, user=request.user)
+    conversation, request_files = selectors.conversation_page_for(
+        support_request=r, user=request.user
+    )
     last_message_id = max((m.pk for m in conversation), default=0)
     # A reply held because a message arrived since its page was loaded: mark what is new.
     seen = getattr(bound.get("reply"), "held_since", None)
@@ -615,7 +619,7 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         shown.add("triage")  # the one thing to do with a new request
     form_set = {name: bound.get(name) or factories[name]() for name in factories if name in shown}
     calendars = selectors.Calendars()
-    entries = list(selectors.time_entries_for(request=r))
+    entries = list(selectors.time_entries_for(support_request=r))
     budget = budget_status(community=r.community)
     context = {
         "r": r,
@@ -625,7 +629,7 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         "new_message_ids": new_message_ids,
         "last_message_id": last_message_id,
         "presence_seconds": presence.POLL_SECONDS,
-        "history": selectors.history_for(request=r),
+        "history": selectors.history_for(support_request=r),
         "entries": entries,
         "minutes_total": sum(e.minutes for e in entries),
         "deadlines": _deadlines(r, calendars),
@@ -736,7 +740,7 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
 def desk_triage(request, pk):
     def run(r, data):
         services.request_triage(
-            request=r,
+            support_request=r,
             by=request.user,
             category=data["category"],
             hub=data["hub"],
@@ -763,7 +767,7 @@ def desk_reply(request, pk):
         # written since the page was loaded (the version is the fallback for older pages).
         seen = data["seen_message"]
         services.request_reply(
-            request=r,
+            support_request=r,
             by=request.user,
             body=data["body"],
             link_url=data["link_url"],
@@ -788,7 +792,7 @@ def desk_reply(request, pk):
 @staff_required
 def desk_note(request, pk):
     def run(r, data):
-        services.request_add_note(request=r, by=request.user, body=data["body"])
+        services.request_add_note(support_request=r, by=request.user, body=data["body"])
 
     return _desk_action(
         request, pk, key="note", form_class=forms.NoteForm, run=run, success=gettext("Note added.")
@@ -800,7 +804,7 @@ def desk_note(request, pk):
 def desk_log_time(request, pk):
     def run(r, data):
         services.request_log_time(
-            request=r,
+            support_request=r,
             by=request.user,
             minutes=data["minutes"],
             note=data["note"],
@@ -817,7 +821,7 @@ def desk_log_time(request, pk):
 def desk_link_issue(request, pk):
     def run(r, data):
         services.request_link_issue(
-            request=r,
+            support_request=r,
             by=request.user,
             url=data["url"],
             send_canned=data["send_canned"],
@@ -839,7 +843,7 @@ def desk_link_issue(request, pk):
 def desk_set_priority(request, pk):
     def run(r, data):
         updated = services.request_set_priority(
-            request=r,
+            support_request=r,
             by=request.user,
             expected_version=data["version"],
             **{name: data[name] for name in forms.PriorityForm.FACTORS},
@@ -864,7 +868,7 @@ def desk_set_priority(request, pk):
 def desk_resolve(request, pk):
     def run(r, data):
         services.request_resolve(
-            request=r, by=request.user, body=data["body"], expected_version=data["version"]
+            support_request=r, by=request.user, body=data["body"], expected_version=data["version"]
         )
 
     return _desk_action(
@@ -881,7 +885,7 @@ def desk_resolve(request, pk):
 @staff_required
 def desk_close(request, pk):
     def run(r, data):
-        services.request_close(request=r, by=request.user, expected_version=data["version"])
+        services.request_close(support_request=r, by=request.user, expected_version=data["version"])
 
     return _desk_action(
         request,
@@ -902,7 +906,7 @@ def desk_close_as_duplicate(request, pk):
     def run(r, data):
         closed.append(
             services.request_close_as_duplicate(
-                request=r,
+                support_request=r,
                 by=request.user,
                 original=data["duplicate_of"],
                 expected_version=data["version"],

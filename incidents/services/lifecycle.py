@@ -172,7 +172,9 @@ def incident_declare(
     )
     _entry(incident, kind=Kind.NOTE, author=by, at=at, body=note)
     if from_request is not None:
-        tickets_services.request_link_incident(request=from_request, incident=incident, by=by)
+        tickets_services.request_link_incident(
+            support_request=from_request, incident=incident, by=by
+        )
     emit_event("incident_declared", incident=incident)
     paging.paging_start(incident, at=at)
     return incident

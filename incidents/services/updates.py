@@ -158,7 +158,7 @@ def _post_to_linked_requests(
         if support_request.requester_id in exclude_requester_ids:
             continue
         tickets_services.request_reply(
-            request=support_request,
+            support_request=support_request,
             by=by,
             body=_personalise(body, _greeting_name(support_request.requester)),
             canned_response=canned,
@@ -180,7 +180,7 @@ def _resolve_linked_requests(incident: Incident, *, by, body: str, canned=None) 
     )
     for support_request in linked:
         tickets_services.request_resolve(
-            request=support_request,
+            support_request=support_request,
             by=by,
             body=_personalise(body, _greeting_name(support_request.requester)),
             expected_version=None,
@@ -201,7 +201,7 @@ def _close_linked_requests(incident: Incident, *, by) -> None:
     for support_request in SupportRequest.objects.filter(
         incident=incident, status=SupportRequest.Status.RESOLVED
     ).order_by("pk"):
-        tickets_services.request_close(request=support_request, by=by)
+        tickets_services.request_close(support_request=support_request, by=by)
 
 
 @transaction.atomic

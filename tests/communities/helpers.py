@@ -19,16 +19,16 @@ def open_request(community, category="change", *, subject=None, **kwargs) -> Sup
     return SupportRequestFactory(community=community, received_at=JAN_15, **{**extra, **kwargs})
 
 
-def log_time(request, minutes, *, at=JAN_15, by=None, note="") -> TimeEntry:
+def log_time(support_request, minutes, *, at=JAN_15, by=None, note="") -> TimeEntry:
     return TimeEntry.objects.create(
-        request=request,
-        community=request.community,
+        request=support_request,
+        community=support_request.community,
         engineer=by or StaffFactory(),
         minutes=minutes,
         note=note,
         worked_at=at,
-        budget_month=month_of(at, community=request.community),
-        counts_against_budget=request.category != SupportRequest.Category.INCIDENT,
+        budget_month=month_of(at, community=support_request.community),
+        counts_against_budget=support_request.category != SupportRequest.Category.INCIDENT,
     )
 
 

@@ -165,9 +165,9 @@ def test_the_change_page_lists_the_time_entries_behind_the_used_hours(admin_clie
 
 @time_machine.travel(JAN_15, tick=False)
 def test_adding_a_budget_in_the_admin_takes_any_day_and_reranks(admin_client, community):
-    request = open_request(community)
-    log_time(request, 120)
-    SupportRequest.objects.filter(pk=request.pk).update(priority_rank=5)
+    support_request = open_request(community)
+    log_time(support_request, 120)
+    SupportRequest.objects.filter(pk=support_request.pk).update(priority_rank=5)
     add = reverse("admin:communities_supportbudget_add")
     assert admin_client.get(add).context["adminform"].form.initial["hours"] == Decimal("2.88")
     response = admin_client.post(
@@ -176,20 +176,20 @@ def test_adding_a_budget_in_the_admin_takes_any_day_and_reranks(admin_client, co
     assert response.status_code == 302
     budget = SupportBudget.objects.get(community=community)
     assert (budget.month, budget.hours) == (JANUARY, Decimal("1.50"))
-    request.refresh_from_db()
-    assert request.priority_rank == 8
+    support_request.refresh_from_db()
+    assert support_request.priority_rank == 8
 
 
 @time_machine.travel(JAN_15, tick=False)
 def test_editing_hours_in_the_admin_keeps_the_row_and_reranks(admin_client, three):
     budget = three["gamma"]
-    request = SupportRequest.objects.get(subject="gamma work")
-    SupportRequest.objects.filter(pk=request.pk).update(priority_rank=8)
+    support_request = SupportRequest.objects.get(subject="gamma work")
+    SupportRequest.objects.filter(pk=support_request.pk).update(priority_rank=8)
     url = reverse("admin:communities_supportbudget_change", args=[budget.pk])
     response = admin_client.post(url, {"hours": "100", "note": "Extra funding"})
     assert response.status_code == 302
     budget.refresh_from_db()
     assert (budget.hours, budget.note) == (Decimal("100.00"), "Extra funding")
     assert SupportBudget.objects.count() == 3
-    request.refresh_from_db()
-    assert request.priority_rank == 5
+    support_request.refresh_from_db()
+    assert support_request.priority_rank == 5

@@ -32,7 +32,7 @@ def test_members_list_their_own_communities_and_outsiders_none(
 
 def test_budget_shows_hours_used_and_remaining(api, rep, steward, triaged, community, clock):
     SupportBudgetFactory(community=community, month="2026-03-01", hours=Decimal("4"))
-    services.request_log_time(request=triaged, by=steward, minutes=90)
+    services.request_log_time(support_request=triaged, by=steward, minutes=90)
     body = api(rep).get("/api/v1/communities/alpha/budget/", {"month": "2026-03"}).json()
     assert body == {
         "community": "alpha",
@@ -52,9 +52,9 @@ def test_budget_defaults_to_the_current_month(api, steward, community, clock):
 
 def test_incident_work_never_draws_on_the_budget(api, steward, triaged, clock):
     services.request_triage(
-        request=triaged, by=steward, category="incident", expected_version=triaged.version
+        support_request=triaged, by=steward, category="incident", expected_version=triaged.version
     )
-    services.request_log_time(request=triaged, by=steward, minutes=60)
+    services.request_log_time(support_request=triaged, by=steward, minutes=60)
     assert api(steward).get("/api/v1/communities/alpha/budget/").json()["used"] == "0.00"
 
 

@@ -91,9 +91,9 @@ def test_incident_time_is_recorded_but_never_counted(community):
 
 
 def test_time_logged_before_a_request_became_an_incident_stops_counting(community):
-    request = open_request(community, "change")
-    log_time(request, 60)  # stored as counting
-    SupportRequest.objects.filter(pk=request.pk).update(category="incident")
+    support_request = open_request(community, "change")
+    log_time(support_request, 60)  # stored as counting
+    SupportRequest.objects.filter(pk=support_request.pk).update(category="incident")
     assert used_hours(community=community, month=JANUARY) == Decimal("0.00")
 
 
@@ -251,13 +251,13 @@ def test_a_budget_needs_a_month_and_hours_that_make_sense(community, month, hour
 
 @time_machine.travel(JAN_15, tick=False)
 def test_topping_up_an_exhausted_budget_lifts_the_communitys_requests(community):
-    request = open_request(community)
+    support_request = open_request(community)
     SupportBudgetFactory(community=community, month=JANUARY, hours=Decimal("1"))
-    log_time(request, 90)
-    SupportRequest.objects.filter(pk=request.pk).update(priority_rank=8)
+    log_time(support_request, 90)
+    SupportRequest.objects.filter(pk=support_request.pk).update(priority_rank=8)
     budget_set_hours(community=community, month=JANUARY, hours=Decimal("10"))
-    request.refresh_from_db()
-    assert request.priority_rank == 5
+    support_request.refresh_from_db()
+    assert support_request.priority_rank == 5
 
 
 # ---------------------------------------------------------------------------------------------

@@ -71,10 +71,10 @@ def test_incidents_come_first_whatever_the_budget():
 
 @time_machine.travel(JAN_15, tick=False)
 def test_a_request_reads_its_communitys_budget_this_month(community, ten_hour_default):
-    request = open_request(community)
+    support_request = open_request(community)
     log_time(open_request(community), 10 * 60)
-    refresh_priority_rank(request)
-    assert request.priority_rank == 8
+    refresh_priority_rank(support_request)
+    assert support_request.priority_rank == 8
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,18 +100,18 @@ def test_logging_time_past_the_budget_moves_the_communitys_open_requests_down(
 
 @time_machine.travel(JAN_15, tick=False)
 def test_recomputing_does_not_touch_versions_or_closed_requests(community, ten_hour_default):
-    request = open_request(community)
+    support_request = open_request(community)
     closed = open_request(
         community,
         status=SupportRequest.Status.CLOSED,
         resolved_at=JAN_15,
         closed_at=JAN_15,
     )
-    log_time(request, 10 * 60)
+    log_time(support_request, 10 * 60)
     priority_recompute_for_community(community=community)
-    request.refresh_from_db()
+    support_request.refresh_from_db()
     closed.refresh_from_db()
-    assert (request.priority_rank, request.version) == (8, 1)
+    assert (support_request.priority_rank, support_request.version) == (8, 1)
     assert closed.priority_rank == 7
 
 
@@ -123,17 +123,17 @@ FEB_1_MORNING = datetime(2026, 2, 1, 1, 0, tzinfo=UTC)
 
 
 def test_a_new_month_brings_a_community_back_from_the_bottom(community, ten_hour_default):
-    request = open_request(community)
+    support_request = open_request(community)
     with time_machine.travel(JAN_31_NOON, tick=False):
-        log_time(request, 12 * 60, at=JAN_31_NOON)
+        log_time(support_request, 12 * 60, at=JAN_31_NOON)
         assert priority_recompute_for_month() == 1
-        request.refresh_from_db()
-        assert request.priority_rank == 8
+        support_request.refresh_from_db()
+        assert support_request.priority_rank == 8
         assert priority_recompute_for_month() == 0  # nothing changed: nothing written
     with time_machine.travel(FEB_1_MORNING, tick=False):
         assert priority_recompute_for_month() == 1
-    request.refresh_from_db()
-    assert request.priority_rank == 5
+    support_request.refresh_from_db()
+    assert support_request.priority_rank == 5
 
 
 def test_each_community_turns_the_month_at_its_own_midnight(community, ten_hour_default):
@@ -152,14 +152,14 @@ def test_each_community_turns_the_month_at_its_own_midnight(community, ten_hour_
 
 
 def test_recomputing_for_a_named_month(community, ten_hour_default):
-    request = open_request(community)
-    log_time(request, 12 * 60)
+    support_request = open_request(community)
+    log_time(support_request, 12 * 60)
     assert priority_recompute_for_month(month=date(2026, 3, 1)) == 1  # nothing used in March
-    request.refresh_from_db()
-    assert request.priority_rank == 5
+    support_request.refresh_from_db()
+    assert support_request.priority_rank == 5
     priority_recompute_for_month(month=JANUARY)
-    request.refresh_from_db()
-    assert request.priority_rank == 8
+    support_request.refresh_from_db()
+    assert support_request.priority_rank == 8
 
 
 def _build(communities: int, requests_each: int) -> None:
@@ -188,8 +188,8 @@ def test_recomputing_every_rank_costs_the_same_queries_for_3_or_12_communities(
 
 @time_machine.travel(JAN_15, tick=False)
 def test_an_over_budget_request_that_impacts_many_communities_ranks_2(community, ten_hour_default):
-    request = open_request(community)
+    support_request = open_request(community)
     log_time(open_request(community), 11 * 60)  # over the 10-hour budget
-    request.impacts_many_communities = True
-    refresh_priority_rank(request)
-    assert request.priority_rank == 2  # was 8 under the old "over budget first" rule
+    support_request.impacts_many_communities = True
+    refresh_priority_rank(support_request)
+    assert support_request.priority_rank == 2  # was 8 under the old "over budget first" rule

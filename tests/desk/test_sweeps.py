@@ -161,12 +161,16 @@ def test_a_new_wait_for_an_answer_is_a_new_deadline_with_new_nudges(rep, hub, ro
     r = submit(rep, hub, march(9, 9))
     steward = r.assignee
     with time_machine.travel(march(9, 10), tick=False):
-        request_reply(request=r, by=steward, body="Looking into it.", expected_version=r.version)
+        request_reply(
+            support_request=r, by=steward, body="Looking into it.", expected_version=r.version
+        )
     run(march(9, 12))
     assert nudge_keys(key__contains=":response:") == []  # answered: nobody is waiting
 
     with time_machine.travel(march(10, 9), tick=False):
-        request_reply(request=SupportRequest.objects.get(pk=r.pk), by=rep, body="Still broken.")
+        request_reply(
+            support_request=SupportRequest.objects.get(pk=r.pk), by=rep, body="Still broken."
+        )
     r.refresh_from_db()
     assert r.response_due_at == march(11, 9)
     run(march(11, 3))  # 18 of 24 working hours since the representative's reply

@@ -66,7 +66,7 @@ def check(page, path: str, shot, name: str) -> list[str]:
 
 @pytest.fixture
 def world(rep, hub, steward, admin_user, rotation):
-    request = tickets.request_submit(
+    support_request = tickets.request_submit(
         requester=rep,
         hub=hub,
         subject="Kernel dies on import",
@@ -74,7 +74,7 @@ def world(rep, hub, steward, admin_user, rotation):
         cannot_run_code=True,
         affected_users=3,
     )
-    tickets.request_reply(request=request, by=steward, body="We are looking at it.")
+    tickets.request_reply(support_request=support_request, by=steward, body="We are looking at it.")
     incident = lifecycle.incident_declare(
         by=steward,
         hubs=[hub],
@@ -84,7 +84,7 @@ def world(rep, hub, steward, admin_user, rotation):
         detected_by=Incident.Detection.ALERT,
         summary="Node pool quota.",
     )
-    return {"request": request, "incident": incident, "hub": hub}
+    return {"request": support_request, "incident": incident, "hub": hub}
 
 
 def test_axe_finds_no_violation_on_any_main_page_for_any_role(

@@ -42,7 +42,10 @@ def change_request(rep, hub, steward):
         description="Students run out of memory with **16 GB**.",
     )
     return services.request_triage(
-        request=r, by=steward, category=SupportRequest.Category.CHANGE, expected_version=None
+        support_request=r,
+        by=steward,
+        category=SupportRequest.Category.CHANGE,
+        expected_version=None,
     )
 
 

@@ -29,7 +29,9 @@ def test_open_an_issue_from_the_request_page_and_see_it_close(
     r = tickets.request_submit(
         requester=rep, hub=hub, subject="Add a GPU profile", description="We need GPUs."
     )
-    tickets.request_triage(request=r, by=steward, category="change", expected_version=r.version)
+    tickets.request_triage(
+        support_request=r, by=steward, category="change", expected_version=r.version
+    )
     # Two HTTP round trips (to GitHub, then the page) on a busy CI machine: allow for them.
     page.set_default_timeout(30_000)
     login(page, steward.username)

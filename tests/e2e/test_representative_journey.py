@@ -71,13 +71,13 @@ def test_the_representatives_reply_is_held_when_the_team_wrote_meanwhile(
 ):
     change, _ = submitted
     change = services.request_triage(
-        request=change, by=steward, category="change", expected_version=change.version
+        support_request=change, by=steward, category="change", expected_version=change.version
     )
     page = new_page()
     login(page, rep.username)
     page.goto(f"/requests/{change.pk}/")
     page.locator("#id_reply-body").fill("Any news?")
-    services.request_reply(request=change, by=steward, body="The kernel is being built.")
+    services.request_reply(support_request=change, by=steward, body="The kernel is being built.")
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator(".messages")).to_contain_text("after you opened it")
     expect(page.locator(".new-message")).to_contain_text("The kernel is being built.")
@@ -99,7 +99,9 @@ def test_a_steward_closes_a_request_as_a_duplicate_from_its_page(
         requester=rep, hub=change.hub, subject="R 4.4 please", description="Same as before."
     )
     for r in (change, original):
-        services.request_triage(request=r, by=steward, category="change", expected_version=None)
+        services.request_triage(
+            support_request=r, by=steward, category="change", expected_version=None
+        )
     page = new_page(phone=phone)
     login(page, steward.username)
     page.goto(f"/desk/requests/{change.pk}/")

@@ -59,7 +59,10 @@ def older_request(other_rep, other_hub, steward):
         description="How much home space does each student get?",
     )
     return services.request_triage(
-        request=r, by=steward, category=SupportRequest.Category.GUIDANCE, expected_version=None
+        support_request=r,
+        by=steward,
+        category=SupportRequest.Category.GUIDANCE,
+        expected_version=None,
     )
 
 

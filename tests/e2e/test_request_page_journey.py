@@ -28,7 +28,7 @@ def triaged(rep, hub, steward, rotation):
         description="Importing *xarray* kills the kernel.",
     )
     return services.request_triage(
-        request=r, by=steward, category="change", expected_version=r.version
+        support_request=r, by=steward, category="change", expected_version=r.version
     )
 
 

@@ -23,7 +23,9 @@ def desk_requests(rep, hub, steward):
             requester=rep, hub=hub, subject=subject, description="Please have a look."
         )
         rows.append(
-            services.request_triage(request=r, by=steward, category="change", expected_version=None)
+            services.request_triage(
+                support_request=r, by=steward, category="change", expected_version=None
+            )
         )
     likely = services.request_submit(
         requester=rep,

@@ -81,22 +81,24 @@ def test_a_representative_cannot_declare_an_incident(declare, rep):
 
 
 def test_declaring_from_a_request_links_triages_and_records_it(declare, community, hub, rep):
-    request = SupportRequestFactory(
+    support_request = SupportRequestFactory(
         community=community, hub=hub, requester=rep, cannot_start_servers=True, affected_users=9
     )
 
-    incident = declare(from_request=request)
+    incident = declare(from_request=support_request)
 
-    request.refresh_from_db()
-    assert request.incident == incident
-    assert request.category == SupportRequest.Category.INCIDENT
-    assert request.status == SupportRequest.Status.TRIAGED
-    assert request.priority_rank == 0
-    assert request.version == 2
-    event = RequestEvent.objects.get(request=request, kind=RequestEvent.Kind.INCIDENT_DECLARED)
+    support_request.refresh_from_db()
+    assert support_request.incident == incident
+    assert support_request.category == SupportRequest.Category.INCIDENT
+    assert support_request.status == SupportRequest.Status.TRIAGED
+    assert support_request.priority_rank == 0
+    assert support_request.version == 2
+    event = RequestEvent.objects.get(
+        request=support_request, kind=RequestEvent.Kind.INCIDENT_DECLARED
+    )
     assert incident.reference in event.detail
     with pytest.raises(DomainError, match="already linked"):
-        declare(from_request=request)
+        declare(from_request=support_request)
 
 
 def test_an_alert_declared_incident_has_no_commander_until_someone_acknowledges(declare, engineer):
@@ -131,17 +133,17 @@ def test_the_acknowledgement_is_a_public_reply_on_the_linked_request_and_is_sent
     declare, steward, community, hub, rep
 ):
     colleague = representative(community, username="rep_a2", first_name="Al", last_name="Rep")
-    request = SupportRequestFactory(community=community, hub=hub, requester=rep)
-    incident = declare(from_request=request)
+    support_request = SupportRequestFactory(community=community, hub=hub, requester=rep)
+    incident = declare(from_request=support_request)
 
     acknowledge(incident, steward)
 
-    message = Message.objects.get(request=request)
+    message = Message.objects.get(request=support_request)
     assert message.visibility == Message.Visibility.PUBLIC and message.is_from_staff
     assert message.body.startswith("Hi Ada,")
     assert message.canned_response.purpose == "incident_ack"
-    request.refresh_from_db()
-    assert request.first_responded_at is not None
+    support_request.refresh_from_db()
+    assert support_request.first_responded_at is not None
     # The requester is e-mailed the reply on their request; the other representative gets the
     # incident e-mail; nobody gets both.
     mails = Notification.objects.filter(kind__in=["incident_ack", "request_reply"])
@@ -384,12 +386,12 @@ def test_only_the_liaison_or_commander_sends_community_updates(declare, steward,
 
 
 def test_update_is_posted_on_linked_requests(declare, steward, community, hub, rep):
-    request = SupportRequestFactory(community=community, hub=hub, requester=rep)
-    incident = declare(from_request=request)
+    support_request = SupportRequestFactory(community=community, hub=hub, requester=rep)
+    incident = declare(from_request=support_request)
 
     updates.incident_send_update(incident=incident, by=steward, body="Hi {representative_name}")
 
-    assert Message.objects.get(request=request).body == "Hi Ada"
+    assert Message.objects.get(request=support_request).body == "Hi Ada"
 
 
 # --- Escalation -------------------------------------------------------------------------------
@@ -547,14 +549,14 @@ def test_metrics_give_time_to_acknowledge_and_resolve_and_detection_per_hub_and_
 def test_resolving_the_incident_resolves_its_linked_request_with_one_message(
     declare, steward, community, hub, rep
 ):
-    request = SupportRequestFactory(community=community, hub=hub, requester=rep)
-    incident = acknowledge(declare(from_request=request), steward)
+    support_request = SupportRequestFactory(community=community, hub=hub, requester=rep)
+    incident = acknowledge(declare(from_request=support_request), steward)
 
     resolve(incident, steward)
 
-    request.refresh_from_db()
-    assert request.status == SupportRequest.Status.RESOLVED
-    assert request.auto_close_due_at is not None
+    support_request.refresh_from_db()
+    assert support_request.status == SupportRequest.Status.RESOLVED
+    assert support_request.auto_close_due_at is not None
     # One resolution e-mail to the requester, through their request; none from the incident.
     kinds = sorted(Notification.objects.filter(recipient=rep).values_list("kind", flat=True))
     assert kinds.count("request_resolved") == 1
@@ -562,12 +564,12 @@ def test_resolving_the_incident_resolves_its_linked_request_with_one_message(
 
 
 def test_closing_the_incident_closes_its_resolved_request(declare, steward, community, hub, rep):
-    request = SupportRequestFactory(community=community, hub=hub, requester=rep)
-    incident = resolve(acknowledge(declare(from_request=request), steward), steward)
+    support_request = SupportRequestFactory(community=community, hub=hub, requester=rep)
+    incident = resolve(acknowledge(declare(from_request=support_request), steward), steward)
     review_report(incident, steward)
     lifecycle.incident_community_confirm(incident=incident, by=rep)
 
     lifecycle.incident_close(incident=Incident.objects.get(pk=incident.pk), by=steward)
 
-    request.refresh_from_db()
-    assert request.status == SupportRequest.Status.CLOSED
+    support_request.refresh_from_db()
+    assert support_request.status == SupportRequest.Status.CLOSED

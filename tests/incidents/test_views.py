@@ -385,7 +385,7 @@ def test_declaring_below_the_definition_asks_for_an_override_then_accepts_it(cli
 def test_declaring_from_a_request_prefills_the_form_and_links_the_request(
     client, steward, community, hub, rep
 ):
-    request = SupportRequestFactory(
+    support_request = SupportRequestFactory(
         community=community,
         hub=hub,
         requester=rep,
@@ -394,7 +394,7 @@ def test_declaring_from_a_request_prefills_the_form_and_links_the_request(
         affected_users=12,
     )
     client.force_login(steward)
-    url = f"{reverse('incidents:declare')}?request={request.pk}"
+    url = f"{reverse('incidents:declare')}?request={support_request.pk}"
 
     page = client.get(url).content.decode()
 
@@ -408,12 +408,12 @@ def test_declaring_from_a_request_prefills_the_form_and_links_the_request(
             "symptom": "start_servers",
             "affected_users": "12",
             "detected_by": "community",
-            "request": request.pk,
+            "request": support_request.pk,
         },
     )
     assert response.status_code == 302
-    request.refresh_from_db()
-    assert request.incident is not None and request.category == "incident"
+    support_request.refresh_from_db()
+    assert support_request.incident is not None and support_request.category == "incident"
 
 
 def test_a_stale_report_form_is_refused_without_losing_the_text(client, resolved, steward):

@@ -91,9 +91,11 @@ def triaged(rep, hub, steward):
         requester=rep, hub=hub, subject="Add a GPU profile", description="We need GPUs."
     )
     r = ticket_services.request_triage(
-        request=r, by=steward, category="change", expected_version=r.version
+        support_request=r, by=steward, category="change", expected_version=r.version
     )
-    ticket_services.request_add_note(request=r, by=steward, body="Budget is tight, be careful.")
+    ticket_services.request_add_note(
+        support_request=r, by=steward, body="Budget is tight, be careful."
+    )
     return r
 
 
@@ -227,11 +229,11 @@ def followed_request(transactional_db, fake_github, rep, hub, steward):
         requester=rep, hub=hub, subject="Add a GPU profile", description="We need GPUs."
     )
     r = ticket_services.request_triage(
-        request=r, by=steward, category="change", expected_version=r.version
+        support_request=r, by=steward, category="change", expected_version=r.version
     )
     from integrations.github import github_issue_open_for_request
 
-    github_issue_open_for_request(request=r, by=steward)
+    github_issue_open_for_request(support_request=r, by=steward)
     return r
 
 
@@ -342,7 +344,7 @@ def test_a_pasted_issue_url_is_recognised_and_its_state_fetched(
     try:
         with django_capture_on_commit_callbacks(execute=True):
             ticket_services.request_link_issue(
-                request=triaged,
+                support_request=triaged,
                 by=steward,
                 url=f"https://github.com/{REPO}/issues/7",
                 expected_version=triaged.version,

@@ -61,7 +61,7 @@ def test_the_auto_close_task_closes_a_quiet_resolved_request_once_after_the_week
     from slo.services import refresh_request_deadlines
     from tests.factories import SupportRequestFactory
 
-    request = SupportRequestFactory(
+    support_request = SupportRequestFactory(
         community=hub.community,
         hub=hub,
         requester=rep,
@@ -73,9 +73,9 @@ def test_the_auto_close_task_closes_a_quiet_resolved_request_once_after_the_week
         first_responded_at=march(5, 11),
         resolved_at=march(6, 12),  # Friday noon: 12 h Friday, 24 h Monday, 12 h Tuesday
     )
-    refresh_request_deadlines(request)
-    request.save()
-    assert request.auto_close_due_at == march(10, 12)
+    refresh_request_deadlines(support_request)
+    support_request.save()
+    assert support_request.auto_close_due_at == march(10, 12)
 
     registered_tasks()  # the task modules are imported by the worker, not by this test
     task = app.tasks["tickets.auto_close_due"]
@@ -85,6 +85,6 @@ def test_the_auto_close_task_closes_a_quiet_resolved_request_once_after_the_week
             django_capture_on_commit_callbacks(execute=True),
         ):
             assert task.apply().get() == closed, when
-    request.refresh_from_db()
-    assert request.status == "closed"
+    support_request.refresh_from_db()
+    assert support_request.status == "closed"
     assert [m.to for m in mail.outbox if "Closed:" in m.subject] == [[rep.email]]

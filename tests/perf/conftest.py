@@ -61,15 +61,15 @@ def grow(clock, rotation, steward, rep, hub, other_rep, other_hub, berlin):
             )
             if i % 3 == 1:
                 services.request_triage(
-                    request=r, by=steward, category="incident", expected_version=r.version
+                    support_request=r, by=steward, category="incident", expected_version=r.version
                 )
             elif i % 3 == 2:
                 r = services.request_triage(
-                    request=r, by=steward, category="change", expected_version=r.version
+                    support_request=r, by=steward, category="change", expected_version=r.version
                 )
-                services.request_reply(request=r, by=steward, body=f"Looking at it ({i}).")
-                services.request_add_note(request=r, by=steward, body="Probably the image.")
-                services.request_log_time(request=r, by=steward, minutes=30)
+                services.request_reply(support_request=r, by=steward, body=f"Looking at it ({i}).")
+                services.request_add_note(support_request=r, by=steward, body="Probably the image.")
+                services.request_log_time(support_request=r, by=steward, minutes=30)
 
     return _grow
 
@@ -81,17 +81,19 @@ def conversation(clock, rotation, steward, rep, hub):
     r = services.request_submit(
         requester=rep, hub=hub, subject="Kernel dies", description="On import."
     )
-    r = services.request_triage(request=r, by=steward, category="change", expected_version=1)
+    r = services.request_triage(
+        support_request=r, by=steward, category="change", expected_version=1
+    )
     counter = itertools.count()
 
     def talk(n: int) -> None:
         for _ in range(n):
             i = next(counter)
             clock.shift(datetime.timedelta(minutes=5))
-            services.request_reply(request=r, by=rep, body=f"Still broken ({i}).")
-            services.request_reply(request=r, by=steward, body=f"Trying fix {i}.")
-            services.request_add_note(request=r, by=steward, body=f"Note {i}.")
-            services.request_log_time(request=r, by=steward, minutes=15)
+            services.request_reply(support_request=r, by=rep, body=f"Still broken ({i}).")
+            services.request_reply(support_request=r, by=steward, body=f"Trying fix {i}.")
+            services.request_add_note(support_request=r, by=steward, body=f"Note {i}.")
+            services.request_log_time(support_request=r, by=steward, minutes=15)
 
     talk.request = r
     return talk

@@ -29,9 +29,9 @@ def _no_reduced_capacity_by_default(db):
 
 
 def fresh_request(received: dt.datetime, **kwargs):
-    request = SupportRequestFactory(received_at=received, **kwargs)
-    services.refresh_request_deadlines(request)
-    return request
+    support_request = SupportRequestFactory(received_at=received, **kwargs)
+    services.refresh_request_deadlines(support_request)
+    return support_request
 
 
 def test_policies_ship_with_the_domain_defaults(db):
@@ -45,37 +45,37 @@ def test_policies_ship_with_the_domain_defaults(db):
 
 
 def test_request_received_friday_evening_is_due_for_triage_monday_morning(db):
-    request = fresh_request(at(2026, 11, 20, 20, 0))  # a Friday
-    assert request.triage_due_at == at(2026, 11, 23, 4, 0)
-    assert request.first_response_due_at == at(2026, 11, 23, 20, 0)
-    assert request.response_due_at == request.first_response_due_at
-    assert request.next_due_at == request.triage_due_at
+    support_request = fresh_request(at(2026, 11, 20, 20, 0))  # a Friday
+    assert support_request.triage_due_at == at(2026, 11, 23, 4, 0)
+    assert support_request.first_response_due_at == at(2026, 11, 23, 20, 0)
+    assert support_request.response_due_at == support_request.first_response_due_at
+    assert support_request.next_due_at == support_request.triage_due_at
 
 
 def test_request_received_on_saturday_starts_counting_monday(db):
-    request = fresh_request(at(2026, 11, 21, 10, 0))
-    assert request.triage_due_at == at(2026, 11, 23, 8, 0)
+    support_request = fresh_request(at(2026, 11, 21, 10, 0))
+    assert support_request.triage_due_at == at(2026, 11, 23, 8, 0)
 
 
 def test_admin_closed_date_is_not_counted(db):
     ClosedDate.objects.create(date=dt.date(2026, 11, 23), name="Team day off")
-    request = fresh_request(at(2026, 11, 20, 20, 0))
-    assert request.triage_due_at == at(2026, 11, 24, 4, 0)
+    support_request = fresh_request(at(2026, 11, 20, 20, 0))
+    assert support_request.triage_due_at == at(2026, 11, 24, 4, 0)
 
 
 def test_community_time_zone_does_not_move_the_working_week(db):
     # DOMAIN.md (2026-12-01): one reference clock; Saturday 04:00 UTC is weekend for everyone.
     community = CommunityFactory(timezone="America/Los_Angeles")
-    request = fresh_request(at(2026, 11, 21, 4, 0), community=community)
-    assert request.triage_due_at == at(2026, 11, 23, 8, 0)
+    support_request = fresh_request(at(2026, 11, 21, 4, 0), community=community)
+    assert support_request.triage_due_at == at(2026, 11, 23, 8, 0)
 
 
 def test_own_calendar_moves_the_working_week_to_the_community_zone(db):
     # Friday 20:00 in Los Angeles is Saturday 04:00 UTC: still 4 working hours left locally.
     community = CommunityFactory(timezone="America/Los_Angeles", own_calendar=True)
-    request = fresh_request(at(2026, 11, 21, 4, 0), community=community)
+    support_request = fresh_request(at(2026, 11, 21, 4, 0), community=community)
     # Due Monday 04:00 Los Angeles time = 12:00 UTC.
-    assert request.triage_due_at == at(2026, 11, 23, 12, 0)
+    assert support_request.triage_due_at == at(2026, 11, 23, 12, 0)
 
 
 def test_edited_policy_changes_new_deadlines(db):
@@ -84,75 +84,77 @@ def test_edited_policy_changes_new_deadlines(db):
     policy.target_minutes = 4 * 60
     policy.save()
     refdata.mark_committed()
-    request = fresh_request(at(2026, 11, 23, 9, 0))
-    assert request.triage_due_at == at(2026, 11, 23, 13, 0)
+    support_request = fresh_request(at(2026, 11, 23, 9, 0))
+    assert support_request.triage_due_at == at(2026, 11, 23, 13, 0)
 
 
 def test_triage_stops_the_triage_clock_but_not_the_response_clock(db):
-    request = fresh_request(at(2026, 11, 23, 9, 0))
-    request.status, request.category = "triaged", "change"
-    request.triaged_at = at(2026, 11, 23, 10, 0)
-    services.refresh_request_deadlines(request)
-    assert request.triage_due_at == at(2026, 11, 23, 17, 0)  # kept as the record of the target
-    assert request.next_due_at == request.response_due_at == at(2026, 11, 24, 9, 0)
-    assert request.timebox_due_at == at(2026, 11, 23, 10, 30)
+    support_request = fresh_request(at(2026, 11, 23, 9, 0))
+    support_request.status, support_request.category = "triaged", "change"
+    support_request.triaged_at = at(2026, 11, 23, 10, 0)
+    services.refresh_request_deadlines(support_request)
+    assert support_request.triage_due_at == at(
+        2026, 11, 23, 17, 0
+    )  # kept as the record of the target
+    assert support_request.next_due_at == support_request.response_due_at == at(2026, 11, 24, 9, 0)
+    assert support_request.timebox_due_at == at(2026, 11, 23, 10, 30)
 
 
 def test_public_reply_stops_the_response_clock(db):
-    request = fresh_request(at(2026, 11, 23, 9, 0))
-    request.status, request.category = "triaged", "guidance"
-    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
-    request.last_staff_reply_at = request.first_responded_at
-    services.refresh_request_deadlines(request)
-    assert request.response_due_at is None
-    assert request.next_due_at is None
-    assert request.first_response_due_at == at(2026, 11, 24, 9, 0)  # the objective's record
+    support_request = fresh_request(at(2026, 11, 23, 9, 0))
+    support_request.status, support_request.category = "triaged", "guidance"
+    support_request.triaged_at = support_request.first_responded_at = at(2026, 11, 23, 10, 0)
+    support_request.last_staff_reply_at = support_request.first_responded_at
+    services.refresh_request_deadlines(support_request)
+    assert support_request.response_due_at is None
+    assert support_request.next_due_at is None
+    assert support_request.first_response_due_at == at(2026, 11, 24, 9, 0)  # the objective's record
 
 
 def test_representative_reply_restarts_the_response_clock(db):
-    request = fresh_request(at(2026, 11, 23, 9, 0))
-    request.status, request.category = "triaged", "guidance"
-    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
-    request.last_staff_reply_at = request.first_responded_at
-    request.last_requester_reply_at = at(2026, 11, 27, 22, 0)  # Friday night
-    request.unanswered_since = request.last_requester_reply_at
-    services.refresh_request_deadlines(request)
-    assert request.response_due_at == at(2026, 11, 30, 22, 0)  # 2 h Friday + 22 h Monday
-    assert request.next_due_at == request.response_due_at
+    support_request = fresh_request(at(2026, 11, 23, 9, 0))
+    support_request.status, support_request.category = "triaged", "guidance"
+    support_request.triaged_at = support_request.first_responded_at = at(2026, 11, 23, 10, 0)
+    support_request.last_staff_reply_at = support_request.first_responded_at
+    support_request.last_requester_reply_at = at(2026, 11, 27, 22, 0)  # Friday night
+    support_request.unanswered_since = support_request.last_requester_reply_at
+    services.refresh_request_deadlines(support_request)
+    assert support_request.response_due_at == at(2026, 11, 30, 22, 0)  # 2 h Friday + 22 h Monday
+    assert support_request.next_due_at == support_request.response_due_at
 
 
 def test_staff_reply_after_representative_reply_stops_the_clock_again(db):
-    request = fresh_request(at(2026, 11, 23, 9, 0))
-    request.status, request.category = "triaged", "guidance"
-    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
-    request.last_requester_reply_at = at(2026, 11, 24, 10, 0)
-    request.last_staff_reply_at = at(2026, 11, 24, 11, 0)
-    request.unanswered_since = None  # the staff reply answered it
-    services.refresh_request_deadlines(request)
-    assert request.response_due_at is None
+    support_request = fresh_request(at(2026, 11, 23, 9, 0))
+    support_request.status, support_request.category = "triaged", "guidance"
+    support_request.triaged_at = support_request.first_responded_at = at(2026, 11, 23, 10, 0)
+    support_request.last_requester_reply_at = at(2026, 11, 24, 10, 0)
+    support_request.last_staff_reply_at = at(2026, 11, 24, 11, 0)
+    support_request.unanswered_since = None  # the staff reply answered it
+    services.refresh_request_deadlines(support_request)
+    assert support_request.response_due_at is None
 
 
 def test_resolution_starts_the_auto_close_clock_over_the_weekend(db):
-    request = fresh_request(at(2026, 11, 23, 9, 0))
-    request.status, request.category = "resolved", "change"
-    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
-    request.resolved_at = at(2026, 11, 26, 12, 0)  # Thursday noon
-    services.refresh_request_deadlines(request)
+    support_request = fresh_request(at(2026, 11, 23, 9, 0))
+    support_request.status, support_request.category = "resolved", "change"
+    support_request.triaged_at = support_request.first_responded_at = at(2026, 11, 23, 10, 0)
+    support_request.resolved_at = at(2026, 11, 26, 12, 0)  # Thursday noon
+    services.refresh_request_deadlines(support_request)
     # Thu 12h + Fri 24h = 36h; 12 more on Monday.
-    assert request.auto_close_due_at == at(2026, 11, 30, 12, 0)
-    assert request.response_due_at is None
-    assert request.next_due_at == request.auto_close_due_at
+    assert support_request.auto_close_due_at == at(2026, 11, 30, 12, 0)
+    assert support_request.response_due_at is None
+    assert support_request.next_due_at == support_request.auto_close_due_at
 
 
 def test_closed_request_has_no_pending_deadline(db):
-    request = fresh_request(at(2026, 11, 23, 9, 0))
-    request.status, request.category = "closed", "change"
-    request.triaged_at = request.first_responded_at = at(2026, 11, 23, 10, 0)
-    request.resolved_at = request.closed_at = at(2026, 11, 23, 11, 0)
-    services.refresh_request_deadlines(request)
-    assert request.next_due_at is None
-    assert request.auto_close_due_at is None
-    assert request.response_due_at is None
+    support_request = fresh_request(at(2026, 11, 23, 9, 0))
+    support_request.status, support_request.category = "closed", "change"
+    support_request.triaged_at = support_request.first_responded_at = at(2026, 11, 23, 10, 0)
+    support_request.resolved_at = support_request.closed_at = at(2026, 11, 23, 11, 0)
+    services.refresh_request_deadlines(support_request)
+    assert support_request.next_due_at is None
+    assert support_request.auto_close_due_at is None
+    assert support_request.response_due_at is None
 
 
 def test_reduced_capacity_pauses_non_incident_clocks_when_an_admin_chooses_it(db):
@@ -161,15 +163,15 @@ def test_reduced_capacity_pauses_non_incident_clocks_when_an_admin_chooses_it(db
     config.pause_during_reduced_capacity = True
     config.save()
     # 28 Dec 2026 is in the last week of the year: the clock waits for 8 January 2027.
-    request = fresh_request(at(2026, 12, 23, 20, 0))
-    assert request.triage_due_at == at(2026, 12, 24, 4, 0)
+    support_request = fresh_request(at(2026, 12, 23, 20, 0))
+    assert support_request.triage_due_at == at(2026, 12, 24, 4, 0)
     late = fresh_request(at(2026, 12, 28, 9, 0))
     assert late.triage_due_at == at(2027, 1, 8, 8, 0)
 
 
 def test_reduced_capacity_setting_off_keeps_the_plain_clock(db):
-    request = fresh_request(at(2026, 12, 28, 9, 0))
-    assert request.triage_due_at == at(2026, 12, 28, 17, 0)
+    support_request = fresh_request(at(2026, 12, 28, 9, 0))
+    assert support_request.triage_due_at == at(2026, 12, 28, 17, 0)
 
 
 def test_incident_clocks_ignore_reduced_capacity(db):
@@ -190,8 +192,8 @@ def test_overlapping_public_holidays_of_the_roster_are_reduced_capacity(rotation
     # holiday for half of them.
     assert dt.date(2026, 11, 26) in services.reduced_capacity_dates([2026])
     assert dt.date(2026, 10, 3) not in services.reduced_capacity_dates([2026])  # DE only
-    request = fresh_request(at(2026, 11, 25, 20, 0))
-    assert request.triage_due_at == at(2026, 11, 27, 4, 0)
+    support_request = fresh_request(at(2026, 11, 25, 20, 0))
+    assert support_request.triage_due_at == at(2026, 11, 27, 4, 0)
 
 
 def test_incident_update_clock_resets_when_an_update_is_sent(db):

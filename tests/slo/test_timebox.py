@@ -33,7 +33,11 @@ def triaged_request(rep, hub, rotation):
             requester=rep, hub=hub, subject="Kernel dies", description="On import of torch."
         )
         r = services.request_triage(
-            request=r, by=steward, category="change", assignee=steward, expected_version=None
+            support_request=r,
+            by=steward,
+            category="change",
+            assignee=steward,
+            expected_version=None,
         )
     return SupportRequest.objects.get(pk=r.pk)
 
@@ -76,7 +80,9 @@ def test_the_steward_is_nudged_once_when_the_time_box_runs_out(triaged_request, 
 def test_linking_an_issue_in_time_stops_the_time_box(triaged_request, rotation):
     with time_machine.travel(MONDAY_9 + datetime.timedelta(minutes=20), tick=False):
         services.request_link_issue(
-            request=triaged_request, by=rotation[0].user, url="https://github.com/x/y/issues/1"
+            support_request=triaged_request,
+            by=rotation[0].user,
+            url="https://github.com/x/y/issues/1",
         )
     assert sweep(MONDAY_9 + datetime.timedelta(minutes=30))["requests"] == 0
 
@@ -87,7 +93,11 @@ def test_a_friday_evening_time_box_waits_for_monday(rep, hub, rotation):
     with time_machine.travel(friday, tick=False):
         r = services.request_submit(requester=rep, hub=hub, subject="S", description="D")
         r = services.request_triage(
-            request=r, by=steward, category="change", assignee=steward, expected_version=None
+            support_request=r,
+            by=steward,
+            category="change",
+            assignee=steward,
+            expected_version=None,
         )
     assert r.timebox_due_at == march(16, 0, 20)
     assert sweep(march(14, 12))["requests"] == 0
@@ -161,7 +171,7 @@ def test_two_processes_expire_each_time_box_once(
             r = services.request_submit(requester=rep, hub=hub, subject=f"S{n}", description="D")
             requests.append(
                 services.request_triage(
-                    request=r,
+                    support_request=r,
                     by=steward,
                     category="change",
                     assignee=steward,

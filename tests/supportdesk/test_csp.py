@@ -52,11 +52,15 @@ def named_patterns(resolver=None, namespace: str = "", prefix: str = "", groups=
 
 @pytest.fixture
 def world(rep, other_rep, steward, engineer, project_manager, admin_user, hub, community):
-    request = ticket_services.request_submit(
+    support_request = ticket_services.request_submit(
         requester=rep, hub=hub, subject="Kernel dies", description="On *import* xarray."
     )
-    ticket_services.request_reply(request=request, by=steward, body="Looking at it.")
-    ticket_services.request_add_note(request=request, by=steward, body="Probably the image.")
+    ticket_services.request_reply(
+        support_request=support_request, by=steward, body="Looking at it."
+    )
+    ticket_services.request_add_note(
+        support_request=support_request, by=steward, body="Probably the image."
+    )
     SupportBudgetFactory(community=community)  # its admin list draws a meter per row
     incident = lifecycle.incident_declare(
         by=steward,
@@ -76,7 +80,7 @@ def world(rep, other_rep, steward, engineer, project_manager, admin_user, hub, c
             "project_manager": project_manager,
             "admin": admin_user,
         },
-        "request": request,
+        "request": support_request,
         "incident": incident,
         "community": community,
         "hub": hub,

@@ -30,13 +30,16 @@ def test_integrations_and_availability_receive_the_signals():
 def test_an_event_reaches_its_receiver_with_its_data(monkeypatch):
     seen = []
     monkeypatch.setattr(integration_events, "request_resolved", lambda **data: seen.append(data))
-    emit("request_resolved", request="the request")
-    assert seen == [{"request": "the request"}]
+    emit("request_resolved", support_request="the request")
+    assert seen == [{"support_request": "the request"}]
 
 
 @pytest.mark.parametrize(
     ("event", "data"),
-    [("request_deleted", {"request": 1}), ("request_created", {"request": 1, "url": "x"})],
+    [
+        ("request_deleted", {"support_request": 1}),
+        ("request_created", {"support_request": 1, "url": "x"}),
+    ],
 )
 def test_an_unknown_event_or_wrong_arguments_raise(event, data):
     with pytest.raises(ValueError, match="Unknown domain event"):

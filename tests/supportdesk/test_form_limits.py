@@ -57,14 +57,14 @@ def test_a_million_character_description_is_refused_with_a_message(client, rep, 
 def test_a_reply_is_limited_as_in_the_api(client, rep, hub, rotation, length):
     from tickets import services
 
-    request = services.request_submit(
+    support_request = services.request_submit(
         requester=rep, hub=hub, subject="s", description="d", affected_users=0
     )
     client.force_login(rep)
     response = client.post(
-        reverse("tickets:reply", args=[request.pk]), {"reply-body": "y" * length}
+        reverse("tickets:reply", args=[support_request.pk]), {"reply-body": "y" * length}
     )
-    saved = Message.objects.filter(request=request, author=rep).exists()
+    saved = Message.objects.filter(request=support_request, author=rep).exists()
     if length <= MAX_TEXT:
         assert response.status_code == 302 and saved
     else:

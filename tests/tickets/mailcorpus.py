@@ -26,10 +26,10 @@ def corpus_names() -> list[str]:
     return sorted(p.name for p in CORPUS.glob("*.eml"))
 
 
-def our_message_id(request) -> str:
+def our_message_id(support_request) -> str:
     """The Message-ID of the last e-mail we sent about the request."""
     return (
-        Notification.objects.filter(request=request, channel="email")
+        Notification.objects.filter(request=support_request, channel="email")
         .exclude(message_id="")
         .order_by("-pk")
         .values_list("message_id", flat=True)
@@ -37,14 +37,16 @@ def our_message_id(request) -> str:
     )
 
 
-def load(name: str, request=None) -> bytes:
+def load(name: str, support_request=None) -> bytes:
     text = (CORPUS / name).read_text()
-    if request is not None:
+    if support_request is not None:
         text = (
-            text.replace("{{TAG}}", f"[{request.reference}]")
-            .replace("{{REPLY_ADDRESS}}", mailthread.request_reply_address(request.pk))
-            .replace("{{FORGED_ADDRESS}}", f"support+SD-{request.pk}.000000000000@example.org")
-            .replace("{{OUR_MESSAGE_ID}}", our_message_id(request) or "<none@example.org>")
+            text.replace("{{TAG}}", f"[{support_request.reference}]")
+            .replace("{{REPLY_ADDRESS}}", mailthread.request_reply_address(support_request.pk))
+            .replace(
+                "{{FORGED_ADDRESS}}", f"support+SD-{support_request.pk}.000000000000@example.org"
+            )
+            .replace("{{OUR_MESSAGE_ID}}", our_message_id(support_request) or "<none@example.org>")
         )
     if "{{5MB_GZIP_BASE64}}" in text:
         text = text.replace("{{5MB_GZIP_BASE64}}", base64.encodebytes(five_mb_gzip()).decode())

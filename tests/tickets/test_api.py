@@ -195,8 +195,8 @@ def test_unknown_and_out_of_scope_ids_are_404(api, rep, other_request):
 
 
 def test_a_representative_never_sees_internal_notes(api, rep, steward, new_request):
-    services.request_add_note(request=new_request, by=steward, body="Customer is grumpy.")
-    services.request_reply(request=new_request, by=steward, body="On it.")
+    services.request_add_note(support_request=new_request, by=steward, body="Customer is grumpy.")
+    services.request_reply(support_request=new_request, by=steward, body="On it.")
     rep_view = api(rep).get(url(new_request, "messages")).json()["results"]
     assert [m["body"] for m in rep_view] == ["On it."]
     staff_view = api(steward).get(url(new_request, "messages")).json()["results"]
@@ -243,7 +243,7 @@ def test_an_internal_note_carries_no_link(api, steward, new_request):
 
 
 def test_a_representatives_reply_on_a_closed_request_opens_a_follow_up(api, rep, resolved):
-    services.request_confirm(request=resolved, by=rep)
+    services.request_confirm(support_request=resolved, by=rep)
     response = api(rep).post(url(resolved, "messages"), {"body": "One more thing"}, format="json")
     assert response.status_code == 201
     body = response.json()
@@ -255,7 +255,7 @@ def test_a_representatives_reply_on_a_closed_request_opens_a_follow_up(api, rep,
 
 
 def test_a_steward_reply_on_a_closed_request_is_a_conflict(api, rep, steward, resolved):
-    services.request_confirm(request=resolved, by=rep)
+    services.request_confirm(support_request=resolved, by=rep)
     response = api(steward).post(url(resolved, "messages"), {"body": "Still?"}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
@@ -355,7 +355,7 @@ def test_linking_an_issue_puts_the_request_into_work_planning(api, steward, rep,
 
 def test_incidents_do_not_go_to_work_planning(api, steward, triaged):
     services.request_triage(
-        request=triaged, by=steward, category="incident", expected_version=triaged.version
+        support_request=triaged, by=steward, category="incident", expected_version=triaged.version
     )
     response = api(steward).post(
         url(triaged, "issue"), {"url": "https://github.com/org/infra/issues/7"}, format="json"

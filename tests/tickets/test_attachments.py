@@ -174,7 +174,7 @@ def test_a_mail_attachment_over_the_limit_is_left_out_and_said_so(
 @pytest.mark.parametrize("name", ["../../etc/passwd", "C:\\\\evil\\\\x.exe", "\x00\x1f", ""])
 def test_stored_names_are_never_paths(name, answered, rep):
     (a,) = services.request_add_attachments(
-        request=answered, by=rep, files=[IncomingFile(filename=name, data=b"x")]
+        support_request=answered, by=rep, files=[IncomingFile(filename=name, data=b"x")]
     )
     assert "/" not in a.filename and "\\" not in a.filename and a.filename
     assert a.file.name.startswith(f"attachments/{answered.pk}/")

@@ -109,7 +109,7 @@ def test_bulk_categorise_goes_through_triage(submit, desk):
 
 def test_bulk_priority_sets_only_the_chosen_factors(triaged, submit, steward, desk):
     other = services.request_triage(
-        request=submit(), by=steward, category="change", expected_version=1
+        support_request=submit(), by=steward, category="change", expected_version=1
     )
     SupportRequest.objects.filter(pk=other.pk).update(aligns_with_team_goals=True)
     response = desk.post(
@@ -216,14 +216,17 @@ def test_planning_lists_planned_change_and_guidance_by_rank_with_budget_use(
 ):
     def planned(subject, **factors):
         r = services.request_triage(
-            request=submit(subject=subject), by=steward, category="change", expected_version=1
+            support_request=submit(subject=subject),
+            by=steward,
+            category="change",
+            expected_version=1,
         )
         if factors:
             r = services.request_set_priority(
-                request=r, by=steward, expected_version=r.version, **factors
+                support_request=r, by=steward, expected_version=r.version, **factors
             )
         return services.request_link_issue(
-            request=r,
+            support_request=r,
             by=steward,
             url="https://github.com/org/repo/issues/1",
             send_canned=False,
@@ -233,7 +236,7 @@ def test_planning_lists_planned_change_and_guidance_by_rank_with_budget_use(
     low = planned("Low")
     high = planned("High", has_dedicated_funding=True)
     not_planned = submit(subject="Still new")
-    services.request_log_time(request=low, by=steward, minutes=90)
+    services.request_log_time(support_request=low, by=steward, minutes=90)
     client.force_login(project_manager)
     response = client.get(PLANNING)
     assert response.status_code == 200
@@ -256,9 +259,11 @@ def test_planning_asks_the_same_queries_for_one_or_four_planned_requests(
     other_hub,
 ):
     def plan(r):
-        r = services.request_triage(request=r, by=steward, category="guidance", expected_version=1)
+        r = services.request_triage(
+            support_request=r, by=steward, category="guidance", expected_version=1
+        )
         services.request_link_issue(
-            request=r,
+            support_request=r,
             by=steward,
             url="https://github.com/org/repo/issues/2",
             send_canned=False,

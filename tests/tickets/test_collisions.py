@@ -74,7 +74,7 @@ def test_the_poll_answers_the_other_stewards_names(triaged, steward, engineer, c
 def test_the_poll_says_when_a_message_arrived_since_the_page_loaded(triaged, steward, rep, client):
     client.force_login(steward)
     assert "wrote since you opened" not in _poll(client, triaged, seen=0).text
-    services.request_reply(request=triaged, by=rep, body="Any news?")
+    services.request_reply(support_request=triaged, by=rep, body="Any news?")
     answer = _poll(client, triaged, seen=0).text
     assert "wrote since you opened" in answer and rep.display_name in answer
 
@@ -121,14 +121,14 @@ def test_presence_needs_a_login_and_a_post(triaged, steward, client):
 def test_a_reply_written_before_a_new_message_is_held_until_sent_anyway(triaged, steward, rep):
     seen = triaged.messages.order_by("pk").last()
     seen_id = seen.pk if seen else 0
-    services.request_reply(request=triaged, by=rep, body="Actually it works now.")
+    services.request_reply(support_request=triaged, by=rep, body="Actually it works now.")
     with pytest.raises(NewMessageSince, match=r"wrote on .* after you opened it"):
         services.request_reply(
-            request=triaged, by=steward, body="Restarted it.", seen_message_id=seen_id
+            support_request=triaged, by=steward, body="Restarted it.", seen_message_id=seen_id
         )
     assert not Message.objects.filter(body="Restarted it.").exists()
     services.request_reply(
-        request=triaged,
+        support_request=triaged,
         by=steward,
         body="Restarted it.",
         seen_message_id=seen_id,
@@ -138,10 +138,12 @@ def test_a_reply_written_before_a_new_message_is_held_until_sent_anyway(triaged,
 
 
 def test_my_own_messages_and_an_up_to_date_page_do_not_hold_a_reply(triaged, steward):
-    services.request_add_note(request=triaged, by=steward, body="Checked the logs.")
-    services.request_reply(request=triaged, by=steward, body="On it.", seen_message_id=0)
+    services.request_add_note(support_request=triaged, by=steward, body="Checked the logs.")
+    services.request_reply(support_request=triaged, by=steward, body="On it.", seen_message_id=0)
     last = triaged.messages.order_by("pk").last().pk
-    services.request_reply(request=triaged, by=steward, body="Still on it.", seen_message_id=last)
+    services.request_reply(
+        support_request=triaged, by=steward, body="Still on it.", seen_message_id=last
+    )
     assert triaged.messages.count() == 3
 
 
@@ -153,9 +155,9 @@ def test_the_page_holds_the_reply_keeps_the_text_and_shows_the_new_message(
     form = page.context["forms"]["reply"]
     seen, version = form.initial["seen_message"], form.initial["version"]
     # Meanwhile the representative writes, and a colleague triages (a new version).
-    services.request_reply(request=triaged, by=rep, body="It is back to normal")
+    services.request_reply(support_request=triaged, by=rep, body="It is back to normal")
     services.request_set_priority(
-        request=triaged, by=engineer, aligns_with_team_goals=True, expected_version=None
+        support_request=triaged, by=engineer, aligns_with_team_goals=True, expected_version=None
     )
     url = reverse("tickets:desk_reply", args=[triaged.pk])
     data = {"reply-body": "My careful answer", "reply-version": version, "reply-seen_message": seen}
@@ -191,8 +193,10 @@ def test_the_representatives_reply_is_held_like_the_stewards(triaged, steward, r
     assert f'name="reply-seen_message" value="{last}"' in page.text
     assert 'name="reply-send_anyway"' not in page.text
     # Meanwhile the steward answers (and writes an internal note, which must not hold it).
-    services.request_reply(request=triaged, by=steward, body="Restarted the node pool.")
-    services.request_add_note(request=triaged, by=steward, body="Internal: cordoned node 3.")
+    services.request_reply(support_request=triaged, by=steward, body="Restarted the node pool.")
+    services.request_add_note(
+        support_request=triaged, by=steward, body="Internal: cordoned node 3."
+    )
     url = reverse("tickets:reply", args=[triaged.pk])
     data = {"reply-body": "Still broken for two users", "reply-seen_message": last}
     response = client.post(url, data)
@@ -212,7 +216,7 @@ def test_the_representatives_reply_is_held_like_the_stewards(triaged, steward, r
 def test_a_note_alone_does_not_hold_the_representatives_reply(triaged, steward, rep, client):
     client.force_login(rep)
     last = max((m.pk for m in triaged.messages.all()), default=0)
-    services.request_add_note(request=triaged, by=steward, body="Internal only.")
+    services.request_add_note(support_request=triaged, by=steward, body="Internal only.")
     response = client.post(
         reverse("tickets:reply", args=[triaged.pk]),
         {"reply-body": "Any news?", "reply-seen_message": last},

@@ -25,11 +25,11 @@ def colleague(db):
 def test_stale_triage_is_refused_and_the_first_edit_survives(triaged, steward, colleague):
     loaded = triaged.version
     services.request_triage(
-        request=triaged, by=colleague, category="guidance", expected_version=loaded
+        support_request=triaged, by=colleague, category="guidance", expected_version=loaded
     )
     with pytest.raises(ConcurrentEdit):
         services.request_triage(
-            request=triaged, by=steward, category="incident", expected_version=loaded
+            support_request=triaged, by=steward, category="incident", expected_version=loaded
         )
     triaged.refresh_from_db()
     assert triaged.category == "guidance" and triaged.version == loaded + 1
@@ -48,14 +48,16 @@ def test_stale_triage_is_refused_and_the_first_edit_survives(triaged, steward, c
 def test_every_versioned_action_refuses_a_stale_version(answered, steward, service, kwargs):
     before = (answered.version, answered.status, answered.messages.count())
     with pytest.raises(ConcurrentEdit):
-        service(request=answered, by=steward, expected_version=answered.version - 1, **kwargs)
+        service(
+            support_request=answered, by=steward, expected_version=answered.version - 1, **kwargs
+        )
     answered.refresh_from_db()
     assert (answered.version, answered.status, answered.messages.count()) == before
 
 
 def test_notes_from_two_stewards_both_land(triaged, steward, colleague):
-    services.request_add_note(request=triaged, by=steward, body="First")
-    services.request_add_note(request=triaged, by=colleague, body="Second")
+    services.request_add_note(support_request=triaged, by=steward, body="First")
+    services.request_add_note(support_request=triaged, by=colleague, body="Second")
     assert list(triaged.messages.values_list("body", flat=True)) == ["First", "Second"]
 
 
@@ -64,7 +66,7 @@ def test_stale_triage_form_shows_the_conflict_and_keeps_the_choice(
 ):
     loaded = triaged.version
     services.request_triage(
-        request=triaged, by=colleague, category="guidance", expected_version=loaded
+        support_request=triaged, by=colleague, category="guidance", expected_version=loaded
     )
     client.force_login(steward)
     url = reverse("tickets:desk_triage", args=[triaged.pk])
@@ -88,7 +90,7 @@ def test_stale_reply_keeps_the_text_and_shows_the_colleagues_reply(
 ):
     loaded = triaged.version
     services.request_reply(
-        request=triaged, by=colleague, body="Bea's answer", expected_version=loaded
+        support_request=triaged, by=colleague, body="Bea's answer", expected_version=loaded
     )
     client.force_login(steward)
     response = client.post(
@@ -104,7 +106,7 @@ def test_stale_reply_keeps_the_text_and_shows_the_colleagues_reply(
 def test_stale_resolution_keeps_the_message(answered, steward, colleague, client):
     loaded = answered.version
     services.request_set_priority(
-        request=answered, by=colleague, aligns_with_team_goals=True, expected_version=loaded
+        support_request=answered, by=colleague, aligns_with_team_goals=True, expected_version=loaded
     )
     client.force_login(steward)
     response = client.post(
@@ -127,7 +129,7 @@ def test_racing_triages_on_postgresql_one_wins_one_is_told(postgres, triaged, st
         try:
             barrier.wait(timeout=5)
             services.request_triage(
-                request=triaged, by=user, category=category, expected_version=loaded
+                support_request=triaged, by=user, category=category, expected_version=loaded
             )
             outcomes[category] = "ok"
         except ConcurrentEdit:

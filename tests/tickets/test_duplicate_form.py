@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def original(submit, steward):
     r = submit(subject="Kernel dies when importing xarray")
     return services.request_triage(
-        request=r, by=steward, category="change", expected_version=r.version
+        support_request=r, by=steward, category="change", expected_version=r.version
     )
 
 
@@ -72,9 +72,9 @@ def test_a_reference_it_cannot_use_is_refused_with_a_clear_error(
 
 
 def test_a_closed_original_is_refused(triaged, original, steward, client):
-    services.request_reply(request=original, by=steward, body="Answered.")
+    services.request_reply(support_request=original, by=steward, body="Answered.")
     original.refresh_from_db()
-    services.request_close(request=original, by=steward, expected_version=original.version)
+    services.request_close(support_request=original, by=steward, expected_version=original.version)
     client.force_login(steward)
     response = _post(client, triaged, original.reference)
     assert response.status_code == 400

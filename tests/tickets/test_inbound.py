@@ -362,7 +362,7 @@ def test_the_closing_notice_says_a_reply_opens_a_linked_request(resolved, clock,
     with mail.capture():
         from tickets import services
 
-        services.request_auto_close(request=resolved)
+        services.request_auto_close(support_request=resolved)
     (notice,) = [m for m in mail.outbox if m.subject.startswith(f"[{resolved.reference}] Closed")]
     assert "your reply opens a new request linked to this one" in notice.body
     assert "reply to this request" not in notice.body

@@ -191,9 +191,11 @@ def test_the_corpus_has_at_least_25_messages_and_each_has_an_expected_outcome():
 def test_corpus_message(name, world, rep, other_rep, hub, steward, mail):
     r = world
     if name == "reply-to-resolved.eml":
-        r = services.request_resolve(request=r, by=steward, body="Fixed.", expected_version=None)
+        r = services.request_resolve(
+            support_request=r, by=steward, body="Fixed.", expected_version=None
+        )
     elif name == "reply-to-closed.eml":
-        r = services.request_close(request=r, by=steward)
+        r = services.request_close(support_request=r, by=steward)
     mail.outbox.clear()
     raw = load(name, r)
     with mail.capture():

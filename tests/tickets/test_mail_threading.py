@@ -34,7 +34,7 @@ def test_ack_and_reply_thread_and_the_reply_comes_back(smtp_sink, rep, hub, stew
         r = services.request_submit(requester=rep, hub=hub, subject="Kernel dies", description="x")
     clock.shift(600)
     with mail.capture():
-        services.request_reply(request=r, by=steward, body="We rebuilt the image.")
+        services.request_reply(support_request=r, by=steward, body="We rebuilt the image.")
     ack, reply = _to_rep(smtp_sink, rep)
     stored = dict(
         Notification.objects.filter(request=r, channel="email").values_list("kind", "message_id")
@@ -72,7 +72,7 @@ def test_ack_and_reply_thread_and_the_reply_comes_back(smtp_sink, rep, hub, stew
     # Our next e-mail names the whole thread, theirs included, and answers their last one.
     clock.shift(600)
     with mail.capture():
-        services.request_reply(request=r, by=steward, body="Great, resolving.")
+        services.request_reply(support_request=r, by=steward, body="Great, resolving.")
     third = _to_rep(smtp_sink, rep)[-1]
     assert third["In-Reply-To"] == "<CAH-answer-1@mail.gmail.com>"
     assert third["References"].split() == [

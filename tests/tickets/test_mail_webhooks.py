@@ -273,11 +273,11 @@ def test_a_representatives_mail_opens_one_request_however_often_it_is_posted(
     (inbound,) = InboundEmail.objects.all()
     assert inbound.source == f"webhook:{slug}"
     assert inbound.status == InboundEmail.Status.NEW_REQUEST
-    (request,) = SupportRequest.objects.all()
-    assert inbound.request == request
-    assert request.channel == "email" and request.community == community
-    assert request.requester == rep and request.subject == "Dask dashboard 502"
-    assert "answers 502" in request.description
+    (support_request,) = SupportRequest.objects.all()
+    assert inbound.request == support_request
+    assert support_request.channel == "email" and support_request.community == community
+    assert support_request.requester == rep and support_request.subject == "Dask dashboard 502"
+    assert "answers 502" in support_request.description
 
 
 @pytest.mark.parametrize("slug", PROVIDERS)
@@ -293,12 +293,16 @@ def test_wrong_or_missing_credentials_are_refused_and_store_nothing(
 
 
 def test_a_reply_by_webhook_threads_like_one_read_over_imap(live_server, submit, rep, mail):
-    request = submit()
-    reply_to = mailthread.request_reply_address(request.pk)
-    raw = mime(rep.email, subject=f"Re: [{request.reference}] {request.subject}", to=reply_to)
+    support_request = submit()
+    reply_to = mailthread.request_reply_address(support_request.pk)
+    raw = mime(
+        rep.email,
+        subject=f"Re: [{support_request.reference}] {support_request.subject}",
+        to=reply_to,
+    )
     for _ in range(2):
         assert post_raw(live_server, "postmark", raw).status_code == 200
-    (message,) = Message.objects.filter(request=request)
+    (message,) = Message.objects.filter(request=support_request)
     assert message.author == rep and "answers 502" in message.body
     assert InboundEmail.objects.get().status == InboundEmail.Status.REPLY
     assert SupportRequest.objects.count() == 1
@@ -338,9 +342,9 @@ def test_mailgun_parsed_fields_keep_the_attachment(live_server, rep, hub, rotati
     files["attachment-1"] = ("kernel.log", b"Traceback (most recent call last):\n", "text/plain")
     answer = requests.post(url(live_server, "mailgun"), files=files, auth=auth(), timeout=30)
     assert answer.status_code == 200, answer.text
-    request = SupportRequest.objects.get()
-    assert request.subject == "Traceback attached"
-    (attachment,) = Attachment.objects.filter(request=request)
+    support_request = SupportRequest.objects.get()
+    assert support_request.subject == "Traceback attached"
+    (attachment,) = Attachment.objects.filter(request=support_request)
     assert attachment.filename == "kernel.log" and attachment.content_type == "text/plain"
     assert InboundEmail.objects.get().message_id == "<parsed.1@mail.example.net>"
 
@@ -366,10 +370,10 @@ def test_postmark_structured_fields_without_raw_email(live_server, rep, hub, rot
     for _ in range(2):
         answer = post_json(live_server, "postmark", payload)
         assert answer.status_code == 200, answer.text
-    request = SupportRequest.objects.get()
-    assert "answers 502" in request.description
+    support_request = SupportRequest.objects.get()
+    assert "answers 502" in support_request.description
     assert InboundEmail.objects.get().message_id == "<structured.1@mail.example.net>"
-    assert Attachment.objects.get(request=request).filename == "config.yaml"
+    assert Attachment.objects.get(request=support_request).filename == "config.yaml"
 
 
 def test_ses_receipt_stored_in_s3_is_read_from_the_bucket(

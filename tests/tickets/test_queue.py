@@ -61,9 +61,9 @@ def test_queue_orders_by_the_nearest_deadline(submit, steward, desk, clock):
     late = submit(subject="Late")
     answered = submit(subject="Answered")
     answered = services.request_triage(
-        request=answered, by=steward, category="change", expected_version=1
+        support_request=answered, by=steward, category="change", expected_version=1
     )
-    services.request_reply(request=answered, by=steward, body="On it")
+    services.request_reply(support_request=answered, by=steward, body="On it")
     response = desk.get(QUEUE)
     assert pks(response) == [early.pk, late.pk, answered.pk]
     rows = response.context["rows"]

@@ -35,9 +35,9 @@ def test_incidents_and_likely_incidents_come_before_an_overdue_request(
     clock.move_to(at(13, 20))  # Friday: overdue by now
     incident = submit(subject="Declared")
     incident = services.request_triage(
-        request=incident, by=steward, category="incident", expected_version=1
+        support_request=incident, by=steward, category="incident", expected_version=1
     )
-    services.request_reply(request=incident, by=steward, body="On it")
+    services.request_reply(support_request=incident, by=steward, body="On it")
     incident.refresh_from_db()
     assert incident.next_due_at is None  # no open deadline, still on top
     likely = submit(subject="Nobody can log in", cannot_log_in=True, affected_users=5)
@@ -53,19 +53,21 @@ def test_a_likely_incident_triaged_as_a_change_is_no_longer_pinned(submit, stewa
     clock.move_to(at(13, 20))
     likely = submit(cannot_log_in=True, affected_users=5)
     assert pks(desk.get(QUEUE))[0] == likely.pk
-    services.request_triage(request=likely, by=steward, category="change", expected_version=1)
+    services.request_triage(
+        support_request=likely, by=steward, category="change", expected_version=1
+    )
     assert pks(desk.get(QUEUE)) == [older.pk, likely.pk]
 
 
 def test_a_resolved_incident_is_not_pinned(submit, steward, desk, clock):
     incident = submit(subject="Was down")
     incident = services.request_triage(
-        request=incident, by=steward, category="incident", expected_version=1
+        support_request=incident, by=steward, category="incident", expected_version=1
     )
-    services.request_reply(request=incident, by=steward, body="Back up")
+    services.request_reply(support_request=incident, by=steward, body="Back up")
     incident.refresh_from_db()
     services.request_resolve(
-        request=incident, by=steward, body="Fixed", expected_version=incident.version
+        support_request=incident, by=steward, body="Fixed", expected_version=incident.version
     )
     clock.shift(60)
     fresh = submit(subject="Fresh")
@@ -77,21 +79,21 @@ def test_sort_by_rank_received_and_last_update(submit, steward, desk, clock):
     clock.move_to(at(12, 10))
     first = submit(subject="First")
     first = services.request_triage(
-        request=first, by=steward, category="change", expected_version=1
+        support_request=first, by=steward, category="change", expected_version=1
     )
     clock.move_to(at(12, 11))
     second = submit(subject="Second")
     second = services.request_triage(
-        request=second, by=steward, category="change", expected_version=1
+        support_request=second, by=steward, category="change", expected_version=1
     )
     services.request_set_priority(
-        request=second,
+        support_request=second,
         by=steward,
         has_dedicated_funding=True,
         expected_version=second.version,
     )
     clock.move_to(at(12, 12))
-    services.request_add_note(request=first, by=steward, body="Touched last")
+    services.request_add_note(support_request=first, by=steward, body="Touched last")
     first.refresh_from_db()
     second.refresh_from_db()
     assert second.priority_rank == 1 and first.priority_rank > 1
@@ -113,9 +115,11 @@ def test_an_unknown_sort_is_refused_with_a_400_and_the_default_order(submit, des
 
 def test_the_rank_column_names_the_deciding_factor(submit, steward, desk):
     r = submit()
-    r = services.request_triage(request=r, by=steward, category="change", expected_version=1)
+    r = services.request_triage(
+        support_request=r, by=steward, category="change", expected_version=1
+    )
     services.request_set_priority(
-        request=r,
+        support_request=r,
         by=steward,
         impacts_many_communities=True,
         expected_version=r.version,

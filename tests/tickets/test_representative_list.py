@@ -30,12 +30,12 @@ def test_a_new_request_waits_on_us_with_its_answer_deadline(submit):
 def test_after_our_answer_it_waits_on_the_representative(submit, steward, rep, clock):
     r = submit()
     r = services.request_triage(
-        request=r, by=steward, category="change", expected_version=r.version
+        support_request=r, by=steward, category="change", expected_version=r.version
     )
-    services.request_reply(request=r, by=steward, body="Try restarting your server.")
+    services.request_reply(support_request=r, by=steward, body="Try restarting your server.")
     assert _waiting(r).text == "Waiting on you"
     # Their reply hands the move back to us, with a fresh answer deadline.
-    services.request_reply(request=r, by=rep, body="Restarted; still broken.")
+    services.request_reply(support_request=r, by=rep, body="Restarted; still broken.")
     waiting = _waiting(r)
     assert waiting.party == "us"
     assert waiting.text.startswith("Waiting on us: answer due in ")
@@ -43,7 +43,7 @@ def test_after_our_answer_it_waits_on_the_representative(submit, steward, rep, c
 
 def test_a_resolved_request_waits_on_the_representatives_confirmation(triaged, steward):
     r = services.request_resolve(
-        request=triaged, by=steward, body="Fixed.", expected_version=triaged.version
+        support_request=triaged, by=steward, body="Fixed.", expected_version=triaged.version
     )
     waiting = _waiting(r)
     assert waiting.party == "you"
@@ -88,7 +88,7 @@ def test_the_request_page_shows_times_in_the_community_zone_by_name(client, subm
 
 def test_answered_but_not_yet_triaged_still_waits_on_our_triage(submit, steward):
     r = submit()
-    services.request_reply(request=r, by=steward, body="Looking at it.")
+    services.request_reply(support_request=r, by=steward, body="Looking at it.")
     waiting = _waiting(r)
     # Triage (8 working hours from Friday 20:00 UTC) is due Monday 04:00: 3 h at 01:00.
     assert (waiting.party, waiting.text) == ("us", "Waiting on us: triage due in 3 h")

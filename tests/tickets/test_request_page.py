@@ -33,7 +33,9 @@ def test_empty_sections_are_the_headings_with_nothing_under_them():
 def test_a_reply_with_an_unfilled_placeholder_is_refused_and_names_it(triaged, steward):
     with pytest.raises(DomainError) as refused:
         services.request_reply(
-            request=triaged, by=steward, body="We think it is related to {context}. See {link}."
+            support_request=triaged,
+            by=steward,
+            body="We think it is related to {context}. See {link}.",
         )
     assert "{context}" in refused.value.message and "{link}" in refused.value.message
     assert refused.value.field == "body"
@@ -41,14 +43,16 @@ def test_a_reply_with_an_unfilled_placeholder_is_refused_and_names_it(triaged, s
 
 
 def test_a_representative_may_write_braces(triaged, rep):
-    services.request_reply(request=triaged, by=rep, body="The error says {context} literally.")
+    services.request_reply(
+        support_request=triaged, by=rep, body="The error says {context} literally."
+    )
     assert Message.objects.filter(request=triaged, body__contains="{context}").exists()
 
 
 def test_a_resolution_message_with_an_unfilled_placeholder_is_refused(answered, steward):
     with pytest.raises(DomainError, match=r"\{subject\}"):
         services.request_resolve(
-            request=answered,
+            support_request=answered,
             by=steward,
             body="{subject} is fixed.",
             expected_version=answered.version,

@@ -158,7 +158,9 @@ def test_link_an_incident_to_any_request_not_closed():
 def test_the_service_refuses_what_the_rule_refuses(submit, steward):
     r = submit()
     with pytest.raises(InvalidTransition) as refused:
-        services.request_resolve(request=r, by=steward, body="Done.", expected_version=r.version)
+        services.request_resolve(
+            support_request=r, by=steward, body="Done.", expected_version=r.version
+        )
     assert refused.value.message == refusal(rules.check_resolve, support_request=r)
 
 
@@ -168,7 +170,9 @@ def test_the_desk_page_offers_resolve_and_link_issue_as_the_rules_say(client, su
     page = client.get(f"/desk/requests/{r.pk}/")
     assert page.context["can_resolve"] is False
     assert page.context["can_link_issue"] is False
-    services.request_triage(request=r, by=steward, category="change", expected_version=r.version)
+    services.request_triage(
+        support_request=r, by=steward, category="change", expected_version=r.version
+    )
     page = client.get(f"/desk/requests/{r.pk}/")
     assert page.context["can_resolve"] is True
     assert page.context["can_link_issue"] is True
@@ -177,7 +181,7 @@ def test_the_desk_page_offers_resolve_and_link_issue_as_the_rules_say(client, su
 def test_the_representative_page_offers_confirm_only_when_resolved(client, resolved, rep):
     client.force_login(rep)
     assert client.get(f"/requests/{resolved.pk}/").context["can_confirm"] is True
-    services.request_confirm(request=resolved, by=rep)
+    services.request_confirm(support_request=resolved, by=rep)
     page = client.get(f"/requests/{resolved.pk}/")
     assert page.context["can_confirm"] is False
     assert b'id="confirm"' not in page.content

@@ -39,7 +39,7 @@ def test_search_finds_subject_description_and_messages_and_marks_the_words(submi
     in_subject = submit(subject="Dask gateway refuses clusters", description="Since Monday.")
     in_description = submit(subject="Workers", description="The dask scheduler restarts.")
     in_reply = submit(subject="Slow notebooks", description="Everything is slow.")
-    services.request_reply(request=in_reply, by=steward, body="Is dask involved?")
+    services.request_reply(support_request=in_reply, by=steward, body="Is dask involved?")
     submit(subject="Unrelated", description="Nothing to see.")
     response = desk.get(QUEUE, {"q": "dask"})
     assert set(pks(response)) == {in_subject.pk, in_description.pk, in_reply.pk}
@@ -74,7 +74,7 @@ def test_representatives_never_find_requests_by_an_internal_note(
     submit, steward, rep, client, other_rep, other_hub
 ):
     noted = submit(subject="Printer", description="Ink.")
-    services.request_add_note(request=noted, by=steward, body="Secret zebra workaround")
+    services.request_add_note(support_request=noted, by=steward, body="Secret zebra workaround")
     services.request_submit(
         requester=other_rep, hub=other_hub, subject="Zebra elsewhere", description="x"
     )
@@ -114,9 +114,9 @@ def test_search_pages_rank_every_kind_of_match_then_keep_the_queue_order(
     for i in range(3):
         r = later(lambda i=i: submit(subject=f"Toner {i}", description="Ink."))
         if i == 1:
-            services.request_add_note(request=r, by=steward, body="Zebra workaround")
+            services.request_add_note(support_request=r, by=steward, body="Zebra workaround")
         else:
-            services.request_reply(request=r, by=steward, body="Is the zebra back?")
+            services.request_reply(support_request=r, by=steward, body="Is the zebra back?")
         by_conversation.append(r)
     by_name = later(
         lambda: services.request_submit(
@@ -125,10 +125,10 @@ def test_search_pages_rank_every_kind_of_match_then_keep_the_queue_order(
     )
     closed = later(lambda: submit(subject="Zebra resolved", description="Ink."))
     closed = services.request_triage(
-        request=closed, by=steward, category="change", expected_version=closed.version
+        support_request=closed, by=steward, category="change", expected_version=closed.version
     )
     services.request_resolve(
-        request=closed, by=steward, body="Done.", expected_version=closed.version
+        support_request=closed, by=steward, body="Done.", expected_version=closed.version
     )
     submit(subject="Unrelated", description="Nothing to see.")
 
@@ -186,7 +186,7 @@ def read_csv(response) -> list[list[str]]:
 def test_export_streams_the_filtered_list_in_queue_order(submit, steward, desk):
     a = submit(subject="First")
     b = submit(subject='=HYPERLINK("http://evil")', cannot_log_in=True, affected_users=9)
-    services.request_triage(request=a, by=steward, category="change", expected_version=1)
+    services.request_triage(support_request=a, by=steward, category="change", expected_version=1)
     response = desk.get(EXPORT)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"

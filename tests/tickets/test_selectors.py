@@ -68,10 +68,10 @@ def test_request_outside_the_scope_is_not_found(two_requests, rep):
 
 def test_conversation_hides_internal_notes_from_representatives(two_requests, rep, steward):
     mine, _ = two_requests
-    services.request_add_note(request=mine, by=steward, body="internal")
-    services.request_reply(request=mine, by=rep, body="public")
-    rep_view = selectors.conversation_for(request=mine, user=rep)
-    staff_view = selectors.conversation_for(request=mine, user=steward)
+    services.request_add_note(support_request=mine, by=steward, body="internal")
+    services.request_reply(support_request=mine, by=rep, body="public")
+    rep_view = selectors.conversation_for(support_request=mine, user=rep)
+    staff_view = selectors.conversation_for(support_request=mine, user=steward)
     assert [m.visibility for m in rep_view] == [Message.Visibility.PUBLIC]
     assert len(staff_view) == 2
 

@@ -111,7 +111,7 @@ def test_triage_categorises_and_stops_the_triage_clock(submit, steward, clock):
     r = submit()
     clock.move_to(at(16, 2))
     r = services.request_triage(
-        request=r, by=steward, category="guidance", expected_version=r.version
+        support_request=r, by=steward, category="guidance", expected_version=r.version
     )
     assert (r.status, r.category, r.triaged_at, r.version) == (
         Status.TRIAGED,
@@ -130,7 +130,7 @@ def test_triage_can_reassign_and_move_to_another_hub_of_the_community(submit, st
     r = submit()
     second = HubFactory(community=r.community, name="Alpha Two")
     r = services.request_triage(
-        request=r,
+        support_request=r,
         by=steward,
         category="change",
         hub=second,
@@ -145,36 +145,36 @@ def test_triage_refuses_a_hub_of_another_community(submit, steward, other_hub):
     r = submit()
     with pytest.raises(DomainError):
         services.request_triage(
-            request=r, by=steward, category="change", hub=other_hub, expected_version=1
+            support_request=r, by=steward, category="change", hub=other_hub, expected_version=1
         )
 
 
 def test_triage_needs_a_category(submit, steward):
     r = submit()
     with pytest.raises(DomainError):
-        services.request_triage(request=r, by=steward, category="", expected_version=1)
+        services.request_triage(support_request=r, by=steward, category="", expected_version=1)
 
 
 def test_representative_cannot_triage(submit, rep):
     r = submit()
     with pytest.raises(PermissionDenied):
-        services.request_triage(request=r, by=rep, category="change", expected_version=1)
+        services.request_triage(support_request=r, by=rep, category="change", expected_version=1)
 
 
 def test_triage_with_a_stale_version_is_refused_and_changes_nothing(triaged, steward):
     with pytest.raises(ConcurrentEdit):
         services.request_triage(
-            request=triaged, by=steward, category="guidance", expected_version=1
+            support_request=triaged, by=steward, category="guidance", expected_version=1
         )
     triaged.refresh_from_db()
     assert triaged.category == "change"
 
 
 def test_no_category_change_after_close(answered, steward):
-    r = services.request_close(request=answered, by=steward)
+    r = services.request_close(support_request=answered, by=steward)
     with pytest.raises(InvalidTransition):
         services.request_triage(
-            request=r, by=steward, category="guidance", expected_version=r.version
+            support_request=r, by=steward, category="guidance", expected_version=r.version
         )
 
 
@@ -184,7 +184,7 @@ def test_no_category_change_after_close(answered, steward):
 def test_first_staff_reply_answers_and_emails_the_representative(triaged, steward, rep, mail):
     with mail.capture():
         message = services.request_reply(
-            request=triaged, by=steward, body="We are on it.", link_url="https://x.org/log"
+            support_request=triaged, by=steward, body="We are on it.", link_url="https://x.org/log"
         )
     r = SupportRequest.objects.get(pk=triaged.pk)
     assert message.visibility == Message.Visibility.PUBLIC and message.is_from_staff
@@ -197,7 +197,7 @@ def test_first_staff_reply_answers_and_emails_the_representative(triaged, stewar
 
 def test_second_staff_reply_keeps_the_first_response_time(answered, steward, clock):
     clock.move_to(at(16, 9))
-    services.request_reply(request=answered, by=steward, body="More news.")
+    services.request_reply(support_request=answered, by=steward, body="More news.")
     answered.refresh_from_db()
     assert answered.first_responded_at == FRIDAY_EVENING
     assert answered.last_staff_reply_at == at(16, 9)
@@ -206,14 +206,14 @@ def test_second_staff_reply_keeps_the_first_response_time(answered, steward, clo
 def test_representative_reply_restarts_the_response_clock(answered, rep, steward, clock, mail):
     clock.move_to(at(17, 10))
     with mail.capture():
-        services.request_reply(request=answered, by=rep, body="Still broken for me.")
+        services.request_reply(support_request=answered, by=rep, body="Still broken for me.")
     r = SupportRequest.objects.get(pk=answered.pk)
     assert r.last_requester_reply_at == at(17, 10)
     assert r.response_due_at == r.next_due_at == at(18, 10)
     assert mail.outbox == []  # the representative is not e-mailed their own words
     assert Notification.objects.filter(kind="request_requester_replied").exists()
     clock.move_to(at(17, 12))
-    services.request_reply(request=r, by=steward, body="Understood.")
+    services.request_reply(support_request=r, by=steward, body="Understood.")
     r.refresh_from_db()
     assert r.response_due_at is None
 
@@ -221,10 +221,10 @@ def test_representative_reply_restarts_the_response_clock(answered, rep, steward
 def test_chasing_before_an_answer_never_pushes_the_response_deadline(answered, rep, steward, clock):
     # DOMAIN.md: the earliest unanswered representative message starts the response clock.
     clock.move_to(at(17, 9))  # Tuesday 09:00
-    services.request_reply(request=answered, by=rep, body="Still broken for me.")
+    services.request_reply(support_request=answered, by=rep, body="Still broken for me.")
     clock.move_to(at(17, 15))  # Tuesday 15:00, no answer yet
     r = SupportRequest.objects.get(pk=answered.pk)
-    services.request_reply(request=r, by=rep, body="Any news?")
+    services.request_reply(support_request=r, by=rep, body="Any news?")
     r.refresh_from_db()
     assert r.unanswered_since == at(17, 9)
     assert r.response_due_at == r.next_due_at == at(18, 9)  # Wednesday 09:00, not 15:00
@@ -234,10 +234,10 @@ def test_chasing_before_an_answer_never_pushes_the_response_deadline(answered, r
     assert slo_sweep(now=at(18, 9)).counts["response:breach"] >= 1
     # An answer stops the clock; the next message starts a new one from itself.
     clock.move_to(at(18, 10))
-    services.request_reply(request=r, by=steward, body="Working on it.")
+    services.request_reply(support_request=r, by=steward, body="Working on it.")
     clock.move_to(at(18, 11))
     r.refresh_from_db()
-    services.request_reply(request=r, by=rep, body="Thanks, one more thing.")
+    services.request_reply(support_request=r, by=rep, body="Thanks, one more thing.")
     r.refresh_from_db()
     assert r.unanswered_since == at(18, 11)
     assert r.response_due_at == at(19, 11)
@@ -246,7 +246,7 @@ def test_chasing_before_an_answer_never_pushes_the_response_deadline(answered, r
 def test_reply_to_a_resolved_request_reopens_it(resolved, rep, clock):
     assert resolved.auto_close_due_at is not None
     clock.move_to(at(16, 9))
-    services.request_reply(request=resolved, by=rep, body="It broke again.")
+    services.request_reply(support_request=resolved, by=rep, body="It broke again.")
     r = SupportRequest.objects.get(pk=resolved.pk)
     assert r.status == Status.TRIAGED
     assert r.resolved_at is None and r.auto_close_due_at is None
@@ -255,7 +255,7 @@ def test_reply_to_a_resolved_request_reopens_it(resolved, rep, clock):
 
 
 def test_staff_reply_to_a_resolved_request_does_not_reopen_it(resolved, steward):
-    services.request_reply(request=resolved, by=steward, body="One more detail.")
+    services.request_reply(support_request=resolved, by=steward, body="One more detail.")
     resolved.refresh_from_db()
     assert resolved.status == Status.RESOLVED
 
@@ -263,16 +263,16 @@ def test_staff_reply_to_a_resolved_request_does_not_reopen_it(resolved, steward)
 def test_other_communitys_representative_cannot_reply(triaged, other_rep, outsider):
     for user in (other_rep, outsider):
         with pytest.raises(PermissionDenied):
-            services.request_reply(request=triaged, by=user, body="Hello")
+            services.request_reply(support_request=triaged, by=user, body="Hello")
 
 
 def test_no_reply_on_a_closed_request(answered, steward, rep):
     """The team cannot write on a closed request; the representative's reply goes to a new
     request (the follow-up tests below)."""
-    r = services.request_close(request=answered, by=steward)
+    r = services.request_close(support_request=answered, by=steward)
     with pytest.raises(InvalidTransition):
-        services.request_reply(request=r, by=steward, body="Hello?")
-    follow_up = services.request_reply(request=r, by=rep, body="Hello?")
+        services.request_reply(support_request=r, by=steward, body="Hello?")
+    follow_up = services.request_reply(support_request=r, by=rep, body="Hello?")
     assert isinstance(follow_up, SupportRequest) and follow_up.follow_up_of_id == r.pk
     assert not r.messages.filter(body="Hello?").exists()
 
@@ -282,10 +282,10 @@ def test_a_representatives_reply_to_a_closed_request_opens_a_linked_follow_up(
 ):
     from tickets.attachments import IncomingFile
 
-    closed = services.request_close(request=answered, by=steward)
+    closed = services.request_close(support_request=answered, by=steward)
     with mail.capture():
         follow_up = services.request_reply(
-            request=closed,
+            support_request=closed,
             by=rep,
             body="It broke again after the upgrade.",
             attachments=[IncomingFile("kernel.log", b"Traceback\n")],
@@ -311,17 +311,17 @@ def test_a_representatives_reply_to_a_closed_request_opens_a_linked_follow_up(
 def test_only_the_communitys_representative_follows_up_and_staff_cannot_reply_when_closed(
     answered, steward, other_rep, outsider
 ):
-    closed = services.request_close(request=answered, by=steward)
+    closed = services.request_close(support_request=answered, by=steward)
     for user in (other_rep, outsider):
         with pytest.raises(PermissionDenied):
-            services.request_reply(request=closed, by=user, body="Me too")
+            services.request_reply(support_request=closed, by=user, body="Me too")
     with pytest.raises(InvalidTransition, match="opens a follow-up"):
-        services.request_reply(request=closed, by=steward, body="Anything else?")
+        services.request_reply(support_request=closed, by=steward, body="Anything else?")
     assert not SupportRequest.objects.filter(follow_up_of=closed).exists()
 
 
 def test_respond_on_a_resolved_request_is_a_reply_that_reopens_it(resolved, rep):
-    message = services.request_reply(request=resolved, by=rep, body="Still broken")
+    message = services.request_reply(support_request=resolved, by=rep, body="Still broken")
     assert isinstance(message, Message) and message.request_id == resolved.pk
     resolved.refresh_from_db()
     assert resolved.status == Status.TRIAGED
@@ -330,13 +330,15 @@ def test_respond_on_a_resolved_request_is_a_reply_that_reopens_it(resolved, rep)
 
 def test_reply_refuses_a_javascript_link(triaged, rep):
     with pytest.raises(DomainError) as error:
-        services.request_reply(request=triaged, by=rep, body="See", link_url="javascript:alert(1)")
+        services.request_reply(
+            support_request=triaged, by=rep, body="See", link_url="javascript:alert(1)"
+        )
     assert error.value.field == "link_url"
 
 
 def test_staff_reply_with_a_stale_version_is_refused(triaged, steward):
     with pytest.raises(ConcurrentEdit):
-        services.request_reply(request=triaged, by=steward, body="Hi", expected_version=1)
+        services.request_reply(support_request=triaged, by=steward, body="Hi", expected_version=1)
     assert not triaged.messages.exists()
 
 
@@ -344,12 +346,14 @@ def test_staff_reply_with_a_stale_version_is_refused(triaged, steward):
 
 
 def test_internal_note_is_staff_only_and_does_not_bump_the_version(triaged, steward, rep):
-    note = services.request_add_note(request=triaged, by=steward, body="Check the node pool.")
+    note = services.request_add_note(
+        support_request=triaged, by=steward, body="Check the node pool."
+    )
     assert note.visibility == Message.Visibility.INTERNAL
     triaged.refresh_from_db()
     assert triaged.version == 2 and triaged.first_responded_at is None
     with pytest.raises(PermissionDenied):
-        services.request_add_note(request=triaged, by=rep, body="Me too")
+        services.request_add_note(support_request=triaged, by=rep, body="Me too")
 
 
 # --- time and budget ---------------------------------------------------------------------------
@@ -357,11 +361,13 @@ def test_internal_note_is_staff_only_and_does_not_bump_the_version(triaged, stew
 
 def test_time_draws_on_the_budget_of_the_month_in_the_communitys_zone(triaged, steward):
     Community.objects.filter(pk=triaged.community_id).update(timezone="Pacific/Auckland")
-    entry = services.request_log_time(request=triaged, by=steward, minutes=45, worked_at=at(12, 9))
+    entry = services.request_log_time(
+        support_request=triaged, by=steward, minutes=45, worked_at=at(12, 9)
+    )
     # 28 February 20:00 UTC is already 1 March in Auckland: March's budget.
     late_february = datetime.datetime(2026, 2, 28, 20, 0, tzinfo=datetime.UTC)
     early = services.request_log_time(
-        request=triaged, by=steward, minutes=30, worked_at=late_february
+        support_request=triaged, by=steward, minutes=30, worked_at=late_february
     )
     assert entry.budget_month == early.budget_month == datetime.date(2026, 3, 1)
     assert entry.counts_against_budget and entry.community_id == triaged.community_id
@@ -370,16 +376,18 @@ def test_time_draws_on_the_budget_of_the_month_in_the_communitys_zone(triaged, s
 
 def test_incident_time_never_counts_against_the_budget(submit, steward):
     r = submit(cannot_log_in=True, affected_users=30)
-    r = services.request_triage(request=r, by=steward, category="incident", expected_version=1)
-    entry = services.request_log_time(request=r, by=steward, minutes=120)
+    r = services.request_triage(
+        support_request=r, by=steward, category="incident", expected_version=1
+    )
+    entry = services.request_log_time(support_request=r, by=steward, minutes=120)
     assert entry.counts_against_budget is False
     assert r.priority_rank == 0
 
 
 def test_time_logged_before_declaring_an_incident_leaves_the_budget(triaged, steward):
-    services.request_log_time(request=triaged, by=steward, minutes=60)
+    services.request_log_time(support_request=triaged, by=steward, minutes=60)
     services.request_triage(
-        request=triaged, by=steward, category="incident", expected_version=triaged.version
+        support_request=triaged, by=steward, category="incident", expected_version=triaged.version
     )
     assert not TimeEntry.objects.filter(counts_against_budget=True).exists()
 
@@ -389,7 +397,7 @@ def test_exhausting_the_budget_drops_the_communitys_requests_to_the_bottom(
 ):
     SupportBudgetFactory(community=community, month=datetime.date(2026, 3, 1), hours=Decimal(1))
     other = submit(subject="Another")
-    services.request_log_time(request=triaged, by=steward, minutes=90)
+    services.request_log_time(support_request=triaged, by=steward, minutes=90)
     triaged.refresh_from_db()
     other.refresh_from_db()
     assert triaged.priority_rank == other.priority_rank == 8
@@ -398,12 +406,14 @@ def test_exhausting_the_budget_drops_the_communitys_requests_to_the_bottom(
 @pytest.mark.parametrize("minutes", [0, -5, 24 * 60 + 1])
 def test_time_entries_are_between_a_minute_and_a_day(triaged, steward, minutes):
     with pytest.raises(DomainError):
-        services.request_log_time(request=triaged, by=steward, minutes=minutes)
+        services.request_log_time(support_request=triaged, by=steward, minutes=minutes)
 
 
 def test_time_cannot_be_logged_in_the_future(triaged, steward):
     with pytest.raises(DomainError):
-        services.request_log_time(request=triaged, by=steward, minutes=5, worked_at=at(20, 10))
+        services.request_log_time(
+            support_request=triaged, by=steward, minutes=5, worked_at=at(20, 10)
+        )
 
 
 # --- engineering issue -------------------------------------------------------------------------
@@ -415,7 +425,7 @@ def test_linking_an_issue_plans_the_work_and_sends_the_not_an_outage_response(
     url = "https://github.com/org/infra/issues/42"
     with mail.capture():
         r = services.request_link_issue(
-            request=triaged, by=steward, url=url, expected_version=triaged.version
+            support_request=triaged, by=steward, url=url, expected_version=triaged.version
         )
     assert r.status == Status.PLANNED and r.engineering_issue_url == url
     message = r.messages.get()
@@ -428,7 +438,7 @@ def test_linking_an_issue_plans_the_work_and_sends_the_not_an_outage_response(
 
 def test_linking_an_issue_without_the_canned_response(triaged, steward):
     r = services.request_link_issue(
-        request=triaged, by=steward, url="https://x.org/1", send_canned=False
+        support_request=triaged, by=steward, url="https://x.org/1", send_canned=False
     )
     assert r.status == Status.PLANNED and not r.messages.exists()
 
@@ -436,7 +446,7 @@ def test_linking_an_issue_without_the_canned_response(triaged, steward):
 def test_an_untriaged_request_cannot_enter_work_planning(submit, steward):
     r = submit()
     with pytest.raises(InvalidTransition):
-        services.request_link_issue(request=r, by=steward, url="https://x.org/1")
+        services.request_link_issue(support_request=r, by=steward, url="https://x.org/1")
 
 
 # --- priority ----------------------------------------------------------------------------------
@@ -444,7 +454,7 @@ def test_an_untriaged_request_cannot_enter_work_planning(submit, steward):
 
 def test_priority_factors_set_the_rank(triaged, steward):
     r = services.request_set_priority(
-        request=triaged,
+        support_request=triaged,
         by=steward,
         impacts_many_communities=True,
         aligns_with_team_goals=True,
@@ -452,7 +462,7 @@ def test_priority_factors_set_the_rank(triaged, steward):
     )
     assert r.priority_rank == 2
     r = services.request_set_priority(
-        request=r, by=steward, has_dedicated_funding=True, expected_version=r.version
+        support_request=r, by=steward, has_dedicated_funding=True, expected_version=r.version
     )
     assert r.priority_rank == 1 and r.impacts_many_communities  # None keeps a factor
     event = r.events.filter(kind=Kind.PRIORITY).last()
@@ -462,7 +472,7 @@ def test_priority_factors_set_the_rank(triaged, steward):
 def test_priority_with_a_stale_version_is_refused(triaged, steward):
     with pytest.raises(ConcurrentEdit):
         services.request_set_priority(
-            request=triaged, by=steward, has_dedicated_funding=True, expected_version=1
+            support_request=triaged, by=steward, has_dedicated_funding=True, expected_version=1
         )
 
 
@@ -472,7 +482,7 @@ def test_priority_with_a_stale_version_is_refused(triaged, steward):
 def test_resolving_an_unanswered_request_needs_a_resolution_message(triaged, steward):
     with pytest.raises(DomainError) as error:
         services.request_resolve(
-            request=triaged, by=steward, body=" ", expected_version=triaged.version
+            support_request=triaged, by=steward, body=" ", expected_version=triaged.version
         )
     assert error.value.field == "body"
 
@@ -480,7 +490,7 @@ def test_resolving_an_unanswered_request_needs_a_resolution_message(triaged, ste
 def test_resolution_message_answers_and_starts_the_auto_close_clock(triaged, steward, mail):
     with mail.capture():
         r = services.request_resolve(
-            request=triaged, by=steward, body="Fixed.", expected_version=triaged.version
+            support_request=triaged, by=steward, body="Fixed.", expected_version=triaged.version
         )
     assert r.status == Status.RESOLVED and r.resolved_at == FRIDAY_EVENING
     assert r.first_responded_at == FRIDAY_EVENING
@@ -492,7 +502,7 @@ def test_resolution_message_answers_and_starts_the_auto_close_clock(triaged, ste
 
 def test_blank_resolution_after_an_answer_sends_the_canned_resolution(answered, steward):
     r = services.request_resolve(
-        request=answered, by=steward, body="", expected_version=answered.version
+        support_request=answered, by=steward, body="", expected_version=answered.version
     )
     message = r.messages.order_by("pk").last()
     assert message.canned_response.purpose == CannedResponse.Purpose.RESOLUTION
@@ -502,11 +512,11 @@ def test_blank_resolution_after_an_answer_sends_the_canned_resolution(answered, 
 def test_new_requests_cannot_be_resolved_before_triage(submit, steward):
     r = submit()
     with pytest.raises(InvalidTransition):
-        services.request_resolve(request=r, by=steward, body="Done", expected_version=1)
+        services.request_resolve(support_request=r, by=steward, body="Done", expected_version=1)
 
 
 def test_representative_confirms_a_resolution_and_the_request_closes(resolved, rep):
-    r = services.request_confirm(request=resolved, by=rep)
+    r = services.request_confirm(support_request=resolved, by=rep)
     assert r.status == Status.CLOSED and r.closed_at is not None
     assert r.next_due_at is None
     assert r.events.filter(kind=Kind.CONFIRMED, actor=rep).exists()
@@ -515,30 +525,32 @@ def test_representative_confirms_a_resolution_and_the_request_closes(resolved, r
 def test_only_the_communitys_representative_confirms(resolved, other_rep, steward):
     for user in (other_rep, steward):
         with pytest.raises(PermissionDenied):
-            services.request_confirm(request=resolved, by=user)
+            services.request_confirm(support_request=resolved, by=user)
 
 
 def test_confirming_an_open_request_is_refused(answered, rep):
     with pytest.raises(InvalidTransition):
-        services.request_confirm(request=answered, by=rep)
+        services.request_confirm(support_request=answered, by=rep)
 
 
 def test_no_closing_a_request_that_was_never_answered(triaged, steward):
     with pytest.raises(InvalidTransition, match="never been answered"):
-        services.request_close(request=triaged, by=steward)
+        services.request_close(support_request=triaged, by=steward)
 
 
 def test_steward_closes_an_answered_request(answered, steward):
-    r = services.request_close(request=answered, by=steward, expected_version=answered.version)
+    r = services.request_close(
+        support_request=answered, by=steward, expected_version=answered.version
+    )
     assert r.status == Status.CLOSED and r.resolved_at == r.closed_at
     assert r.events.filter(kind=Kind.CLOSED, actor=steward).exists()
     with pytest.raises(InvalidTransition):
-        services.request_close(request=r, by=steward)
+        services.request_close(support_request=r, by=steward)
 
 
 def test_representative_cannot_close(answered, rep):
     with pytest.raises(PermissionDenied):
-        services.request_close(request=answered, by=rep)
+        services.request_close(support_request=answered, by=rep)
 
 
 # --- auto-close --------------------------------------------------------------------------------
@@ -547,9 +559,13 @@ def test_representative_cannot_close(answered, rep):
 def test_auto_close_after_48_working_hours_over_a_weekend(submit, steward, clock, mail):
     clock.move_to(at(12, 10))  # Thursday
     r = submit()
-    r = services.request_triage(request=r, by=steward, category="change", expected_version=1)
+    r = services.request_triage(
+        support_request=r, by=steward, category="change", expected_version=1
+    )
     clock.move_to(at(12, 12))
-    r = services.request_resolve(request=r, by=steward, body="Done.", expected_version=r.version)
+    r = services.request_resolve(
+        support_request=r, by=steward, body="Done.", expected_version=r.version
+    )
     # Thursday 12 h + Friday 24 h + Monday 12 h: the weekend does not count.
     assert r.auto_close_due_at == at(16, 12)
 
@@ -584,9 +600,11 @@ def test_auto_close_respects_the_limit(submit, steward, clock):
     for _ in range(3):
         r = submit()
         r = services.request_triage(
-            request=r, by=steward, category="change", expected_version=r.version
+            support_request=r, by=steward, category="change", expected_version=r.version
         )
-        services.request_resolve(request=r, by=steward, body="ok", expected_version=r.version)
+        services.request_resolve(
+            support_request=r, by=steward, body="ok", expected_version=r.version
+        )
     clock.move_to(at(25, 12))
     assert services.request_auto_close_due(limit=2) == 2
     assert services.request_auto_close_due(limit=2) == 1
@@ -594,16 +612,16 @@ def test_auto_close_respects_the_limit(submit, steward, clock):
 
 def test_a_request_not_yet_due_does_not_auto_close(resolved):
     with pytest.raises(InvalidTransition):
-        services.request_auto_close(request=resolved)
+        services.request_auto_close(support_request=resolved)
 
 
 # --- incidents ---------------------------------------------------------------------------------
 
 
 def test_linking_an_incident_makes_it_an_incident_request(triaged, steward):
-    services.request_log_time(request=triaged, by=steward, minutes=30)
+    services.request_log_time(support_request=triaged, by=steward, minutes=30)
     incident = IncidentFactory()
-    r = services.request_link_incident(request=triaged, incident=incident, by=steward)
+    r = services.request_link_incident(support_request=triaged, incident=incident, by=steward)
     assert (r.category, r.incident, r.priority_rank) == ("incident", incident, 0)
     assert not TimeEntry.objects.filter(counts_against_budget=True).exists()
     assert r.events.filter(kind=Kind.INCIDENT_DECLARED, actor=steward).exists()
@@ -620,7 +638,7 @@ def test_canned_response_fills_known_placeholders_and_leaves_the_rest(triaged, s
         body="Hi {representative_name}: {reference} on {hub} of {community}. {unknown} "
         "{context} {0.__class__} — {steward_name}",
     )
-    text = services.canned_response_render(canned=canned, request=triaged, by=steward)
+    text = services.canned_response_render(canned=canned, support_request=triaged, by=steward)
     assert text == (
         f"Hi Ada: SD-{triaged.pk} on Alpha Hub of Alpha Research. {{unknown}} "
         "{context} {0.__class__} — Ann Eng"
@@ -630,7 +648,7 @@ def test_canned_response_fills_known_placeholders_and_leaves_the_rest(triaged, s
 def test_placeholders_inside_user_text_are_not_expanded(submit, steward):
     r = submit(subject="Broken {steward_name} {reference}")
     canned = CannedResponse.objects.get(slug="closing-notice")
-    text = services.canned_response_render(canned=canned, request=r, by=steward)
+    text = services.canned_response_render(canned=canned, support_request=r, by=steward)
     assert "Broken {steward_name} {reference}" in text
 
 
@@ -646,18 +664,20 @@ def test_rep_of_another_community_is_not_the_representative(submit, other_commun
     outsider_rep = representative(other_community, username="rep_c")
     r = submit()
     with pytest.raises(PermissionDenied):
-        services.request_confirm(request=r, by=outsider_rep)
+        services.request_confirm(support_request=r, by=outsider_rep)
 
 
 def test_staff_reopen_keeps_the_response_clock_stopped(steward, rep, hub, rotation, clock):
     r = services.request_submit(requester=rep, hub=hub, subject="S", description="D")
     r = services.request_triage(
-        request=r, by=steward, category="change", expected_version=r.version
+        support_request=r, by=steward, category="change", expected_version=r.version
     )
-    services.request_reply(request=r, by=steward, body="On it.")
+    services.request_reply(support_request=r, by=steward, body="On it.")
     r.refresh_from_db()
-    r = services.request_resolve(request=r, by=steward, body="Done.", expected_version=r.version)
-    r = services.request_reopen(request=r, by=steward, reason="Found a regression")
+    r = services.request_resolve(
+        support_request=r, by=steward, body="Done.", expected_version=r.version
+    )
+    r = services.request_reopen(support_request=r, by=steward, reason="Found a regression")
     assert r.status == "triaged"
     assert r.resolved_at is None and r.auto_close_due_at is None
     assert r.response_due_at is None  # the team reopened it: nobody is waiting on us
@@ -666,14 +686,16 @@ def test_staff_reopen_keeps_the_response_clock_stopped(steward, rep, hub, rotati
 def test_a_closed_request_cannot_be_reopened(steward, rep, hub, rotation, clock):
     r = services.request_submit(requester=rep, hub=hub, subject="S", description="D")
     r = services.request_triage(
-        request=r, by=steward, category="change", expected_version=r.version
+        support_request=r, by=steward, category="change", expected_version=r.version
     )
-    services.request_reply(request=r, by=steward, body="On it.")
+    services.request_reply(support_request=r, by=steward, body="On it.")
     r.refresh_from_db()
-    r = services.request_resolve(request=r, by=steward, body="Done.", expected_version=r.version)
-    r = services.request_confirm(request=r, by=rep)
+    r = services.request_resolve(
+        support_request=r, by=steward, body="Done.", expected_version=r.version
+    )
+    r = services.request_confirm(support_request=r, by=rep)
     with pytest.raises(InvalidTransition):
-        services.request_reopen(request=r, by=rep)
+        services.request_reopen(support_request=r, by=rep)
 
 
 def test_migration_backfills_the_earliest_unanswered_message(answered, rep, clock):
@@ -682,9 +704,11 @@ def test_migration_backfills_the_earliest_unanswered_message(answered, rep, cloc
     from django.apps import apps
 
     clock.move_to(at(17, 9))
-    services.request_reply(request=answered, by=rep, body="Still broken for me.")
+    services.request_reply(support_request=answered, by=rep, body="Still broken for me.")
     clock.move_to(at(17, 15))
-    services.request_reply(request=SupportRequest.objects.get(pk=answered.pk), by=rep, body="?")
+    services.request_reply(
+        support_request=SupportRequest.objects.get(pk=answered.pk), by=rep, body="?"
+    )
     # As the old code left it: no marker, the deadline counted from the last message.
     SupportRequest.objects.filter(pk=answered.pk).update(
         unanswered_since=None, response_due_at=at(18, 15), next_due_at=at(18, 15)

@@ -34,8 +34,8 @@ def test_a_submission_stores_its_description_rendered_and_sanitised(submit):
 
 def test_replies_and_notes_store_their_bodies_rendered(submit, steward, rep):
     r = submit()
-    services.request_add_note(request=r, by=steward, body=HOSTILE)
-    services.request_reply(request=r, by=rep, body="A *reply*")
+    services.request_add_note(support_request=r, by=steward, body=HOSTILE)
+    services.request_reply(support_request=r, by=rep, body="A *reply*")
     htmls = dict(Message.objects.filter(request=r).values_list("body", "body_html"))
     _assert_clean(htmls[HOSTILE])
     assert "<em>reply</em>" in htmls["A *reply*"]
@@ -43,7 +43,7 @@ def test_replies_and_notes_store_their_bodies_rendered(submit, steward, rep):
 
 def test_editing_the_text_renders_it_again_and_other_saves_do_not(submit, steward):
     r = submit()
-    note = services.request_add_note(request=r, by=steward, body="first")
+    note = services.request_add_note(support_request=r, by=steward, body="first")
     note = Message.objects.get(pk=note.pk)
     note.body = "**second**"
     note.save(update_fields=["body"])
@@ -58,7 +58,7 @@ def test_editing_the_text_renders_it_again_and_other_saves_do_not(submit, stewar
 
 def test_rows_written_without_save_are_rendered_on_view_and_by_the_backfill(submit, steward):
     r = submit()
-    services.request_add_note(request=r, by=steward, body="**bulk**")
+    services.request_add_note(support_request=r, by=steward, body="**bulk**")
     Message.objects.filter(request=r).update(body_html="")
     message = Message.objects.get(request=r)
     assert "<strong>bulk</strong>" in message.body_rendered  # rendered on the fly
@@ -79,7 +79,7 @@ def test_the_command_renders_every_row_again_with_all(submit, capsys):
 
 def test_the_data_migration_fills_in_existing_rows(submit, steward):
     r = submit(description="**existing**")
-    services.request_add_note(request=r, by=steward, body="`code`")
+    services.request_add_note(support_request=r, by=steward, body="`code`")
     SupportRequest.objects.update(description_html="")
     Message.objects.update(body_html="")
     migration = importlib.import_module("tickets.migrations.0017_render_stored_markdown")
@@ -90,7 +90,7 @@ def test_the_data_migration_fills_in_existing_rows(submit, steward):
 
 def test_both_request_pages_show_the_stored_html(submit, steward, rep, client):
     r = submit(description="**shown**")
-    services.request_reply(request=r, by=rep, body="*also shown*")
+    services.request_reply(support_request=r, by=rep, body="*also shown*")
     # What the pages print is the stored column, not a fresh rendering of the text.
     SupportRequest.objects.filter(pk=r.pk).update(description_html="<p>from the column</p>")
     Message.objects.filter(request=r).update(body_html="<p>message column</p>")

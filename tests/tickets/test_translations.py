@@ -148,7 +148,7 @@ def es_request(es_rep, rotation, clock):
     hub = es_rep.memberships.get().community.hubs.get()
     r = services.request_submit(requester=es_rep, hub=hub, subject="Núcleo caído", description="x")
     return services.request_triage(
-        request=r, by=rotation[0].user, category="change", expected_version=r.version
+        support_request=r, by=rotation[0].user, category="change", expected_version=r.version
     )
 
 
@@ -163,7 +163,7 @@ def test_a_stewards_reply_reaches_a_spanish_representative_in_spanish(
     # The steward's own request is served in English: that must not decide the e-mail.
     with translation.override("en-gb"), mail.capture():
         services.request_reply(
-            request=es_request,
+            support_request=es_request,
             by=steward,
             body="Reiniciamos el nodo.",
             link_url="https://example.org/registro",
@@ -182,9 +182,12 @@ def test_the_resolution_and_duplicate_notices_are_in_spanish(es_request, es_rep,
     other = services.request_submit(requester=es_rep, hub=hub, subject="Otra", description="x")
     with mail.capture():
         services.request_resolve(
-            request=es_request, by=steward, body="Listo.", expected_version=es_request.version
+            support_request=es_request,
+            by=steward,
+            body="Listo.",
+            expected_version=es_request.version,
         )
-        services.request_close_as_duplicate(request=other, by=steward, original=es_request)
+        services.request_close_as_duplicate(support_request=other, by=steward, original=es_request)
     resolved = next(m for m in _mails_to(mail, es_rep) if "Resuelta: Núcleo caído" in m.subject)
     assert "Si le funciona, confírmelo" in resolved.body
     assert ENGLISH.findall(_strip_urls(resolved.body)) == []
@@ -198,12 +201,12 @@ def test_an_english_representative_gets_english_whatever_the_steward_reads(
     steward = rotation[0].user
     r = services.request_submit(requester=rep, hub=hub, subject="Kernel", description="x")
     r = services.request_triage(
-        request=r, by=steward, category="change", expected_version=r.version
+        support_request=r, by=steward, category="change", expected_version=r.version
     )
     # A steward browsing in Spanish (Accept-Language) answers a representative without a
     # language of their own: the site's default, English, not the steward's.
     with translation.override("es"), mail.capture():
-        services.request_reply(request=r, by=steward, body="Looking.")
+        services.request_reply(support_request=r, by=steward, body="Looking.")
     [reply] = _mails_to(mail, rep)
     assert "replied to your request" in reply.body and "respondió" not in reply.body
 

@@ -182,7 +182,7 @@ def test_hub_administrator_reads_the_requests_but_cannot_act(answered, community
 
 
 def test_internal_notes_never_reach_the_representatives_page(answered, steward, rep, client):
-    services.request_add_note(request=answered, by=steward, body="SECRET-NOTE: budget talk")
+    services.request_add_note(support_request=answered, by=steward, body="SECRET-NOTE: budget talk")
     client.force_login(rep)
     page = client.get(reverse("tickets:detail", args=[answered.pk]))
     assert "SECRET-NOTE" not in page.text and "Internal note" not in page.text
@@ -197,7 +197,7 @@ def test_script_in_user_text_is_never_rendered(submit, rep, steward, client):
         subject="<script>alert('s')</script>",
         description="Hi <script>alert('x')</script> [link](javascript:alert(1))",
     )
-    services.request_reply(request=r, by=rep, body="<img src=x onerror=alert(2)>")
+    services.request_reply(support_request=r, by=rep, body="<img src=x onerror=alert(2)>")
     for user, url in [
         (rep, reverse("tickets:detail", args=[r.pk])),
         (rep, reverse("tickets:my_requests")),
@@ -274,7 +274,7 @@ def test_representative_confirms_from_the_page(resolved, rep, client):
 def test_a_reply_on_a_closed_request_opens_a_linked_follow_up_shown_on_both_pages(
     answered, steward, rep, client
 ):
-    services.request_close(request=answered, by=steward)
+    services.request_close(support_request=answered, by=steward)
     client.force_login(rep)
     closed_page = client.get(reverse("tickets:detail", args=[answered.pk]))
     assert "your reply opens a new request" in closed_page.text  # the form is still there
@@ -311,7 +311,7 @@ def test_a_reply_on_a_closed_request_opens_a_linked_follow_up_shown_on_both_page
 def test_a_steward_cannot_reply_on_a_closed_request_and_keeps_the_typed_text(
     answered, steward, client
 ):
-    services.request_close(request=answered, by=steward)
+    services.request_close(support_request=answered, by=steward)
     client.force_login(steward)
     response = client.post(
         reverse("tickets:desk_reply", args=[answered.pk]),

@@ -147,7 +147,7 @@ class RequestMessagesView(ApiView):
     def get(self, request, pk: int):
         r = _get(request, pk)
         return self.paginated(
-            selectors.conversation_for(request=r, user=request.user), self.serializer_class
+            selectors.conversation_for(support_request=r, user=request.user), self.serializer_class
         )
 
     @extend_schema(
@@ -174,10 +174,12 @@ class RequestMessagesView(ApiView):
         r = _get(request, pk)
         data = parse(MessageCreateSerializer, request.data)
         if data["visibility"] == Message.Visibility.INTERNAL:
-            message = services.request_add_note(request=r, by=request.user, body=data["body"])
+            message = services.request_add_note(
+                support_request=r, by=request.user, body=data["body"]
+            )
         else:
             message = services.request_reply(
-                request=r,
+                support_request=r,
                 by=request.user,
                 body=data["body"],
                 link_url=data["link_url"],
@@ -210,7 +212,7 @@ class RequestAttachmentsView(ApiView):
     def get(self, request, pk: int):
         r = _get(request, pk)
         return self.paginated(
-            selectors.attachments_for(request=r, user=request.user), self.serializer_class
+            selectors.attachments_for(support_request=r, user=request.user), self.serializer_class
         )
 
     @extend_schema(
@@ -231,7 +233,7 @@ class RequestAttachmentsView(ApiView):
         uploads = request.FILES.getlist("file")
         check_sizes([(u.name, u.size) for u in uploads])
         stored = services.request_add_attachments(
-            request=r, by=request.user, files=incoming_from_uploads(uploads)
+            support_request=r, by=request.user, files=incoming_from_uploads(uploads)
         )
         return Response(
             {"attachments": AttachmentSerializer(stored, many=True).data},
@@ -255,7 +257,7 @@ class RequestTriageView(ApiView):
         forbid_unless(_staff(request), STAFF_ONLY)
         data = parse(TriageSerializer, request.data)
         r = services.request_triage(
-            request=r,
+            support_request=r,
             by=request.user,
             category=data["category"],
             hub=data["hub"],
@@ -281,7 +283,7 @@ class RequestTimeEntriesView(ApiView):
     def get(self, request, pk: int):
         r = _get(request, pk)
         forbid_unless(_staff(request), STAFF_ONLY)
-        return self.paginated(selectors.time_entries_for(request=r), self.serializer_class)
+        return self.paginated(selectors.time_entries_for(support_request=r), self.serializer_class)
 
     @extend_schema(
         operation_id="requests_time_entries_create",
@@ -296,7 +298,7 @@ class RequestTimeEntriesView(ApiView):
         forbid_unless(_staff(request), STAFF_ONLY)
         data = parse(TimeEntryCreateSerializer, request.data)
         entry = services.request_log_time(
-            request=r,
+            support_request=r,
             by=request.user,
             minutes=data["minutes"],
             note=data["note"],
@@ -321,7 +323,7 @@ class RequestLinkIssueView(ApiView):
         forbid_unless(_staff(request), STAFF_ONLY)
         data = parse(LinkIssueSerializer, request.data)
         r = services.request_link_issue(
-            request=r,
+            support_request=r,
             by=request.user,
             url=data["url"],
             send_canned=data["send_canned"],
@@ -346,7 +348,7 @@ class RequestPriorityView(ApiView):
         forbid_unless(_staff(request), STAFF_ONLY)
         data = dict(parse(PrioritySerializer, request.data))
         r = services.request_set_priority(
-            request=r, by=request.user, expected_version=data.pop("version"), **data
+            support_request=r, by=request.user, expected_version=data.pop("version"), **data
         )
         return _request_data(request, r)
 
@@ -367,7 +369,7 @@ class RequestResolveView(ApiView):
         forbid_unless(_staff(request), STAFF_ONLY)
         data = parse(ResolveSerializer, request.data)
         r = services.request_resolve(
-            request=r, by=request.user, body=data["body"], expected_version=data["version"]
+            support_request=r, by=request.user, body=data["body"], expected_version=data["version"]
         )
         return _request_data(request, r)
 
@@ -385,7 +387,7 @@ class RequestConfirmView(ApiView):
     )
     def post(self, request, pk: int):
         r = _get(request, pk)
-        r = services.request_confirm(request=r, by=request.user)
+        r = services.request_confirm(support_request=r, by=request.user)
         return _request_data(request, r)
 
 
@@ -404,7 +406,10 @@ class RequestReopenView(ApiView):
         r = _get(request, pk)
         data = parse(ReopenSerializer, request.data)
         r = services.request_reopen(
-            request=r, by=request.user, reason=data["reason"], expected_version=data["version"]
+            support_request=r,
+            by=request.user,
+            reason=data["reason"],
+            expected_version=data["version"],
         )
         return _request_data(request, r)
 
@@ -424,5 +429,7 @@ class RequestCloseView(ApiView):
         r = _get(request, pk)
         forbid_unless(_staff(request), STAFF_ONLY)
         data = parse(VersionSerializer, request.data)
-        r = services.request_close(request=r, by=request.user, expected_version=data["version"])
+        r = services.request_close(
+            support_request=r, by=request.user, expected_version=data["version"]
+        )
         return _request_data(request, r)
