@@ -138,3 +138,61 @@ def test_fast_widgets_do_not_touch_the_templates(monkeypatch):
         str(form[name])
         str(form[name].errors)
     assert calls == []
+
+
+class Optional(Everything):
+    """A form that marks its optional fields, with a field required for review."""
+
+    mark_optional = True
+    review = forms.CharField(required=False, label="Root cause <why>", help_text="Say & why")
+    flag_help = forms.BooleanField(required=False, help_text="Tick <it>")
+    shown_initial = forms.CharField(show_hidden_initial=True, initial="i")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["review"].required_for_review = True
+
+
+def _field_groups(form, renderer) -> dict[str, str]:
+    form.renderer = renderer
+    return {name: form[name].as_field_group() for name in form.fields}
+
+
+@pytest.mark.parametrize("form_class", [Everything, Optional])
+@pytest.mark.parametrize(
+    "data",
+    [None, {"text": "x" * 30, "number": "-1", "choice": "zz", "flag_help": "on"}],
+    ids=["unbound", "bound with errors"],
+)
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("auto_id", ["id_%s", False])
+def test_every_field_group_renders_exactly_as_the_field_template(
+    form_class, data, language, auto_id
+):
+    """templates/forms/field.html, written by supportdesk.formrender._field_group."""
+    with override(language):
+        ours = _field_groups(form_class(data, auto_id=auto_id), FormRenderer())
+        theirs = _field_groups(form_class(data, auto_id=auto_id), TemplatesOnly())
+    assert ours == theirs
+    if form_class is Optional:
+        assert "required-mark" in ours["review"] and "muted small" in ours["optional"]
+
+
+def test_field_groups_do_not_touch_the_field_template(monkeypatch):
+    renderer = FormRenderer()
+    form = Optional({"number": "x"})
+    form.renderer = renderer
+    form["text"].as_field_group()  # resolves which templates are whose, once
+    calls = []
+    original = TemplatesSetting.render
+
+    def spy(self, template_name, context, request=None):
+        calls.append(template_name)
+        return original(self, template_name, context, request)
+
+    monkeypatch.setattr(TemplatesSetting, "render", spy)
+    for name in ("text", "number", "flag", "hidden", "review", "body"):
+        form[name].as_field_group()
+    assert "forms/field.html" not in calls
+    form["boxes"].as_field_group()  # the checkbox list still goes through the template
+    assert "forms/field.html" in calls
