@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -333,8 +334,6 @@ class EscalationPolicy(models.Model):
         return f"Escalation policy: {self.get_severity_display().lower()}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.escalate_out_of_hours and self.severity != Incident.Severity.OUTAGE:
             raise ValidationError(
                 {"escalate_out_of_hours": _("Only an outage may escalate out of working hours.")}

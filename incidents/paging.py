@@ -32,10 +32,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.models import User
 from incidents.models import EscalationPolicy, EscalationStep, Incident, TimelineEntry
 from notifications.channels import paging_channels_for_user
 from notifications.models import Notification
 from notifications.services import absolute_url, notify_many
+from rotation.services import current_stewards
 from slo.services import incident_calendar
 from supportdesk import worktime
 from supportdesk.errors import DomainError
@@ -181,9 +183,6 @@ def _run_due_steps(incident: Incident, *, now: datetime.datetime) -> int:
 
 
 def _recipients(incident: Incident, target: str, *, now) -> list:
-    from accounts.models import User
-    from rotation.services import current_stewards
-
     if target == Target.STEWARDS:
         people = [e.user for e in current_stewards(at=now) if e.user.is_active]
         people = [u for u in people if u.pk != incident.declared_by_id] or people
@@ -197,8 +196,6 @@ def _recipients(incident: Incident, target: str, *, now) -> list:
 
 
 def _engineers() -> list:
-    from accounts.models import User
-
     return list(User.objects.filter(engineer__is_active=True, is_active=True).order_by("pk"))
 
 

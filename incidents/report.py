@@ -99,7 +99,7 @@ def _refuse_fetch(url: str, *args, **kwargs):
 
 
 def render_report_pdf(report: IncidentReport, *, html: str | None = None) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 - WeasyPrint takes over a second to import; only PDFs need it
 
     html = html if html is not None else render_report_html(report)
     return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()

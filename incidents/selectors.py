@@ -20,6 +20,7 @@ from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from accounts.roles import is_staff_member, member_community_ids
 from communities.models import Membership
 from incidents.models import Incident, IncidentReport, RoleAssignment, TimelineEntry
+from slo.models import CalendarSettings
 
 
 # --- Incidents --------------------------------------------------------------------------------
@@ -180,8 +181,6 @@ def incident_metrics(
     the group reached that state), and impact duration (impact end - impact start). The
     detection source counts are what shows whether alerts catch outages before communities do.
     Two queries, whatever the number of incidents."""
-    from slo.models import CalendarSettings
-
     zone = zoneinfo.ZoneInfo(timezone_name or CalendarSettings.load().reference_timezone)
     incidents = Incident.objects.filter(
         declared_at__gte=start, declared_at__lt=end

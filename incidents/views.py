@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import staff_required
 from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
-from incidents import forms, rules, selectors
+from incidents import forms, paging, rules, selectors
 from incidents.models import ActionItem, Incident, IncidentReport, RoleAssignment
 from incidents.report import (
     filename,
@@ -339,8 +339,6 @@ def page_acknowledge(request, pk: int, token: str):
     link came from a page for this incident, so a GET may act; a mail scanner that follows the
     link is not signed in and only reaches the login page, which comes back here after login.
     Works the same from a phone."""
-    from incidents import paging
-
     incident = _incident_or_404(request, pk)
     try:
         paging.check_ack_token(incident_id=incident.pk, token=token)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.html import format_html
 
 from tickets.models import (
     Attachment,
@@ -160,8 +161,6 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
     @admin.display(description="Original message")
     def original(self, obj):
-        from django.utils.html import format_html
-
         text = bytes(obj.raw)[:200_000].decode("utf-8", errors="replace")
         return format_html("<pre>{}</pre>", text)
 

@@ -7,6 +7,6 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         # anymail's inbound signal feeds provider webhooks to tickets.inbound.receive_email.
-        from tickets import mailhooks
+        from tickets import mailhooks  # noqa: PLC0415 - ready(): this module imports models, loaded only after the app registry
 
         mailhooks.connect()

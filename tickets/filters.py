@@ -10,6 +10,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.forms.utils import flatatt
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -20,6 +21,7 @@ from django_filters.widgets import BooleanWidget
 from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
 from communities.models import Community
+from tickets import search
 from tickets.models import SupportRequest
 from tickets.selectors import QUEUE_SORTS, Calendars, soon_thresholds
 
@@ -94,8 +96,6 @@ class CommunitySearchInput(forms.TextInput):
         return super().format_value(value)
 
     def render(self, name, value, attrs=None, renderer=None):
-        from django.urls import reverse
-
         attrs = {**(attrs or {}), "data-lookup": reverse("tickets:community_lookup")}
         box = super().render(name, value, attrs, renderer)
         return format_html('{}<datalist id="community-options"></datalist>', box)
@@ -271,8 +271,6 @@ class SupportRequestFilter(django_filters.FilterSet):
         """A reference ("SD-12": that request only; a bare number: that request, or the number
         in the text), else tickets.search: full text on PostgreSQL over subject, description
         and the conversation (internal notes for staff only), community and hub names."""
-        from tickets import search
-
         value = value.strip()
         if not value:
             return queryset

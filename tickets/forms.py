@@ -16,6 +16,7 @@ from supportdesk.formfields import UTCDateTimeField
 from supportdesk.idempotency import OneTimeTokenForm
 from supportdesk.limits import MAX_TEXT
 from tickets.attachments import check_sizes, megabytes
+from tickets.bulk import ACTIONS, PRIORITY_FACTORS
 from tickets.models import CannedResponse, SupportRequest
 
 Category = SupportRequest.Category
@@ -357,8 +358,6 @@ class BulkForm(forms.Form):
     back = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
 
     def __init__(self, *args, **kwargs):
-        from tickets.bulk import ACTIONS
-
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", _("Choose…")), *ACTIONS.items()]
         self.fields["assignee"].queryset = User.objects.filter(
@@ -384,16 +383,11 @@ class BulkForm(forms.Form):
             and "duplicate_of" not in self.errors
         ):
             self.add_error("duplicate_of", _("Give the reference of the original request."))
-        if action == "priority":
-            from tickets.bulk import PRIORITY_FACTORS
-
-            if not any(data.get(name) for name in PRIORITY_FACTORS):
-                raise forms.ValidationError(_("Set at least one priority factor to Yes or No."))
+        if action == "priority" and not any(data.get(name) for name in PRIORITY_FACTORS):
+            raise forms.ValidationError(_("Set at least one priority factor to Yes or No."))
         return data
 
     def params(self) -> dict:
-        from tickets.bulk import PRIORITY_FACTORS
-
         data = self.cleaned_data
         factors = {
             name: {"yes": True, "no": False}.get(data.get(name) or "") for name in PRIORITY_FACTORS

@@ -40,10 +40,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from inscriptis import get_text
 from mailparser_reply import EmailReplyParser
 
-from accounts.models import User
-from accounts.roles import is_staff_member
+from accounts.models import Invitation, User
+from accounts.roles import is_staff_member, may_invite
+from accounts.services import invitation_create
 from communities.models import Community, Hub, Membership
 from notifications.models import Notification
 from notifications.services import notify
@@ -130,8 +132,6 @@ def _decode_part(part) -> str:
 def html_to_text(html: str) -> str:
     """HTML-only mail as plain text (inscriptis keeps lists and tables readable). The result is
     stored as the message's Markdown text, which is sanitised with nh3 when rendered."""
-    from inscriptis import get_text
-
     return get_text(html or "")
 
 
@@ -519,15 +519,11 @@ def inbound_email_attach(
     invited (accounts' invitation service, its rules and its e-mail) to become a representative
     of `community`; both happen or neither does."""
     _require_steward(by)
-    if invite:
-        from accounts.models import Invitation
-        from accounts.roles import may_invite
-
-        if not may_invite(by, role=Invitation.Role.REPRESENTATIVE, community=community):
-            raise PermissionDenied(
-                gettext("You may not invite representatives of %(community)s.")
-                % {"community": community}
-            )
+    if invite and not may_invite(by, role=Invitation.Role.REPRESENTATIVE, community=community):
+        raise PermissionDenied(
+            gettext("You may not invite representatives of %(community)s.")
+            % {"community": community}
+        )
     locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
     if locked.status != Status.UNMATCHED:
         raise DomainError(
@@ -555,9 +551,6 @@ def inbound_email_attach(
         support_request=r, files=files, by=requester, at=locked.received_at
     )
     if invite:
-        from accounts.models import Invitation
-        from accounts.services import invitation_create
-
         invitation_create(
             by=by,
             email=locked.from_address,

@@ -29,7 +29,7 @@ from anymail.exceptions import (
     AnymailWebhookValidationFailure,
 )
 from anymail.inbound import AnymailInboundMessage
-from anymail.signals import AnymailInboundEvent
+from anymail.signals import AnymailInboundEvent, inbound
 from anymail.utils import get_request_basic_auth
 from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
@@ -72,8 +72,6 @@ def on_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> N
 
 
 def connect() -> None:
-    from anymail.signals import inbound
-
     inbound.connect(on_inbound, dispatch_uid="tickets.mailhooks.on_inbound")
 
 

@@ -5,6 +5,8 @@ that "what is due" is a range scan, never a computation over every open request.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -530,8 +532,6 @@ class InboundEmail(models.Model):
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     """Stored under a random name: the original name is data, never a path on disk."""
-    import uuid
-
     return f"attachments/{instance.request_id}/{uuid.uuid4().hex}"
 
 

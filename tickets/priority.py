@@ -3,6 +3,10 @@ first). Incidents come before all of it (rank 0)."""
 
 from __future__ import annotations
 
+from communities.models import Community
+from communities.services import budget_status, budget_statuses
+from tickets.models import SupportRequest
+
 INCIDENT_RANK = 0
 LITTLE_BUDGET_USED = 0.5  # "the community has used little of its budget": under half
 
@@ -105,8 +109,6 @@ def request_factors(r, *, budget_fraction_used: float) -> dict:
 def refresh_priority_rank(support_request, *, budget=None) -> list[str]:
     """Set the request's rank from its factors and its community's budget this month. Returns
     the changed field names for the caller to save."""
-    from communities.services import budget_status
-
     r = support_request
     if budget is None and r.category != "incident":
         budget = budget_status(community=r.community)
@@ -140,8 +142,6 @@ def _recompute(requests, statuses) -> int:
 
     The version field is deliberately not bumped: the rank is derived data, and a steward's
     open form must not turn stale because a colleague logged time on another request."""
-    from tickets.models import SupportRequest
-
     total = 0
     last_pk = 0
     # Keyset batches rather than one long cursor: writing to the table being read is unsafe on
@@ -168,9 +168,6 @@ def priority_recompute_for_community(*, community, month=None) -> int:
     """Recompute the ranks of one community's open requests from its budget for `month`
     (default: its current month). Call it after logging time or editing the budget. Returns
     how many ranks changed."""
-    from communities.services import budget_status
-    from tickets.models import SupportRequest
-
     status = budget_status(community=community, month=month)
     requests = SupportRequest.objects.filter(
         community=community, status__in=SupportRequest.OPEN_STATUSES
@@ -182,10 +179,6 @@ def priority_recompute_for_month(*, month=None) -> int:
     """Recompute every open request's rank (for beat when the month turns: run it hourly, as
     each community's month starts at its own local midnight). Each community's BudgetStatus is
     computed once, for `month` or (default) its own current month. Returns how many changed."""
-    from communities.models import Community
-    from communities.services import budget_statuses
-    from tickets.models import SupportRequest
-
     requests = SupportRequest.objects.filter(status__in=SupportRequest.OPEN_STATUSES)
     community_ids = requests.values("community_id").distinct()
     communities = Community.objects.filter(pk__in=community_ids)

@@ -17,6 +17,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext, ngettext, pgettext
 
 from accounts.roles import is_staff_member, member_community_ids
+from slo.models import SLOPolicy
 from slo.services import Policies, calendar_pair, clock_timezone, load_policies
 from supportdesk.worktime import (
     WorkCalendar,
@@ -102,7 +103,7 @@ def request_list_for(
     `calendars`: the page's, when it shows deadlines too ("due soon" reads them once);
     `search_box`: the queue's form takes a community by name."""
     # tickets.filters imports this module (the sorts, the calendars): a cycle at module level.
-    from tickets.filters import SupportRequestFilter
+    from tickets.filters import SupportRequestFilter  # noqa: PLC0415 - import cycle: tickets.filters imports this module
 
     scope = request_scope_for(user=user).select_related("community", "hub", "assignee")
     filterset = SupportRequestFilter(
@@ -496,8 +497,6 @@ def _working_week_words(clock_zone: str, shown_zone: str) -> str:
 def what_happens_next(r: SupportRequest, *, policies: Policies | None = None) -> list[str]:
     """The lifecycle in plain words, with this request's own deadlines (DOMAIN.md), every time
     in the community's zone."""
-    from slo.models import SLOPolicy
-
     policies = policies or load_policies()
     clock = SLOPolicy.Clock
     zone = r.community.timezone

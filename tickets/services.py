@@ -28,6 +28,7 @@ from accounts.roles import check_staff, is_staff_member, representative_communit
 from communities.services import month_of
 from notifications.models import Notification
 from notifications.services import absolute_url, notify, notify_many
+from rotation.services import assignee_for_new_request
 from slo.services import load_policies, refresh_request_deadlines
 from supportdesk.errors import (
     ConcurrentEdit,
@@ -53,6 +54,7 @@ from tickets.priority import (
     priority_recompute_for_community,
     refresh_priority_rank,
 )
+from tickets.selectors import what_happens_next
 
 Status = SupportRequest.Status
 Category = SupportRequest.Category
@@ -237,8 +239,6 @@ def _message(
 
 def _acknowledgement(r: SupportRequest, requester, community, follow_up_of, policies) -> dict:
     """The "we received your request" e-mail, in the active language."""
-    from tickets.selectors import what_happens_next
-
     steps = "\n".join(f"- {step}" for step in what_happens_next(r, policies=policies))
     follows = (
         gettext("It follows up %(reference)s, which was closed.")
@@ -429,8 +429,6 @@ def _open_request(
 ) -> SupportRequest:
     """A new request, whichever way it came: stored with its deadlines and rank, assigned,
     acknowledged, announced, with the files that came with it (the requester's)."""
-    from rotation.services import assignee_for_new_request
-
     if hub is not None and hub.community_id != community.pk:
         raise DomainError(
             gettext("%(hub)s is not one of %(community)s's hubs.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from tickets import priority, services
+from tickets.imap import inbound_imap_poll as poll
 
 
 @shared_task(name="tickets.auto_close_due", acks_late=True, time_limit=300, soft_time_limit=240)
@@ -23,6 +24,4 @@ def priority_recompute() -> int:
 def inbound_imap_poll() -> int:
     """Read the support mailbox (INBOUND_IMAP_URL; nothing to do when unset). Each message is
     stored exactly once by its Message-ID, so a second poller or a retry files nothing twice."""
-    from tickets.imap import inbound_imap_poll as poll
-
     return poll().stored

@@ -15,6 +15,8 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from tickets.inbound import receive_email
+
 EX_OK = 0
 EX_TEMPFAIL = 75
 
@@ -28,8 +30,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, source: str, **options):
-        from tickets.inbound import receive_email
-
         raw = sys.stdin.buffer.read()
         try:
             received = receive_email(raw, source=source)
