@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.safestring import SafeString
@@ -31,6 +33,13 @@ def bar_step(percent) -> int:
 # are few (a staff member's pk at most), and a full dictionary simply stops remembering.
 _FRAGMENTS: dict[tuple, SafeString] = {}
 MAX_FRAGMENTS = 2_000
+
+
+@receiver(setting_changed)
+def _forget_fragments(**kwargs) -> None:
+    """Settings that change while the process runs (tests) may change any fragment: the static
+    files' URLs, the URLs, the languages. Start again from nothing."""
+    _FRAGMENTS.clear()
 
 
 @register.simple_tag(takes_context=True)

@@ -93,3 +93,13 @@ def test_the_fragments_stop_being_remembered_at_the_limit(monkeypatch, client, s
     client.force_login(steward)
     assert client.get(reverse("tickets:queue")).status_code == 200
     assert len(desk._FRAGMENTS) == 1
+
+
+def test_a_changed_setting_forgets_every_fragment(client, steward, settings):
+    client.force_login(steward)
+    client.get(reverse("tickets:queue"))
+    assert desk._FRAGMENTS
+    settings.STATIC_URL = "/assets/"
+    assert not desk._FRAGMENTS
+    html = client.get(reverse("tickets:queue")).content.decode()
+    assert 'href="/assets/css/app.css"' in html
