@@ -15,7 +15,7 @@ PYTEST_ARGS ?= -n 2
 help:
 	@echo "make run       serve http://$(HOST):$(PORT) with demo data, a Celery worker and beat"
 	@echo "make test      run the test suite (PostgreSQL/Redis tests need DATABASE_URL/REDIS_URL)"
-	@echo "make lint      ruff, the layer order (import-linter), makemigrations --check, Kubernetes manifests"
+	@echo "make lint      ruff, the layer order (import-linter), mypy, makemigrations --check, Kubernetes manifests"
 	@echo "make bench     figures and issue 21's targets at 100,000 and 1,000,000 requests"
 	@echo "make load      load test: gunicorn + locust, 50 users for 60 s"
 	@echo "make fuzz-api  schemathesis against the live OpenAPI schema"
@@ -66,6 +66,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	DEBUG=1 DATABASE_URL=sqlite:///:memory: $(BIN)/mypy
 	DEBUG=1 DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
 
@@ -89,5 +90,5 @@ fuzz-api: install var
 	@scripts/fuzz-api.sh
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache .hypothesis node_modules
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache .hypothesis node_modules
 	rm -f $(MO_FILES)

@@ -11,16 +11,20 @@ Error messages stay beside the rule that raises them."""
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext, gettext_lazy
 
 from supportdesk.zones import format_utc
 from tickets.models import CannedResponse
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # Used only when an admin has deleted or deactivated every canned response of a purpose.
 # Lazy: str() them in the reader's language. The {placeholders} stay as they are in every
 # language; the "**Heading:**" sections are required parts of an update whatever their words.
-FALLBACK_TEMPLATES = {
+FALLBACK_TEMPLATES: dict[str, StrOrPromise] = {
     CannedResponse.Purpose.INCIDENT_ACK: gettext_lazy(
         "Hi {representative_name},\n\nWe are treating this as an incident: {hub} is "
         "significantly degraded. We think it is related to {context}.\n\nFollow progress at "
@@ -150,14 +154,14 @@ def escalated(*, by) -> str:
 
 
 # --- Roles ------------------------------------------------------------------------------------
-def role_handed_off(*, label: str, previous, to_user, by, reason: str) -> str:
+def role_handed_off(*, label: StrOrPromise, previous, to_user, by, reason: str) -> str:
     return (
         f"{label}: {name(previous) if previous else 'nobody'} → {to_user.display_name} "
         f"(by {name(by)}). Why: {reason}"
     )
 
 
-def role_given(*, label: str) -> str:
+def role_given(*, label: StrOrPromise) -> str:
     return gettext("You are now %(role)s") % {"role": label}
 
 

@@ -22,7 +22,7 @@ State = Incident.State
 Role = RoleAssignment.Role
 
 # An incident's symptom, as the request form asks it (tickets.rules.meets_incident_definition).
-SYMPTOM_FLAGS = {
+SYMPTOM_FLAGS: dict[str, str] = {
     Incident.Symptom.LOGIN: "cannot_log_in",
     Incident.Symptom.START_SERVERS: "cannot_start_servers",
     Incident.Symptom.RUN_CODE: "cannot_run_code",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
+from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
 from communities.models import Membership
 from incidents.models import Incident, IncidentReport, RoleAssignment, TimelineEntry
@@ -86,9 +87,9 @@ def timeline_for(*, incident: Incident, user) -> QuerySet[TimelineEntry]:
 
 @dataclass
 class CurrentRoles:
-    commander: object | None = None
-    liaison: object | None = None
-    smes: list = field(default_factory=list)
+    commander: User | None = None
+    liaison: User | None = None
+    smes: list[User] = field(default_factory=list)
 
     def holds(self, user, role: str) -> bool:
         if user is None:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
 
 from supportdesk.errors import DomainError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PLACEHOLDERS = (
     "representative_name",
@@ -29,7 +33,7 @@ PLACEHOLDERS = (
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+def fill_placeholders(text: str, values: Mapping[str, StrOrPromise]) -> str:
     """Replace {name} by values[name] when it is given and not empty; leave the rest as is."""
 
     def replace(match: re.Match) -> str:

@@ -6,6 +6,7 @@ that "what is due" is a range scan, never a computation over every open request.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,9 @@ from django.utils.translation import pgettext_lazy
 
 from supportdesk.choices import ChoiceLabels
 from supportdesk.markdown import StoredMarkdown
+
+if TYPE_CHECKING:
+    from tickets.selectors import WaitingOn
 
 
 class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
@@ -152,6 +156,13 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not stored: set on the rows of a list by tickets.selectors (annotate_deadlines,
+    # annotate_waiting) for the templates.
+    due_label: str
+    due_text: str
+    due_state: str
+    waiting: WaitingOn
 
     class Meta:
         ordering = ["-received_at"]
@@ -291,6 +302,9 @@ class Message(ChoiceLabels, StoredMarkdown, models.Model):
     )
     is_from_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
+
+    # Not stored: the message's attachments, set by tickets.selectors.conversation_page_for.
+    files: list[Attachment]
 
     class Meta:
         ordering = ["created_at", "pk"]

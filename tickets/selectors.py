@@ -363,7 +363,7 @@ def soon_thresholds(
     *,
     now: datetime.datetime | None = None,
     calendars: Calendars | None = None,
-) -> dict[tuple[str, bool], datetime.datetime]:
+) -> dict[tuple[str | None, bool], datetime.datetime]:
     """For the "due within 4 working hours" filter: per (zone, incident), the latest deadline
     that is still within 4 working hours of now."""
     now = now or timezone.now()

@@ -63,7 +63,7 @@ Kind = RequestEvent.Kind
 MAX_MINUTES_PER_ENTRY = 24 * 60
 
 # Used when an admin has deactivated or deleted the canned response of that purpose.
-FALLBACK_TEXT = {
+FALLBACK_TEXT: dict[str, str] = {
     CannedResponse.Purpose.NOT_AN_OUTAGE: (
         "Hi {representative_name},\n\nWe looked into {reference} ({subject}): it is not an "
         "outage, and it has entered our work planning. We track it at {link}.\n\n{steward_name}"
@@ -174,7 +174,9 @@ def _canned(purpose: str) -> CannedResponse | None:
     return CannedResponse.objects.filter(purpose=purpose, is_active=True).order_by("pk").first()
 
 
-def _canned_text(purpose: str, r: SupportRequest, by, **extra: str) -> tuple[str, CannedResponse]:
+def _canned_text(
+    purpose: str, r: SupportRequest, by, **extra: str
+) -> tuple[str, CannedResponse | None]:
     canned = _canned(purpose)
     template = canned.body if canned else FALLBACK_TEXT[purpose]
     return fill_placeholders(template, _placeholder_values(r, by, **extra)), canned
@@ -186,7 +188,7 @@ def _placeholder_values(r: SupportRequest, by, *, context: str = "", link: str =
         "representative_name": requester.first_name or requester.display_name,
         "reference": r.reference,
         "subject": r.subject,
-        "hub": r.hub.name if r.hub_id else f"the {r.community.name} hub",
+        "hub": r.hub.name if r.hub else f"the {r.community.name} hub",
         "community": r.community.name,
         "steward_name": by.display_name if by is not None else "The support team",
         "link": link or r.engineering_issue_url or absolute_url(_rep_url(r)),
@@ -597,7 +599,7 @@ def request_triage(
         )
     at = timezone.now()
     fields = ["category", "priority_rank"]
-    changes = {}
+    changes: dict[str, list[str | int | None]] = {}
     old_category = r.category
     if old_category != category:
         changes["category"] = [old_category, category]
@@ -722,8 +724,9 @@ def _refuse_if_new_messages(r: SupportRequest, *, by, seen_message_id: int, staf
     if not count:
         return
     first = newer.first()
+    author = first.author if first is not None else None
     values = {
-        "who": first.author.display_name if first.author_id else "supportdesk",
+        "who": author.display_name if author is not None else "supportdesk",
         "reference": r.reference,
         "more": count - 1,
     }

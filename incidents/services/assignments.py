@@ -78,7 +78,7 @@ def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str)
     ):
         # The liaison is the commander unless the commander delegated it (DOMAIN.md).
         moves.append((Role.LIAISON, roles.liaison))
-    new_assignment = None
+    created: list[RoleAssignment] = []
     for moved_role, previous in moves:
         incident.roles.filter(role=moved_role, ended_at__isnull=True).update(ended_at=now)
         assignment = RoleAssignment.objects.create(
@@ -89,7 +89,7 @@ def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str)
             reason=reason[:300],
             started_at=now,
         )
-        new_assignment = new_assignment or assignment
+        created.append(assignment)
         label = Role(moved_role).label
         _entry(
             incident,
@@ -101,6 +101,7 @@ def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str)
             ),
         )
     _save_incident(incident)
+    new_assignment = created[0]  # the role handed off; the liaison's may follow it
     _tell_role_holder(
         new_assignment,
         by=by,

@@ -10,6 +10,7 @@ incident has neither may any staff member send them (e.g. an alert-declared inci
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -34,11 +35,14 @@ from tickets import services as tickets_services
 from tickets.canned import empty_sections, fill_placeholders, refuse_unfilled
 from tickets.models import CannedResponse, SupportRequest
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 Role = RoleAssignment.Role
 Kind = TimelineEntry.Kind
 
 
-def canned_template(purpose: str) -> tuple[CannedResponse | None, str]:
+def canned_template(purpose: str) -> tuple[CannedResponse | None, StrOrPromise]:
     """The active canned response of `purpose` and its text; without one, the fallback text,
     lazily translated: str() it in the reader's language."""
     canned = CannedResponse.objects.filter(purpose=purpose, is_active=True).order_by("pk").first()
