@@ -43,8 +43,15 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
         EMAIL = "email", _("E-mail")
         API = "api", _("API")
 
+    # community, assignee, received_at: no index of their own (db_index=False); the composite
+    # indexes in Meta lead with them (request_comm_idx, request_assignee_load_idx,
+    # request_received_order_idx) and serve the same lookups, and every request update that
+    # is not HOT writes an entry into each index of the table (migration 0018).
     community = models.ForeignKey(
-        "communities.Community", on_delete=models.PROTECT, related_name="requests"
+        "communities.Community",
+        on_delete=models.PROTECT,
+        related_name="requests",
+        db_index=False,
     )
     hub = models.ForeignKey(
         "communities.Hub", on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
@@ -76,6 +83,7 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
         null=True,
         blank=True,
         related_name="assigned_requests",
+        db_index=False,
     )
     incident = models.ForeignKey(
         "incidents.Incident",
@@ -106,7 +114,7 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
     )
 
     # Event timestamps.
-    received_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField()
     triaged_at = models.DateTimeField(null=True, blank=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
