@@ -18,6 +18,7 @@
   | database unreachable (supportdesk.outages)       | 503    | service_unavailable   |
 
 - The base view (`ApiView`): JSON in and out, page-number pagination (50, at most 200).
+- The base of the commands on one object (`CommandView`): POST /<objects>/{id}/<command>/.
 - `error_responses(...)`: the documented error responses of an operation, for @extend_schema.
 - Schema extensions for the authentication classes and fields the generator cannot read.
 """
@@ -26,7 +27,8 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -38,7 +40,13 @@ from drf_spectacular.extensions import (
 )
 from drf_spectacular.plumbing import build_basic_type, build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
@@ -49,7 +57,8 @@ from rest_framework.views import set_rollback
 
 from supportdesk.errors import ConcurrentEdit, DomainError, InvalidTransition
 from supportdesk.errors import PermissionDenied as DomainPermissionDenied
-from supportdesk.idempotency import IdempotencyConflict
+from supportdesk.formactions import service_arguments
+from supportdesk.idempotency import IdempotencyConflict, idempotent
 from supportdesk.parsers import LimitedJSONParser, PayloadTooLarge  # noqa: F401 - re-exported
 
 # --- Errors ------------------------------------------------------------------------------------
@@ -214,6 +223,88 @@ class ApiView(GenericAPIView):
             page, many=True, context={**self.get_serializer_context(), **context}
         ).data
         return self.get_paginated_response(data)
+
+
+# POST /<objects>/{id}/<command>/: one service call on one object, the same steps every time.
+# Find the object in the user's scope (404 outside it), check the role the page checks (403),
+# validate the body (400), hand the loaded `version` to the service as `expected_version` (409
+# when somebody changed the object since), call the service with the object under `target` and
+# `by` (its DomainErrors become 400/403/409 in exception_handler), answer with the object as it
+# is now. A subclass names the operation, its body, its service and its answer; the OpenAPI
+# operation is built from the same attributes, so the schema cannot drift from the code.
+# (Comments, not a docstring: the schema would show it on every operation.)
+class CommandView(ApiView):
+    # The OpenAPI operation: its id, summary, optional description and tags.
+    operation_id: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    description: ClassVar[str | None] = None
+    tags: ClassVar[list[str]] = []
+    # The body (None: the command takes none) and the answer.
+    input_serializer: ClassVar[type[serializers.Serializer] | None] = None
+    output_serializer: ClassVar[type[serializers.Serializer]]
+    status_code: ClassVar[int] = status.HTTP_200_OK
+    # The documented errors; by default 400 only where there is a body to refuse.
+    errors: ClassVar[tuple[int, ...] | None] = None
+    # Creating commands honour the Idempotency-Key header (supportdesk.idempotency).
+    accepts_idempotency_key: ClassVar[bool] = False
+    # The role check at the edge, staff only; the service checks again. False: the service
+    # alone decides who may (a representative confirms, reopens).
+    staff_only: ClassVar[bool] = True
+    forbidden: ClassVar[str] = "Only the support team can do this."
+    # The service, called as service(<target>=object, by=user, **body).
+    service: ClassVar[Callable[..., Any]]
+    target: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("operation_id"):
+            return  # an app's base of its commands, not an operation
+        if cls.accepts_idempotency_key:
+            cls.post = idempotent(CommandView.post)
+        errors = cls.errors
+        if errors is None:
+            errors = (
+                (400, 401, 403, 404, 409, 429)
+                if cls.input_serializer
+                else (401, 403, 404, 409, 429)
+            )
+        extend_schema_view(
+            post=extend_schema(
+                operation_id=cls.operation_id,
+                summary=cls.summary,
+                description=cls.description,
+                tags=cls.tags,
+                request=cls.input_serializer,
+                responses={cls.status_code: cls.output_serializer, **error_responses(*errors)},
+            )
+        )(cls)
+
+    def post(self, request, pk: int):
+        target = self.get_target(request, pk)
+        data = parse(self.input_serializer, request.data) if self.input_serializer else {}
+        # Through the class: a plain function stored on it is not bound to the view.
+        service = type(self).service
+        result = service(**{self.target: target}, by=request.user, **service_arguments(data))
+        return self.answer(request, pk, result)
+
+    def get_target(self, request, pk: int) -> Any:
+        """What the command acts on: found in the user's scope (404), then the role checked
+        (403), so that an id outside the scope says nothing about the object."""
+        found = self.find(request, pk)
+        if self.staff_only:
+            forbid_unless(self.is_staff(request), self.forbidden)
+        return found
+
+    def find(self, request, pk: int) -> Any:
+        """The object, if it is in the user's scope; Http404 otherwise."""
+        raise NotImplementedError
+
+    def is_staff(self, request) -> bool:
+        raise NotImplementedError
+
+    def answer(self, request, pk: int, result) -> Response:
+        """The response to a command that succeeded; `result` is what the service returned."""
+        return Response(self.output_serializer(result).data, status=self.status_code)
 
 
 def parse(serializer_class, data, **context) -> dict:

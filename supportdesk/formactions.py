@@ -14,7 +14,7 @@ form, else the error's own (403, 409, ...)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,16 @@ class Submitted:
     def message(self) -> str:
         """What the page says on top: the refusal, or that the form has errors."""
         return self.error.message if self.error is not None else gettext(INVALID)
+
+
+def service_arguments(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated input (a form's cleaned data, an API serializer's validated data) as the keyword
+    arguments of a service: the `version` the person loaded is the service's `expected_version`,
+    so that a change somebody made in between is refused (ConcurrentEdit) and not overwritten."""
+    arguments = dict(data)
+    if "version" in arguments:
+        arguments["expected_version"] = arguments.pop("version")
+    return arguments
 
 
 def add_domain_error(form, exc: DomainError) -> None:

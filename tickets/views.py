@@ -37,7 +37,7 @@ from slo.services import explain, is_overdue, load_policies, remaining_text
 from slo.timebox import request_timebox_running, timebox_state
 from supportdesk import idempotency
 from supportdesk.errors import ConcurrentEdit, DomainError, NewMessageSince, refusal
-from supportdesk.formactions import add_domain_error, form_submit
+from supportdesk.formactions import add_domain_error, form_submit, service_arguments
 from supportdesk.pagination import CappedPaginator
 from supportdesk.urlbuild import pk_url
 from supportdesk.zones import format_local, zone_name
@@ -685,6 +685,12 @@ def desk_form(request, pk, name):
     return render(request, f"tickets/desk/_form_{name}.html", context)
 
 
+def _command(service, *, by):
+    """A `run` for _desk_action: `service` called with the request, `by` and the form's fields
+    (the loaded `version` as `expected_version`)."""
+    return lambda r, data: service(support_request=r, by=by, **service_arguments(data))
+
+
 def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None):
     """POST handler shared by the request page's actions: validate, call the service, redirect
     back with a message; on a DomainError redisplay the page keeping what was typed."""
@@ -738,23 +744,13 @@ def _desk_action(request, pk, *, key, form_class, run, success, form_kwargs=None
 @require_POST
 @staff_required
 def desk_triage(request, pk):
-    def run(r, data):
-        services.request_triage(
-            support_request=r,
-            by=request.user,
-            category=data["category"],
-            hub=data["hub"],
-            assignee=data["assignee"],
-            expected_version=data["version"],
-        )
-
     return _desk_action(
         request,
         pk,
         key="triage",
         form_class=forms.TriageForm,
         form_kwargs=lambda r: {"support_request": r},
-        run=run,
+        run=_command(services.request_triage, by=request.user),
         success=gettext("Triage saved."),
     )
 
@@ -819,21 +815,12 @@ def desk_log_time(request, pk):
 @require_POST
 @staff_required
 def desk_link_issue(request, pk):
-    def run(r, data):
-        services.request_link_issue(
-            support_request=r,
-            by=request.user,
-            url=data["url"],
-            send_canned=data["send_canned"],
-            expected_version=data["version"],
-        )
-
     return _desk_action(
         request,
         pk,
         key="issue",
         form_class=forms.IssueForm,
-        run=run,
+        run=_command(services.request_link_issue, by=request.user),
         success=gettext("Engineering issue linked; the request is in work planning."),
     )
 
@@ -866,17 +853,12 @@ def desk_set_priority(request, pk):
 @require_POST
 @staff_required
 def desk_resolve(request, pk):
-    def run(r, data):
-        services.request_resolve(
-            support_request=r, by=request.user, body=data["body"], expected_version=data["version"]
-        )
-
     return _desk_action(
         request,
         pk,
         key="resolve",
         form_class=forms.ResolveForm,
-        run=run,
+        run=_command(services.request_resolve, by=request.user),
         success=gettext("Resolved; the resolution message was sent."),
     )
 
@@ -884,15 +866,12 @@ def desk_resolve(request, pk):
 @require_POST
 @staff_required
 def desk_close(request, pk):
-    def run(r, data):
-        services.request_close(support_request=r, by=request.user, expected_version=data["version"])
-
     return _desk_action(
         request,
         pk,
         key="close",
         form_class=forms.CloseForm,
-        run=run,
+        run=_command(services.request_close, by=request.user),
         success=gettext("Request closed."),
     )
 

@@ -31,7 +31,14 @@ from incidents.api.serializers import (
 )
 from incidents.models import Incident, IncidentReport, RoleAssignment
 from incidents.services import assignments, lifecycle, live_log, reports, updates
-from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
+from supportdesk.api import (
+    ApiView,
+    CommandView,
+    error_responses,
+    forbid_unless,
+    parse,
+    path_id,
+)
 from supportdesk.idempotency import idempotent
 
 TAGS = ["incidents"]
@@ -140,19 +147,36 @@ class IncidentDetailView(ApiView):
         return _incident_data(request, pk)
 
 
-# POST /incidents/{id}/<command>/ for staff: 404 outside the scope, 403 for others.
+# POST /incidents/{id}/<command>/ (supportdesk.api.CommandView): 404 outside the scope, 403
+# for everybody but staff (unless said otherwise), the incident answered as it is now.
 @extend_schema(parameters=[INCIDENT_ID])
-class StaffIncidentCommand(ApiView):
+class IncidentCommand(CommandView):
     serializer_class = IncidentSerializer
+    output_serializer = IncidentSerializer
+    tags = TAGS
+    forbidden = STAFF_ONLY
+    target = "incident"
 
-    def incident(self, request, pk: int) -> Incident:
-        incident = _get(request, pk)
-        forbid_unless(_staff(request), STAFF_ONLY)
-        return incident
+    def find(self, request, pk: int) -> Incident:
+        return _get(request, pk)
+
+    def is_staff(self, request) -> bool:
+        return _staff(request)
+
+    def answer(self, request, pk: int, result) -> Response:
+        return _incident_data(request, pk)
 
 
-class IncidentTimelineView(StaffIncidentCommand):
+class IncidentTimelineView(IncidentCommand):
     serializer_class = TimelineEntrySerializer
+    operation_id = "incidents_timeline_create"
+    summary = "Add a note, command, action, fix or communication (staff)"
+    input_serializer = TimelineEntryCreateSerializer
+    output_serializer = TimelineEntrySerializer
+    status_code = status.HTTP_201_CREATED
+    accepts_idempotency_key = True
+    service = live_log.incident_add_timeline_entry
+    answer = CommandView.answer  # the entry, not the incident
 
     @extend_schema(
         operation_id="incidents_timeline_list",
@@ -168,133 +192,64 @@ class IncidentTimelineView(StaffIncidentCommand):
         entries = selectors.timeline_for(incident=incident, user=request.user)
         return self.paginated(entries, TimelineEntrySerializer, staff=_staff(request))
 
-    @extend_schema(
-        operation_id="incidents_timeline_create",
-        summary="Add a note, command, action, fix or communication (staff)",
-        tags=TAGS,
-        request=TimelineEntryCreateSerializer,
-        responses={201: TimelineEntrySerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    @idempotent
-    def post(self, request, pk: int):
-        incident = self.incident(request, pk)
-        data = parse(TimelineEntryCreateSerializer, request.data)
-        entry = live_log.incident_add_timeline_entry(incident=incident, by=request.user, **data)
-        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-
-class IncidentUpdateView(StaffIncidentCommand):
+class IncidentUpdateView(IncidentCommand):
     serializer_class = TimelineEntrySerializer
-
-    @extend_schema(
-        operation_id="incidents_updates_create",
-        summary="Send a community update (the liaison or commander)",
-        description="E-mailed to the affected communities' representatives, posted on linked "
-        "requests, recorded as a public timeline entry; resets the update clock.",
-        tags=TAGS,
-        request=UpdateSerializer,
-        responses={201: TimelineEntrySerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    operation_id = "incidents_updates_create"
+    summary = "Send a community update (the liaison or commander)"
+    description = (
+        "E-mailed to the affected communities' representatives, posted on linked "
+        "requests, recorded as a public timeline entry; resets the update clock."
     )
-    @idempotent
-    def post(self, request, pk: int):
-        incident = self.incident(request, pk)
-        data = parse(UpdateSerializer, request.data)
-        entry = updates.incident_send_update(incident=incident, by=request.user, body=data["body"])
-        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+    input_serializer = UpdateSerializer
+    output_serializer = TimelineEntrySerializer
+    status_code = status.HTTP_201_CREATED
+    accepts_idempotency_key = True
+    service = updates.incident_send_update
+    answer = CommandView.answer  # the entry, not the incident
 
 
-class IncidentHandoffView(StaffIncidentCommand):
+class IncidentHandoffView(IncidentCommand):
     serializer_class = RoleAssignmentSerializer
-
-    @extend_schema(
-        operation_id="incidents_handoff",
-        summary="Hand the commander or liaison role to a colleague",
-        tags=TAGS,
-        request=HandoffSerializer,
-        responses={
-            201: RoleAssignmentSerializer,
-            **error_responses(400, 401, 403, 404, 409, 429),
-        },
-    )
-    def post(self, request, pk: int):
-        incident = self.incident(request, pk)
-        data = parse(HandoffSerializer, request.data)
-        assignment = assignments.incident_handoff(incident=incident, by=request.user, **data)
-        return Response(RoleAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+    operation_id = "incidents_handoff"
+    summary = "Hand the commander or liaison role to a colleague"
+    input_serializer = HandoffSerializer
+    output_serializer = RoleAssignmentSerializer
+    status_code = status.HTTP_201_CREATED
+    service = assignments.incident_handoff
+    answer = CommandView.answer  # the assignment, not the incident
 
 
-class IncidentAcknowledgeView(StaffIncidentCommand):
-    @extend_schema(
-        operation_id="incidents_acknowledge",
-        summary="Acknowledge a triggered incident (staff); the communities are told",
-        tags=TAGS,
-        request=None,
-        responses={200: IncidentSerializer, **error_responses(401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        incident = self.incident(request, pk)
-        lifecycle.incident_acknowledge(incident=incident, by=request.user)
-        return _incident_data(request, pk)
+class IncidentAcknowledgeView(IncidentCommand):
+    operation_id = "incidents_acknowledge"
+    summary = "Acknowledge a triggered incident (staff); the communities are told"
+    service = lifecycle.incident_acknowledge
 
 
-class IncidentEscalateView(StaffIncidentCommand):
-    @extend_schema(
-        operation_id="incidents_escalate",
-        summary="Not fixed in 30 minutes: alert the engineers and the project manager (staff)",
-        tags=TAGS,
-        request=None,
-        responses={200: IncidentSerializer, **error_responses(401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        incident = self.incident(request, pk)
-        lifecycle.incident_escalate(incident=incident, by=request.user)
-        return _incident_data(request, pk)
+class IncidentEscalateView(IncidentCommand):
+    operation_id = "incidents_escalate"
+    summary = "Not fixed in 30 minutes: alert the engineers and the project manager (staff)"
+    service = lifecycle.incident_escalate
 
 
-class IncidentResolveView(StaffIncidentCommand):
-    @extend_schema(
-        operation_id="incidents_resolve",
-        summary="Service is back: record impact end and verification (staff)",
-        tags=TAGS,
-        request=IncidentResolveSerializer,
-        responses={200: IncidentSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        incident = self.incident(request, pk)
-        data = parse(IncidentResolveSerializer, request.data)
-        lifecycle.incident_resolve(incident=incident, by=request.user, **data)
-        return _incident_data(request, pk)
+class IncidentResolveView(IncidentCommand):
+    operation_id = "incidents_resolve"
+    summary = "Service is back: record impact end and verification (staff)"
+    input_serializer = IncidentResolveSerializer
+    service = lifecycle.incident_resolve
 
 
-@extend_schema(parameters=[INCIDENT_ID])
-class IncidentConfirmView(ApiView):
-    serializer_class = IncidentSerializer
-
-    @extend_schema(
-        operation_id="incidents_confirm",
-        summary="The community confirms service is back (its representative, or staff)",
-        tags=TAGS,
-        request=None,
-        responses={200: IncidentSerializer, **error_responses(401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        incident = _get(request, pk)
-        lifecycle.incident_community_confirm(incident=incident, by=request.user)
-        return _incident_data(request, pk)
+class IncidentConfirmView(IncidentCommand):
+    operation_id = "incidents_confirm"
+    summary = "The community confirms service is back (its representative, or staff)"
+    staff_only = False
+    service = lifecycle.incident_community_confirm
 
 
-class IncidentCloseView(StaffIncidentCommand):
-    @extend_schema(
-        operation_id="incidents_close",
-        summary="Close a resolved incident whose report is reviewed (staff)",
-        tags=TAGS,
-        request=None,
-        responses={200: IncidentSerializer, **error_responses(401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        incident = self.incident(request, pk)
-        lifecycle.incident_close(incident=incident, by=request.user)
-        return _incident_data(request, pk)
+class IncidentCloseView(IncidentCommand):
+    operation_id = "incidents_close"
+    summary = "Close a resolved incident whose report is reviewed (staff)"
+    service = lifecycle.incident_close
 
 
 # --- The report --------------------------------------------------------------------------------
@@ -322,8 +277,14 @@ def _report_data(report_pk: int, *, code=status.HTTP_200_OK) -> Response:
     return Response(IncidentReportSerializer(report).data, status=code)
 
 
-class IncidentReportView(StaffIncidentCommand):
+class IncidentReportView(IncidentCommand):
     serializer_class = IncidentReportSerializer
+    operation_id = "incidents_report_create"
+    summary = "Draft the report of a resolved incident, pre-filled from it (staff)"
+    output_serializer = IncidentReportSerializer
+    status_code = status.HTTP_201_CREATED
+    errors = (400, 401, 403, 404, 409, 429)
+    service = reports.report_create
 
     @extend_schema(
         operation_id="incidents_report_read",
@@ -336,20 +297,8 @@ class IncidentReportView(StaffIncidentCommand):
         report = _report_of(incident, staff=_staff(request))
         return Response(IncidentReportSerializer(report).data)
 
-    @extend_schema(
-        operation_id="incidents_report_create",
-        summary="Draft the report of a resolved incident, pre-filled from it (staff)",
-        tags=TAGS,
-        request=None,
-        responses={
-            201: IncidentReportSerializer,
-            **error_responses(400, 401, 403, 404, 409, 429),
-        },
-    )
-    def post(self, request, pk: int):
-        incident = self.incident(request, pk)
-        report = reports.report_create(incident=incident, by=request.user)
-        return _report_data(report.pk, code=status.HTTP_201_CREATED)
+    def answer(self, request, pk: int, result) -> Response:
+        return _report_data(result.pk, code=self.status_code)
 
     @extend_schema(
         operation_id="incidents_report_update",
@@ -359,8 +308,7 @@ class IncidentReportView(StaffIncidentCommand):
         responses={200: IncidentReportSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def patch(self, request, pk: int):
-        incident = self.incident(request, pk)
-        report = _report_of(incident, staff=True)
+        report = _report_of(self.get_target(request, pk), staff=True)
         data = dict(parse(ReportUpdateSerializer, request.data))
         expected = data.pop("version")
         report = reports.report_update(
@@ -369,50 +317,34 @@ class IncidentReportView(StaffIncidentCommand):
         return _report_data(report.pk)
 
 
-class ReportSubmitView(StaffIncidentCommand):
+# POST /incidents/{id}/report/<command>/: the incident's report, staff only.
+class ReportCommand(IncidentCommand):
     serializer_class = IncidentReportSerializer
+    output_serializer = IncidentReportSerializer
+    target = "report"
 
-    @extend_schema(
-        operation_id="incidents_report_submit",
-        summary="Submit the draft for review (staff)",
-        tags=TAGS,
-        request=None,
-        responses={200: IncidentReportSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        report = _report_of(self.incident(request, pk), staff=True)
-        reports.report_submit_for_review(report=report, by=request.user)
-        return _report_data(report.pk)
+    def get_target(self, request, pk: int) -> IncidentReport:
+        return _report_of(super().get_target(request, pk), staff=True)
+
+    def answer(self, request, pk: int, result) -> Response:
+        return _report_data(result.pk)
 
 
-class ReportReturnView(StaffIncidentCommand):
-    serializer_class = IncidentReportSerializer
-
-    @extend_schema(
-        operation_id="incidents_report_return",
-        summary="Send a report in review back to draft (staff)",
-        tags=TAGS,
-        request=ReportReturnSerializer,
-        responses={200: IncidentReportSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        report = _report_of(self.incident(request, pk), staff=True)
-        data = parse(ReportReturnSerializer, request.data)
-        reports.report_return_to_draft(report=report, by=request.user, reason=data["reason"])
-        return _report_data(report.pk)
+class ReportSubmitView(ReportCommand):
+    operation_id = "incidents_report_submit"
+    summary = "Submit the draft for review (staff)"
+    errors = (400, 401, 403, 404, 409, 429)
+    service = reports.report_submit_for_review
 
 
-class ReportReviewView(StaffIncidentCommand):
-    serializer_class = IncidentReportSerializer
+class ReportReturnView(ReportCommand):
+    operation_id = "incidents_report_return"
+    summary = "Send a report in review back to draft (staff)"
+    input_serializer = ReportReturnSerializer
+    service = reports.report_return_to_draft
 
-    @extend_schema(
-        operation_id="incidents_report_review",
-        summary="Mark the report reviewed: published and sent to the representatives (staff)",
-        tags=TAGS,
-        request=None,
-        responses={200: IncidentReportSerializer, **error_responses(401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        report = _report_of(self.incident(request, pk), staff=True)
-        reports.report_mark_reviewed(report=report, by=request.user)
-        return _report_data(report.pk)
+
+class ReportReviewView(ReportCommand):
+    operation_id = "incidents_report_review"
+    summary = "Mark the report reviewed: published and sent to the representatives (staff)"
+    service = reports.report_mark_reviewed

@@ -18,7 +18,14 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.roles import is_staff_member, member_community_ids, representative_community
-from supportdesk.api import ApiView, error_responses, forbid_unless, parse, path_id
+from supportdesk.api import (
+    ApiView,
+    CommandView,
+    error_responses,
+    forbid_unless,
+    parse,
+    path_id,
+)
 from supportdesk.idempotency import idempotent
 from tickets import selectors, services
 from tickets.api.serializers import (
@@ -241,30 +248,31 @@ class RequestAttachmentsView(ApiView):
         )
 
 
+# POST /requests/{id}/<command>/ (supportdesk.api.CommandView): the request in the user's
+# scope, the service called with it, the request answered as the user may see it.
 @extend_schema(parameters=[REQUEST_ID])
-class RequestTriageView(ApiView):
+class RequestCommand(CommandView):
     serializer_class = SupportRequestSerializer
+    output_serializer = SupportRequestSerializer
+    tags = TAGS
+    forbidden = STAFF_ONLY
+    target = "support_request"
 
-    @extend_schema(
-        operation_id="requests_triage",
-        summary="Categorise (and optionally move hub or reassign) (staff)",
-        tags=TAGS,
-        request=TriageSerializer,
-        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        r = _get(request, pk)
-        forbid_unless(_staff(request), STAFF_ONLY)
-        data = parse(TriageSerializer, request.data)
-        r = services.request_triage(
-            support_request=r,
-            by=request.user,
-            category=data["category"],
-            hub=data["hub"],
-            assignee=data["assignee"],
-            expected_version=data["version"],
-        )
-        return _request_data(request, r)
+    def find(self, request, pk: int) -> SupportRequest:
+        return _get(request, pk)
+
+    def is_staff(self, request) -> bool:
+        return _staff(request)
+
+    def answer(self, request, pk: int, result: SupportRequest) -> Response:
+        return _request_data(request, result)
+
+
+class RequestTriageView(RequestCommand):
+    operation_id = "requests_triage"
+    summary = "Categorise (and optionally move hub or reassign) (staff)"
+    input_serializer = TriageSerializer
+    service = services.request_triage
 
 
 @extend_schema(parameters=[REQUEST_ID])
@@ -307,129 +315,44 @@ class RequestTimeEntriesView(ApiView):
         return Response(TimeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(parameters=[REQUEST_ID])
-class RequestLinkIssueView(ApiView):
-    serializer_class = SupportRequestSerializer
-
-    @extend_schema(
-        operation_id="requests_link_issue",
-        summary="Link the engineering issue: the request enters work planning (staff)",
-        tags=TAGS,
-        request=LinkIssueSerializer,
-        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        r = _get(request, pk)
-        forbid_unless(_staff(request), STAFF_ONLY)
-        data = parse(LinkIssueSerializer, request.data)
-        r = services.request_link_issue(
-            support_request=r,
-            by=request.user,
-            url=data["url"],
-            send_canned=data["send_canned"],
-            expected_version=data["version"],
-        )
-        return _request_data(request, r)
+class RequestLinkIssueView(RequestCommand):
+    operation_id = "requests_link_issue"
+    summary = "Link the engineering issue: the request enters work planning (staff)"
+    input_serializer = LinkIssueSerializer
+    service = services.request_link_issue
 
 
-@extend_schema(parameters=[REQUEST_ID])
-class RequestPriorityView(ApiView):
-    serializer_class = SupportRequestSerializer
-
-    @extend_schema(
-        operation_id="requests_priority",
-        summary="Set the priority factors; the rank follows (staff)",
-        tags=TAGS,
-        request=PrioritySerializer,
-        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        r = _get(request, pk)
-        forbid_unless(_staff(request), STAFF_ONLY)
-        data = dict(parse(PrioritySerializer, request.data))
-        r = services.request_set_priority(
-            support_request=r, by=request.user, expected_version=data.pop("version"), **data
-        )
-        return _request_data(request, r)
+class RequestPriorityView(RequestCommand):
+    operation_id = "requests_priority"
+    summary = "Set the priority factors; the rank follows (staff)"
+    input_serializer = PrioritySerializer
+    service = services.request_set_priority
 
 
-@extend_schema(parameters=[REQUEST_ID])
-class RequestResolveView(ApiView):
-    serializer_class = SupportRequestSerializer
-
-    @extend_schema(
-        operation_id="requests_resolve",
-        summary="Send the resolution message and mark resolved (staff)",
-        tags=TAGS,
-        request=ResolveSerializer,
-        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        r = _get(request, pk)
-        forbid_unless(_staff(request), STAFF_ONLY)
-        data = parse(ResolveSerializer, request.data)
-        r = services.request_resolve(
-            support_request=r, by=request.user, body=data["body"], expected_version=data["version"]
-        )
-        return _request_data(request, r)
+class RequestResolveView(RequestCommand):
+    operation_id = "requests_resolve"
+    summary = "Send the resolution message and mark resolved (staff)"
+    input_serializer = ResolveSerializer
+    service = services.request_resolve
 
 
-@extend_schema(parameters=[REQUEST_ID])
-class RequestConfirmView(ApiView):
-    serializer_class = SupportRequestSerializer
-
-    @extend_schema(
-        operation_id="requests_confirm",
-        summary="Confirm the resolution; the request closes (the community's representative)",
-        tags=TAGS,
-        request=None,
-        responses={200: SupportRequestSerializer, **error_responses(401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        r = _get(request, pk)
-        r = services.request_confirm(support_request=r, by=request.user)
-        return _request_data(request, r)
+class RequestConfirmView(RequestCommand):
+    operation_id = "requests_confirm"
+    summary = "Confirm the resolution; the request closes (the community's representative)"
+    staff_only = False
+    service = services.request_confirm
 
 
-@extend_schema(parameters=[REQUEST_ID])
-class RequestReopenView(ApiView):
-    serializer_class = SupportRequestSerializer
-
-    @extend_schema(
-        operation_id="requests_reopen",
-        summary="Reopen a resolved request (the community's representative or staff)",
-        tags=TAGS,
-        request=ReopenSerializer,
-        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        r = _get(request, pk)
-        data = parse(ReopenSerializer, request.data)
-        r = services.request_reopen(
-            support_request=r,
-            by=request.user,
-            reason=data["reason"],
-            expected_version=data["version"],
-        )
-        return _request_data(request, r)
+class RequestReopenView(RequestCommand):
+    operation_id = "requests_reopen"
+    summary = "Reopen a resolved request (the community's representative or staff)"
+    input_serializer = ReopenSerializer
+    staff_only = False
+    service = services.request_reopen
 
 
-@extend_schema(parameters=[REQUEST_ID])
-class RequestCloseView(ApiView):
-    serializer_class = SupportRequestSerializer
-
-    @extend_schema(
-        operation_id="requests_close",
-        summary="Close an answered request (staff)",
-        tags=TAGS,
-        request=VersionSerializer,
-        responses={200: SupportRequestSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request, pk: int):
-        r = _get(request, pk)
-        forbid_unless(_staff(request), STAFF_ONLY)
-        data = parse(VersionSerializer, request.data)
-        r = services.request_close(
-            support_request=r, by=request.user, expected_version=data["version"]
-        )
-        return _request_data(request, r)
+class RequestCloseView(RequestCommand):
+    operation_id = "requests_close"
+    summary = "Close an answered request (staff)"
+    input_serializer = VersionSerializer
+    service = services.request_close
