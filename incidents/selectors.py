@@ -15,6 +15,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
 from accounts.models import User
@@ -25,7 +26,7 @@ from slo.models import CalendarSettings
 
 
 # --- Incidents --------------------------------------------------------------------------------
-def incident_queryset_for(user) -> QuerySet[Incident]:
+def incident_queryset_for(user: User | AnonymousUser) -> QuerySet[Incident]:
     """The incidents `user` may read (none for anonymous users and outsiders)."""
     if is_staff_member(user):
         return Incident.objects.all()
@@ -37,12 +38,12 @@ def incident_queryset_for(user) -> QuerySet[Incident]:
     )
 
 
-def can_view_incidents(user) -> bool:
+def can_view_incidents(user: User | AnonymousUser) -> bool:
     """Whether `user` has any incident scope at all (staff, or a member of a community)."""
     return is_staff_member(user) or bool(member_community_ids(user))
 
 
-def incident_list(*, user, filters: dict | None = None) -> QuerySet[Incident]:
+def incident_list(*, user: User | AnonymousUser, filters: dict | None = None) -> QuerySet[Incident]:
     """Open incidents first (newest first), then the rest, newest first. Constant query count:
     hubs and the current commander are prefetched."""
     filters = filters or {}
@@ -72,13 +73,13 @@ def incident_list(*, user, filters: dict | None = None) -> QuerySet[Incident]:
     )
 
 
-def incident_for_user(*, user, pk: int) -> Incident:
+def incident_for_user(*, user: User | AnonymousUser, pk: int) -> Incident:
     """One incident in `user`'s scope; raises Incident.DoesNotExist otherwise (a 404 upstream,
     so an id outside the scope does not reveal that the incident exists)."""
     return incident_queryset_for(user).prefetch_related("hubs__community").get(pk=pk)
 
 
-def timeline_for(*, incident: Incident, user) -> QuerySet[TimelineEntry]:
+def timeline_for(*, incident: Incident, user: User | AnonymousUser) -> QuerySet[TimelineEntry]:
     entries = incident.timeline.select_related("author")
     if not is_staff_member(user):
         entries = entries.filter(is_public=True)
@@ -131,12 +132,12 @@ def representative_memberships(*, incident: Incident) -> list[Membership]:
     )
 
 
-def user_is_member_of_affected_community(*, user, incident: Incident) -> bool:
+def user_is_member_of_affected_community(*, user: User | AnonymousUser, incident: Incident) -> bool:
     community_ids = member_community_ids(user)
     return bool(community_ids) and incident.hubs.filter(community_id__in=community_ids).exists()
 
 
-def user_represents_affected_community(*, user, incident: Incident) -> bool:
+def user_represents_affected_community(*, user: User | AnonymousUser, incident: Incident) -> bool:
     if not (user and user.is_authenticated):
         return False
     return Membership.objects.filter(
@@ -156,7 +157,7 @@ def published_report_list() -> QuerySet[IncidentReport]:
     )
 
 
-def report_for_public(*, user, pk: int) -> IncidentReport:
+def report_for_public(*, user: User | AnonymousUser, pk: int) -> IncidentReport:
     """A published report; staff may also preview unpublished ones. Raises DoesNotExist."""
     qs = IncidentReport.objects.select_related("incident", "owner").prefetch_related(
         "incident__hubs__community", "action_items__owner"

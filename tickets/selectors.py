@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext, ngettext, pgettext
 
+from accounts.models import User
 from accounts.roles import is_staff_member, member_community_ids
 from slo.models import SLOPolicy
 from slo.services import Policies, calendar_pair, clock_timezone, load_policies
@@ -35,7 +36,7 @@ SOON = datetime.timedelta(hours=4)  # the queue's "due within 4 working hours"
 # --- scope -----------------------------------------------------------------------------------
 
 
-def request_scope_for(*, user) -> QuerySet[SupportRequest]:
+def request_scope_for(*, user: User) -> QuerySet[SupportRequest]:
     """Every request the user may read (no filtering beyond permission)."""
     qs = SupportRequest.objects.all()
     if is_staff_member(user):
@@ -90,7 +91,7 @@ class RequestList:
 
 def request_list_for(
     *,
-    user,
+    user: User,
     filters: Mapping | None = None,
     calendars: Calendars | None = None,
     search_box: bool = False,
@@ -138,7 +139,7 @@ def planning_requests() -> QuerySet[SupportRequest]:
     )
 
 
-def request_get_for(*, user, pk) -> SupportRequest:
+def request_get_for(*, user: User, pk) -> SupportRequest:
     """One request the user may read, or 404 (outside the scope it does not exist)."""
     try:
         return (
@@ -150,7 +151,7 @@ def request_get_for(*, user, pk) -> SupportRequest:
         raise Http404("No such request.") from exc
 
 
-def conversation_for(*, support_request: SupportRequest, user) -> QuerySet[Message]:
+def conversation_for(*, support_request: SupportRequest, user: User) -> QuerySet[Message]:
     """The conversation: internal notes only for the team."""
     qs = support_request.messages.select_related("author", "inbound_email").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "pk"))
@@ -161,7 +162,7 @@ def conversation_for(*, support_request: SupportRequest, user) -> QuerySet[Messa
 
 
 def conversation_page_for(
-    *, support_request: SupportRequest, user
+    *, support_request: SupportRequest, user: User
 ) -> tuple[list[Message], list[Attachment]]:
     """What the request pages show: the conversation (as conversation_for), each message with
     its files as `.files`, and the files of the request itself, in two queries (the messages,
@@ -235,7 +236,7 @@ def request_attachments_for(*, support_request: SupportRequest) -> list[Attachme
     )
 
 
-def attachments_for(*, support_request: SupportRequest, user) -> QuerySet[Attachment]:
+def attachments_for(*, support_request: SupportRequest, user: User) -> QuerySet[Attachment]:
     """Every file of the request the user may see (not those of internal notes, unless staff)."""
     qs = support_request.attachments.all()
     if not is_staff_member(user):
@@ -243,7 +244,7 @@ def attachments_for(*, support_request: SupportRequest, user) -> QuerySet[Attach
     return qs.order_by("created_at", "pk")
 
 
-def attachment_get_for(*, user, pk) -> Attachment:
+def attachment_get_for(*, user: User, pk) -> Attachment:
     """One attachment the user may download, or 404: its request must be in their scope, and
     a file of an internal note is the team's only."""
     qs = Attachment.objects.filter(request__in=request_scope_for(user=user)).select_related(

@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.language import language_for
+from accounts.models import User
 from accounts.roles import check_staff, is_staff_member, representative_community
 from communities.services import month_of
 from notifications.models import Notification
@@ -332,7 +333,7 @@ def _email_reply(r: SupportRequest, message: Message, by, *, files: list | None 
 @transaction.atomic
 def request_submit(
     *,
-    requester,
+    requester: User,
     hub,
     subject: str,
     description: str,
@@ -386,7 +387,7 @@ def request_submit(
 def request_open_from_email(
     *,
     community,
-    requester,
+    requester: User,
     hub,
     subject: str,
     description: str,
@@ -536,7 +537,11 @@ def _record_assigned(r: SupportRequest, *, assignee, by, at: datetime.datetime) 
 
 @transaction.atomic
 def request_assign(
-    *, support_request: SupportRequest, by, assignee, expected_version: int | None = None
+    *,
+    support_request: SupportRequest,
+    by: User,
+    assignee: User | None,
+    expected_version: int | None = None,
 ) -> SupportRequest:
     """Give the request to a member of the support team without triaging it (triage can
     reassign too, through the same audit row and note). Assigning to the current assignee
@@ -567,10 +572,10 @@ def request_assign(
 def request_triage(
     *,
     support_request: SupportRequest,
-    by,
+    by: User,
     category: str,
     hub=None,
-    assignee=None,
+    assignee: User | None = None,
     expected_version: int | None,
 ) -> SupportRequest:
     """Categorise (step 2 of the lifecycle); optionally move to another hub of the community or
@@ -649,7 +654,7 @@ def request_triage(
 def request_reply(
     *,
     support_request: SupportRequest,
-    by,
+    by: User,
     body: str,
     link_url: str = "",
     canned_response: CannedResponse | None = None,
@@ -755,7 +760,7 @@ def _refuse_if_new_messages(r: SupportRequest, *, by, seen_message_id: int, staf
 def request_follow_up(
     *,
     closed: SupportRequest,
-    by,
+    by: User,
     body: str,
     link_url: str = "",
     attachments: list[IncomingFile] | None = None,
@@ -792,7 +797,7 @@ def request_follow_up(
 
 @transaction.atomic
 def request_reply_from_email(
-    *, support_request: SupportRequest, by, body: str, received_at: datetime.datetime
+    *, support_request: SupportRequest, by: User, body: str, received_at: datetime.datetime
 ) -> Message:
     """The representative's (or the e-mail requester's) reply that arrived by e-mail. The
     caller (tickets.inbound) has matched the sender to the request; a closed request is the
@@ -852,7 +857,11 @@ def _reopen(r: SupportRequest, *, by, at: datetime.datetime, detail: str) -> lis
 
 @transaction.atomic
 def request_reopen(
-    *, support_request: SupportRequest, by, reason: str = "", expected_version: int | None = None
+    *,
+    support_request: SupportRequest,
+    by: User,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> SupportRequest:
     """Reopen a resolved request explicitly (the representative, or a steward). When the
     representative reopens it they are waiting for an answer again, so the response clock
@@ -893,7 +902,7 @@ def request_reopen(
 
 @transaction.atomic
 def request_add_attachments(
-    *, support_request: SupportRequest, by, files: list[IncomingFile]
+    *, support_request: SupportRequest, by: User, files: list[IncomingFile]
 ) -> list[Attachment]:
     """Files added to the request itself (the API's upload): by the team or the community's
     representative, while the request is not closed."""
@@ -913,7 +922,7 @@ def request_add_attachments(
 
 
 @transaction.atomic
-def request_add_note(*, support_request: SupportRequest, by, body: str) -> Message:
+def request_add_note(*, support_request: SupportRequest, by: User, body: str) -> Message:
     """An internal note: only the team ever sees it. It adds a row and changes no field of the
     request, so it neither locks out nor is locked out by a colleague's edit."""
     check_staff(by, gettext_noop("write internal notes"))
@@ -928,7 +937,7 @@ def request_add_note(*, support_request: SupportRequest, by, body: str) -> Messa
 def request_log_time(
     *,
     support_request: SupportRequest,
-    by,
+    by: User,
     minutes: int,
     note: str = "",
     worked_at: datetime.datetime | None = None,
@@ -980,7 +989,7 @@ def request_log_time(
 def request_link_issue(
     *,
     support_request: SupportRequest,
-    by,
+    by: User,
     url: str,
     send_canned: bool = True,
     expected_version: int | None = None,
@@ -1019,7 +1028,7 @@ def request_link_issue(
 def request_set_priority(
     *,
     support_request: SupportRequest,
-    by,
+    by: User,
     has_dedicated_funding: bool | None = None,
     impacts_many_communities: bool | None = None,
     aligns_with_team_goals: bool | None = None,
@@ -1062,7 +1071,7 @@ def request_set_priority(
 
 @transaction.atomic
 def request_resolve(
-    *, support_request: SupportRequest, by, body: str, expected_version: int | None
+    *, support_request: SupportRequest, by: User, body: str, expected_version: int | None
 ) -> SupportRequest:
     """Step 7: send the resolution message and mark the request resolved; the auto-close clock
     starts. The representative must have been answered: before, or by this message."""
@@ -1110,7 +1119,7 @@ def request_resolve(
 
 
 @transaction.atomic
-def request_confirm(*, support_request: SupportRequest, by) -> SupportRequest:
+def request_confirm(*, support_request: SupportRequest, by: User) -> SupportRequest:
     """Step 8: the representative confirms the resolution; the request is closed."""
     r = _lock(support_request)
     rules.check_confirm(user=by, support_request=r)
@@ -1125,7 +1134,7 @@ def request_confirm(*, support_request: SupportRequest, by) -> SupportRequest:
 
 @transaction.atomic
 def request_close(
-    *, support_request: SupportRequest, by, expected_version: int | None = None
+    *, support_request: SupportRequest, by: User, expected_version: int | None = None
 ) -> SupportRequest:
     """A steward closes a request that was triaged and answered (resolved or not)."""
     check_staff(by, gettext_noop("close requests"))
@@ -1186,7 +1195,7 @@ def _mark_closed(r: SupportRequest, *, at: datetime.datetime) -> list[str]:
 def request_close_as_duplicate(
     *,
     support_request: SupportRequest,
-    by,
+    by: User,
     original: SupportRequest,
     expected_version: int | None = None,
 ) -> SupportRequest:
@@ -1286,7 +1295,7 @@ def request_auto_close_due(*, now: datetime.datetime | None = None, limit: int =
 
 
 @transaction.atomic
-def request_link_incident(*, support_request: SupportRequest, incident, by) -> SupportRequest:
+def request_link_incident(*, support_request: SupportRequest, incident, by: User) -> SupportRequest:
     """For the incidents app: the request turned out to be (part of) an incident. It becomes an
     incident-category request (rank 0, incident clocks, its time off the budget)."""
     check_staff(by, gettext_noop("declare incidents"))
@@ -1317,7 +1326,7 @@ def canned_response_render(
     *,
     canned: CannedResponse,
     support_request: SupportRequest,
-    by,
+    by: User,
     context: str = "",
     link: str = "",
 ) -> str:

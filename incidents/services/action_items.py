@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from accounts.models import User
 from accounts.roles import check_staff, is_staff_member
 from incidents.models import ActionItem, IncidentReport
 from incidents.services.common import _lock_report
@@ -17,7 +18,7 @@ from supportdesk.events import emit as emit_event
 
 @transaction.atomic
 def action_item_add(
-    *, report: IncidentReport, by, description: str, follow_up_url: str, owner=None
+    *, report: IncidentReport, by: User, description: str, follow_up_url: str, owner=None
 ) -> ActionItem:
     check_staff(by, gettext_noop("add action items"))
     description = (description or "").strip()
@@ -45,7 +46,7 @@ def action_item_add(
 
 
 @transaction.atomic
-def action_item_set_done(*, item: ActionItem, by, done: bool) -> ActionItem:
+def action_item_set_done(*, item: ActionItem, by: User, done: bool) -> ActionItem:
     """Tracked to done, also after the report is published."""
     check_staff(by, gettext_noop("update action items"))
     item = ActionItem.objects.select_for_update().get(pk=item.pk)

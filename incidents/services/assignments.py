@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop, pgettext
 
 from accounts.language import language_for
+from accounts.models import User
 from accounts.roles import check_staff, is_staff_member
 from incidents import messages
 from incidents.models import Incident, RoleAssignment, TimelineEntry
@@ -32,7 +33,9 @@ Kind = TimelineEntry.Kind
 
 
 @transaction.atomic
-def incident_handoff(*, incident: Incident, role: str, to_user, by, reason: str) -> RoleAssignment:
+def incident_handoff(
+    *, incident: Incident, role: str, to_user: User, by: User, reason: str
+) -> RoleAssignment:
     """Pass the commander or liaison role on: the current assignment ends, a new one starts, and
     the timeline records who, when and why. When the commander hands off while also acting as
     liaison (the default), or nobody is liaison, the liaison role goes to the new commander too.
@@ -131,7 +134,7 @@ def _tell_role_holder(assignment: RoleAssignment, *, by, subject_for, body_for) 
 
 
 @transaction.atomic
-def incident_add_sme(*, incident: Incident, user, by) -> RoleAssignment:
+def incident_add_sme(*, incident: Incident, user: User, by: User) -> RoleAssignment:
     check_staff(by, gettext_noop("add subject matter experts"))
     if not is_staff_member(user):
         raise DomainError(gettext("Subject matter experts are members of the team."), field="user")
@@ -167,7 +170,7 @@ def incident_add_sme(*, incident: Incident, user, by) -> RoleAssignment:
 
 
 @transaction.atomic
-def incident_remove_sme(*, incident: Incident, user, by) -> None:
+def incident_remove_sme(*, incident: Incident, user: User, by: User) -> None:
     check_staff(by, gettext_noop("change subject matter experts"))
     incident = _lock_incident(incident)
     now = timezone.now()

@@ -60,7 +60,7 @@ Review = IncidentReport.Review
 @transaction.atomic
 def incident_declare(
     *,
-    by,
+    by: User | None,
     hubs,
     title: str,
     symptom: str,
@@ -182,7 +182,7 @@ def incident_declare(
 
 # --- Transitions ------------------------------------------------------------------------------
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident, by) -> Incident:
+def incident_acknowledge(*, incident: Incident, by: User) -> Incident:
     """triggered -> acknowledged. Sends the acknowledgement canned response to the affected
     communities' representatives, and posts it on linked requests. Whoever acknowledges an
     incident that has no commander (declared by an alert) becomes its commander and liaison."""
@@ -269,7 +269,7 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
 def incident_resolve(
     *,
     incident: Incident,
-    by,
+    by: User,
     impact_ended_at: datetime.datetime,
     verification_note: str,
     message: str = "",
@@ -334,7 +334,7 @@ def incident_resolve(
 
 
 @transaction.atomic
-def incident_community_confirm(*, incident: Incident, by) -> Incident:
+def incident_community_confirm(*, incident: Incident, by: User) -> Incident:
     """The community confirms that service is back (a representative, or staff on their
     behalf). Confirming twice changes nothing."""
     incident = _lock_incident(incident)
@@ -372,7 +372,7 @@ def _close(incident: Incident, *, by, now: datetime.datetime, automatically: boo
 
 
 @transaction.atomic
-def incident_close(*, incident: Incident, by) -> Incident:
+def incident_close(*, incident: Incident, by: User) -> Incident:
     check_staff(by, gettext_noop("close incidents"))
     incident = _lock_incident(incident)
     now = timezone.now()
@@ -404,7 +404,7 @@ def incident_auto_close_due(*, now: datetime.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def incident_escalate(*, incident: Incident, by) -> Incident:
+def incident_escalate(*, incident: Incident, by: User | None) -> Incident:
     """ "Cannot fix it in 30 minutes": notify every active engineer and every project manager.
     Idempotent: a second call (a double click, a retried task) changes and sends nothing."""
     if by is not None:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext
 
+from accounts.models import User
 from accounts.roles import check_staff
 from incidents import messages
 from incidents.models import Incident, IncidentReport, TimelineEntry
@@ -34,7 +35,7 @@ MANUAL_KINDS = (Kind.NOTE, Kind.COMMAND, Kind.ACTION, Kind.FIX, Kind.COMMUNICATI
 def incident_add_timeline_entry(
     *,
     incident: Incident,
-    by,
+    by: User,
     kind: str,
     body: str,
     occurred_at: datetime.datetime | None = None,
@@ -77,7 +78,7 @@ def incident_add_timeline_entry(
 
 
 @transaction.atomic
-def incident_set_impact_start(*, incident: Incident, by, at: datetime.datetime) -> Incident:
+def incident_set_impact_start(*, incident: Incident, by: User, at: datetime.datetime) -> Incident:
     """Back-fill the best guess of when users were first hit (not when it was reported)."""
     check_staff(by, gettext_noop("change the impact start"))
     incident = _lock_incident(incident)

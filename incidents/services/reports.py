@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from accounts.models import User
 from accounts.roles import check_staff, is_staff_member
 from incidents import messages
 from incidents.models import Incident, IncidentReport, TimelineEntry
@@ -83,7 +84,7 @@ def _timeline_markdown(incident: Incident) -> str:
 
 
 @transaction.atomic
-def report_create(*, incident: Incident, by) -> IncidentReport:
+def report_create(*, incident: Incident, by: User) -> IncidentReport:
     """A draft report, pre-filled from the incident. Its timeline section is built from the
     public timeline entries only; internal entries stay internal (the editor shows them beside
     the draft for reference)."""
@@ -110,7 +111,9 @@ def report_create(*, incident: Incident, by) -> IncidentReport:
 
 
 @transaction.atomic
-def report_update(*, report: IncidentReport, by, expected_version: int, **fields) -> IncidentReport:
+def report_update(
+    *, report: IncidentReport, by: User, expected_version: int, **fields
+) -> IncidentReport:
     check_staff(by, gettext_noop("edit incident reports"))
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
@@ -238,7 +241,7 @@ def _impact_window_from_report(report: IncidentReport, *, by) -> None:
 
 
 @transaction.atomic
-def report_submit_for_review(*, report: IncidentReport, by) -> IncidentReport:
+def report_submit_for_review(*, report: IncidentReport, by: User) -> IncidentReport:
     check_staff(by, gettext_noop("submit incident reports"))
     report = _lock_report(report)
     if report.review_state != Review.DRAFT:
@@ -264,7 +267,7 @@ def report_submit_for_review(*, report: IncidentReport, by) -> IncidentReport:
 
 
 @transaction.atomic
-def report_return_to_draft(*, report: IncidentReport, by, reason: str = "") -> IncidentReport:
+def report_return_to_draft(*, report: IncidentReport, by: User, reason: str = "") -> IncidentReport:
     check_staff(by, gettext_noop("review incident reports"))
     report = _lock_report(report)
     if report.review_state != Review.IN_REVIEW:
@@ -277,7 +280,7 @@ def report_return_to_draft(*, report: IncidentReport, by, reason: str = "") -> I
 
 
 @transaction.atomic
-def report_mark_reviewed(*, report: IncidentReport, by) -> IncidentReport:
+def report_mark_reviewed(*, report: IncidentReport, by: User) -> IncidentReport:
     """in review -> reviewed: published in the public archive and e-mailed to the
     representatives. Any staff member may review (the owner included)."""
     check_staff(by, gettext_noop("review incident reports"))

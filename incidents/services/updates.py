@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.language import language_for
+from accounts.models import User
 from accounts.roles import check_staff, is_staff_member
 from incidents import messages, rules
 from incidents.models import Incident, RoleAssignment, TimelineEntry
@@ -49,7 +50,9 @@ def canned_template(purpose: str) -> tuple[CannedResponse | None, StrOrPromise]:
     return canned, (canned.body if canned else messages.FALLBACK_TEMPLATES[purpose])
 
 
-def placeholder_values(incident: Incident, *, by=None, hubs=None, community=None) -> dict:
+def placeholder_values(
+    incident: Incident, *, by: User | None = None, hubs=None, community=None
+) -> dict:
     """Values for a canned response about `incident`; {representative_name} is left for each
     recipient (see `_personalise`)."""
     hubs = list(hubs if hubs is not None else incident.hubs.all())
@@ -65,7 +68,7 @@ def placeholder_values(incident: Incident, *, by=None, hubs=None, community=None
     }
 
 
-def prefill_update_body(incident: Incident, *, by) -> str:
+def prefill_update_body(incident: Incident, *, by: User) -> str:
     """The incident_update canned response with everything but the recipient's name filled."""
     _, body = canned_template(CannedResponse.Purpose.INCIDENT_UPDATE)
     values = placeholder_values(incident, by=by)
@@ -73,7 +76,7 @@ def prefill_update_body(incident: Incident, *, by) -> str:
     return fill_placeholders(str(body), values)
 
 
-def resolution_message(incident: Incident, *, by) -> tuple[CannedResponse | None, Callable]:
+def resolution_message(incident: Incident, *, by: User) -> tuple[CannedResponse | None, Callable]:
     """The canned resolution message (None: the fallback) and a function writing the message
     prefilled from it in the active language (asked once per reader, without queries)."""
     canned, body = canned_template(CannedResponse.Purpose.INCIDENT_RESOLVED)
@@ -82,7 +85,7 @@ def resolution_message(incident: Incident, *, by) -> tuple[CannedResponse | None
     return canned, lambda: fill_placeholders(str(body), values)
 
 
-def prefill_resolution_message(incident: Incident, *, by) -> str:
+def prefill_resolution_message(incident: Incident, *, by: User) -> str:
     return resolution_message(incident, by=by)[1]()
 
 
@@ -209,7 +212,7 @@ def _close_linked_requests(incident: Incident, *, by) -> None:
 
 
 @transaction.atomic
-def incident_send_update(*, incident: Incident, by, body: str) -> TimelineEntry:
+def incident_send_update(*, incident: Incident, by: User, body: str) -> TimelineEntry:
     """A community update (current state, what was tried, next steps): e-mailed to the
     representatives, posted on linked requests, a public timeline entry; resets the 3-working-
     hour update clock."""
