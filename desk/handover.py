@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +34,7 @@ from slo.services import calendar_for
 from supportdesk import worktime
 from supportdesk.worktime import WorkCalendar
 from tickets.models import SupportRequest
+from tickets.ordering import due_order
 
 ONE_DAY = datetime.timedelta(days=1)
 DIGEST_LIMIT = 50
@@ -110,9 +110,7 @@ def handover_digest(
     open_requests = SupportRequest.objects.filter(status__in=SupportRequest.OPEN_STATUSES)
     digest.open_request_count = open_requests.count()
     digest.open_requests = list(
-        open_requests.select_related("community", "assignee").order_by(
-            F("next_due_at").asc(nulls_last=True), "pk"
-        )[:limit]
+        open_requests.select_related("community", "assignee").order_by(*due_order(), "pk")[:limit]
     )
     digest.open_incidents = list(
         Incident.objects.filter(state__in=Incident.OPEN_STATES).order_by("-declared_at")[:limit]

@@ -180,6 +180,8 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
             # ascending with no deadline last, which is an ascending index's own order, then
             # received_at, id): the first page is read in index order, whatever the filters and
             # however many rows there are. One index per order the steward can choose.
+            # SQLite's indexes keep NULLs first: there the order is spelled differently
+            # (tickets.ordering) and served by expression indexes of migration 0019, not here.
             models.Index(
                 fields=["queue_pin", "next_due_at", "received_at", "id"],
                 name="request_pin_due_order_idx",

@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from communities.models import Community, Hub
 from tickets.models import Message, SupportRequest
+from tickets.ordering import due_order
 
 CONFIG = "english"
 # What the stored column and the message index hold (migration 0014 uses these exact words:
@@ -103,16 +104,16 @@ def matching(queryset: QuerySet[SupportRequest], value: str, *, internal: bool):
 def order_by_relevance(queryset: QuerySet[SupportRequest], value: str):
     """Best match first (PostgreSQL: ts_rank of the request's own text; a match in the
     conversation only ranks 0), then nearest deadline. SQLite: the deadline order."""
-    due = F("next_due_at").asc(nulls_last=True)
+    due = due_order(using=queryset.db)
     if not full_text():
-        return queryset.order_by("queue_pin", due, "received_at", "pk")
+        return queryset.order_by("queue_pin", *due, "received_at", "pk")
     rank = RawSQL(
         "ts_rank(search_vector, websearch_to_tsquery(%s::regconfig, %s))",
         (CONFIG, value),
         output_field=FloatField(),
     )
     return queryset.annotate(search_rank=rank).order_by(
-        F("search_rank").desc(), due, "received_at", "pk"
+        F("search_rank").desc(), *due, "received_at", "pk"
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext, ngettext, pgettext
@@ -29,6 +29,7 @@ from supportdesk.worktime import (
 from supportdesk.zones import format_local, zone_name
 from tickets import search
 from tickets.models import Attachment, InboundEmail, Message, RequestEvent, SupportRequest
+from tickets.ordering import due_order
 
 SOON = datetime.timedelta(hours=4)  # the queue's "due within 4 working hours"
 
@@ -63,14 +64,14 @@ def queue_order(qs: QuerySet[SupportRequest], sort: str = DEFAULT_SORT) -> Query
     first, then the nearest deadline, requests with no pending deadline last, oldest first.
     "rank": pinned first, then priority rank (1 highest), then deadline. "received" and
     "updated": newest first. Each order has an index that matches it (tickets.models)."""
-    due = F("next_due_at").asc(nulls_last=True)
+    due = due_order(using=qs.db)
     if sort == "rank":
-        return qs.order_by("queue_pin", "priority_rank", due, "received_at", "pk")
+        return qs.order_by("queue_pin", "priority_rank", *due, "received_at", "pk")
     if sort == "received":
         return qs.order_by("-received_at", "-pk")
     if sort == "updated":
         return qs.order_by("-updated_at", "-pk")
-    return qs.order_by("queue_pin", due, "received_at", "pk")
+    return qs.order_by("queue_pin", *due, "received_at", "pk")
 
 
 @dataclass
@@ -135,7 +136,7 @@ def planning_requests() -> QuerySet[SupportRequest]:
             category__in=[SupportRequest.Category.CHANGE, SupportRequest.Category.GUIDANCE],
         )
         .select_related("community", "hub", "assignee")
-        .order_by("priority_rank", F("next_due_at").asc(nulls_last=True), "received_at", "pk")
+        .order_by("priority_rank", *due_order(), "received_at", "pk")
     )
 
 
