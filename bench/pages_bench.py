@@ -194,4 +194,5 @@ def explain(call) -> str:
 def key_lines(plan: str) -> list[str]:
     """What to read in a plan: scans, sorts and limits, index conditions, time."""
     keys = ("Scan", "Sort", "Limit", "Index Cond", "Filter", "Execution Time", "SEARCH", "SCAN")
+    keys += ("TEMP B-TREE",)  # SQLite sorting: what the order indexes are there to avoid
     return [line.rstrip() for line in plan.splitlines() if any(k in line for k in keys)]

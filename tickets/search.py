@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from communities.models import Community, Hub
 from tickets.models import Message, SupportRequest
-from tickets.ordering import due_order
+from tickets.ordering import drive_from_requests, due_order
 
 CONFIG = "english"
 # What the stored column and the message index hold (migration 0014 uses these exact words:
@@ -106,7 +106,7 @@ def order_by_relevance(queryset: QuerySet[SupportRequest], value: str):
     conversation only ranks 0), then nearest deadline. SQLite: the deadline order."""
     due = due_order(using=queryset.db)
     if not full_text():
-        return queryset.order_by("queue_pin", *due, "received_at", "pk")
+        return drive_from_requests(queryset).order_by("queue_pin", *due, "received_at", "pk")
     rank = RawSQL(
         "ts_rank(search_vector, websearch_to_tsquery(%s::regconfig, %s))",
         (CONFIG, value),

@@ -29,7 +29,7 @@ from supportdesk.worktime import (
 from supportdesk.zones import format_local, zone_name
 from tickets import search
 from tickets.models import Attachment, InboundEmail, Message, RequestEvent, SupportRequest
-from tickets.ordering import due_order
+from tickets.ordering import drive_from_requests, due_order
 
 SOON = datetime.timedelta(hours=4)  # the queue's "due within 4 working hours"
 
@@ -65,12 +65,13 @@ def queue_order(qs: QuerySet[SupportRequest], sort: str = DEFAULT_SORT) -> Query
     "rank": pinned first, then priority rank (1 highest), then deadline. "received" and
     "updated": newest first. Each order has an index that matches it (tickets.models)."""
     due = due_order(using=qs.db)
-    if sort == "rank":
-        return qs.order_by("queue_pin", "priority_rank", *due, "received_at", "pk")
     if sort == "received":
         return qs.order_by("-received_at", "-pk")
     if sort == "updated":
         return qs.order_by("-updated_at", "-pk")
+    qs = drive_from_requests(qs)
+    if sort == "rank":
+        return qs.order_by("queue_pin", "priority_rank", *due, "received_at", "pk")
     return qs.order_by("queue_pin", *due, "received_at", "pk")
 
 
@@ -130,14 +131,11 @@ def request_list_for(
 def planning_requests() -> QuerySet[SupportRequest]:
     """Change and guidance requests in work planning, highest priority first (rank 1 first),
     then nearest deadline, oldest first. Staff only (the view checks)."""
-    return (
-        SupportRequest.objects.filter(
-            status=SupportRequest.Status.PLANNED,
-            category__in=[SupportRequest.Category.CHANGE, SupportRequest.Category.GUIDANCE],
-        )
-        .select_related("community", "hub", "assignee")
-        .order_by("priority_rank", *due_order(), "received_at", "pk")
-    )
+    planned = SupportRequest.objects.filter(
+        status=SupportRequest.Status.PLANNED,
+        category__in=[SupportRequest.Category.CHANGE, SupportRequest.Category.GUIDANCE],
+    ).select_related("community", "hub", "assignee")
+    return drive_from_requests(planned).order_by("priority_rank", *due_order(), "received_at", "pk")
 
 
 def request_get_for(*, user: User, pk) -> SupportRequest:
