@@ -618,7 +618,7 @@ def request_triage(
         r.hub = hub
         fields.append("hub")
     reassigned = assignee is not None and assignee.pk != r.assignee_id
-    if reassigned:
+    if reassigned and assignee is not None:
         changes["assignee"] = [r.assignee_id, assignee.pk]
         r.assignee = assignee
         fields.append("assignee")
@@ -1295,7 +1295,9 @@ def request_auto_close_due(*, now: datetime.datetime | None = None, limit: int =
 
 
 @transaction.atomic
-def request_link_incident(*, support_request: SupportRequest, incident, by: User) -> SupportRequest:
+def request_link_incident(
+    *, support_request: SupportRequest, incident, by: User | None
+) -> SupportRequest:
     """For the incidents app: the request turned out to be (part of) an incident. It becomes an
     incident-category request (rank 0, incident clocks, its time off the budget)."""
     check_staff(by, gettext_noop("declare incidents"))
