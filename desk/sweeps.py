@@ -61,7 +61,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from accounts.models import User
@@ -73,6 +72,7 @@ from rotation.services import current_stewards
 from slo.models import SLOPolicy
 from slo.services import Policies, calendar_for, clock_timezone, load_policies, nudge_instant
 from supportdesk import worktime
+from supportdesk.urlbuild import pk_url
 from supportdesk.worktime import WorkCalendar
 from tickets.models import SupportRequest
 
@@ -125,6 +125,13 @@ class _Sweep:
         self._stewards: list | None = None
         self._managers: list | None = None
         self._timezones: list[str | None] | None = None
+        # Per sweep, not per row: a reverse() costs about 60 function calls, and the text of a
+        # deadline is the same for every row due at that instant (often many after an outage).
+        self.urls = {
+            "request": pk_url("tickets:desk_request"),
+            "incident": pk_url("incidents:detail"),
+        }
+        self._due_texts: dict[tuple[datetime.datetime, int], tuple[str, str]] = {}
 
     def calendar(self, *, timezone_name: str | None, incident: bool) -> WorkCalendar:
         # The same choice as slo.services.request_calendar / incident_calendar, memoised.
@@ -159,6 +166,17 @@ class _Sweep:
                 User.objects.filter(is_project_manager=True, is_active=True, is_staff=True)
             )
         return self._managers
+
+    def due_text(self, due: datetime.datetime, calendar: WorkCalendar) -> tuple[str, str]:
+        """(working time remaining, the deadline in the current time zone) for a message."""
+        key = (due, id(calendar))
+        if key not in self._due_texts:
+            self._due_texts[key] = (
+                worktime.describe_remaining(self.now, due, calendar),
+                # As the template's date filter wrote it.
+                dateformat.format(timezone.localtime(due), "D j M Y H:i T"),
+            )
+        return self._due_texts[key]
 
     def window(self, policy_clock: str) -> datetime.timedelta:
         percent = self.policies.nudge_percent[policy_clock]
@@ -464,13 +482,9 @@ def _messages(nudge: Nudge, sweep: _Sweep) -> list[dict]:
     """notify() keyword arguments for each recipient, plus one chat post when a webhook is set."""
     obj = nudge.obj
     is_request = nudge.obj_type == "request"
-    url = (
-        reverse("tickets:desk_request", args=[obj.pk])
-        if is_request
-        else reverse("incidents:detail", args=[obj.pk])
-    )
+    url = sweep.urls[nudge.obj_type](obj.pk)
     clock_name = CLOCK_NAMES.get(nudge.clock, nudge.clock)
-    remaining = worktime.describe_remaining(sweep.now, nudge.due, nudge.calendar)
+    remaining, due_text = sweep.due_text(nudge.due, nudge.calendar)
     if nudge.threshold == BREACH and nudge.excused:
         subject = f"[{obj.reference}] {clock_name} missed (reduced capacity): {_title(obj)}"
     elif nudge.threshold == BREACH:
@@ -480,7 +494,7 @@ def _messages(nudge: Nudge, sweep: _Sweep) -> list[dict]:
     common = {
         "kind": f"slo_{nudge.threshold}",
         "subject": subject,
-        "body": _body(nudge, clock_name=clock_name, remaining=remaining),
+        "body": _body(nudge, clock_name=clock_name, remaining=remaining, due=due_text),
         "url": url,
         "support_request": obj if is_request else None,
         "incident": None if is_request else obj,
@@ -499,7 +513,7 @@ _STATUS_LABELS = dict(SupportRequest.Status.choices)
 _STATE_LABELS = dict(Incident.State.choices)
 
 
-def _body(nudge: Nudge, *, clock_name: str, remaining: str) -> str:
+def _body(nudge: Nudge, *, clock_name: str, remaining: str, due: str) -> str:
     """The nudge's text. Plain Python rather than a template: a sweep writes one per due row
     (a thousand after an outage), and the template engine cost about a millisecond each."""
     obj = nudge.obj
@@ -520,8 +534,6 @@ def _body(nudge: Nudge, *, clock_name: str, remaining: str) -> str:
         ]
     else:
         lines.append(f"State: {_STATE_LABELS.get(obj.state, obj.state)}")
-    # In the current time zone, as the template's date filter wrote it.
-    due = dateformat.format(timezone.localtime(nudge.due), "D j M Y H:i T")
     lines += [f"Due: {due} ({remaining})", ""]
     if breach and nudge.excused:
         lines.append(
