@@ -164,6 +164,8 @@ class SupportRequestFilter(django_filters.FilterSet):
     )
     likely_incident = django_filters.BooleanFilter(label=_("Likely incident"), widget=AnyYesNo)
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
+    # Set by filter_search: more requests matched than a search takes (tickets.search).
+    search_capped = False
     # The queue's order (tickets.selectors.queue_order applies it; filtering ignores it). A
     # value outside the list is a form error, never an order_by() of user input.
     sort = django_filters.ChoiceFilter(
@@ -278,7 +280,7 @@ class SupportRequestFilter(django_filters.FilterSet):
         match = _REFERENCE.match(value)
         if match and value.lower().startswith("sd"):
             return queryset.filter(pk=int(match.group(1)))
-        found = search.matching(queryset, value, internal=internal)
+        found, self.search_capped = search.matching(queryset, value, internal=internal)
         if match:  # a bare number: the reference, or a number in the text
             return queryset.filter(Q(pk=int(match.group(1))) | Q(pk__in=found.values("pk")))
         return found

@@ -1,14 +1,18 @@
 """Search over requests: subject, description and the conversation.
 
 PostgreSQL: full-text search. The request's subject (weight A) and description (weight B) are
-in a stored generated `search_vector` column and each message's body in an expression index,
-both GIN (migration 0014, PostgreSQL only, so the model and SQLite know nothing of them). A
-search is the ids whose request text matches, UNION those with a matching message (public ones
-only for representatives: an internal note never makes a request findable for them), UNION
-those whose community or hub is named: each part reads its own index, and the page ranks the
-matches with SearchRank on the stored vector. Snippets come from SearchHeadline for the rows of
-one page only (one query), with private-use marks that are turned into <mark> after the text
-is escaped, so user text is never marked safe as it is.
+in a stored generated `search_vector` column, each message's body in one too, both with a GIN
+index (migrations 0014 and 0020, PostgreSQL only, so the model and SQLite know nothing of them).
+
+A search takes the newest SEARCH_LIMIT requests (within the list's scope and filters) whose
+text matches, or a message (public ones only for representatives: an internal note never
+makes a request findable for them), or whose community or hub is named; the page then ranks
+them with SearchRank on the stored vector and says when more matched (a product rule: the cost
+of a search must not grow with the number of requests, README "Search"). Each kind of match is
+read newest first with a LIMIT, so PostgreSQL walks the primary key backwards and stops early
+for a common word, or reads the GIN index for a rare one. Snippets come from SearchHeadline for
+the rows of one page only (one query), with private-use marks that are turned into <mark> after
+the text is escaped, so user text is never marked safe as it is.
 
 SQLite (embedded mode): the same scope with plain `icontains` matching."""
 
@@ -18,7 +22,7 @@ import re
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, FloatField, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, F, FloatField, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -28,14 +32,11 @@ from tickets.models import Message, SupportRequest
 from tickets.ordering import drive_from_requests, due_order
 
 CONFIG = "english"
-# What the stored column and the message index hold (migration 0014 uses these exact words:
-# the planner only uses an expression index for the very same expression).
-REQUEST_VECTOR_SQL = (
-    f"setweight(to_tsvector('{CONFIG}'::regconfig, coalesce(subject, '')), 'A') || "
-    f"setweight(to_tsvector('{CONFIG}'::regconfig, coalesce(description, '')), 'B')"
-)
-MESSAGE_VECTOR_SQL = f"to_tsvector('{CONFIG}'::regconfig, coalesce(body, ''))"
 _START, _STOP = "\ue000", "\ue001"
+REQUESTS, MESSAGES = SupportRequest._meta.db_table, Message._meta.db_table
+# A search takes the newest this many matching requests (in the list's scope and filters) and
+# ranks them; the page says so when more match (README, "Search").
+SEARCH_LIMIT = 200
 _MARKED = re.compile(f"{_START}(.*?){_STOP}", re.DOTALL)
 
 
@@ -65,40 +66,70 @@ def _has_lexemes(value: str) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def matching(queryset: QuerySet[SupportRequest], value: str, *, internal: bool):
-    """`queryset` narrowed to the requests whose text, conversation (internal notes only when
-    `internal`), community or hub matches `value`."""
-    names = Q(community__name__icontains=value) | Q(hub__name__icontains=value)
+def matching(
+    queryset: QuerySet[SupportRequest], value: str, *, internal: bool
+) -> tuple[QuerySet[SupportRequest], bool]:
+    """`queryset` narrowed to the newest SEARCH_LIMIT requests whose text, conversation
+    (internal notes only when `internal`), community or hub matches `value`, and whether more
+    match than that (the product rule: a search ranks the newest SEARCH_LIMIT matches; older
+    ones are reached with more words or filters). The candidates cost the same few queries
+    whatever the number of requests: each kind of match is read newest first and stops at the
+    limit."""
+    ids = _newest_matches(queryset.select_related(None).order_by(), value, internal=internal)
+    return queryset.filter(pk__in=ids[:SEARCH_LIMIT]), len(ids) > SEARCH_LIMIT
+
+
+def _newest_matches(queryset: QuerySet[SupportRequest], value: str, *, internal: bool) -> list:
+    """The ids of the newest SEARCH_LIMIT + 1 matches in `queryset`, newest first."""
+    wanted = SEARCH_LIMIT + 1
     messages = Message.objects.all()
     if not internal:
         messages = messages.filter(visibility=Message.Visibility.PUBLIC)
+    # The communities and hubs named, as ids (one query): with subqueries, and no community
+    # named, the planner would walk every request looking for one.
+    named = (
+        Community.objects.filter(name__icontains=value)
+        .order_by()
+        .values_list(Value("community"), "pk")
+        .union(
+            Hub.objects.filter(name__icontains=value).order_by().values_list(Value("hub"), "pk"),
+            all=True,
+        )
+    )
+    communities = [pk for kind, pk in named if kind == "community"]
+    hubs = [pk for kind, pk in named if kind == "hub"]
+    names = Q(community_id__in=communities) | Q(hub_id__in=hubs)
     if not full_text() or not _has_lexemes(value):
         # SQLite; or words full-text search drops altogether ("theirs", "the"): plain matching.
         in_messages = messages.filter(request=OuterRef("pk"), body__icontains=value)
         text = Q(subject__icontains=value) | Q(description__icontains=value)
-        return queryset.filter(text | names | Exists(in_messages))
-    by_text = SupportRequest.objects.filter(_matches("search_vector", value)).values("pk")
-    by_message = (
-        messages.filter(_matches(MESSAGE_VECTOR_SQL, value)).values("request_id").order_by()
+        found = queryset.filter(text | names | Exists(in_messages))
+        return list(found.order_by("-pk").values_list("pk", flat=True)[:wanted])
+    # Each kind newest first with a LIMIT: the planner walks the primary key (or the message's
+    # request index) backwards and stops after `wanted` matches when a word is common, or reads
+    # the GIN index when it is rare; either way the cost does not grow with the table. The
+    # request text first: when it alone fills the limit, the newest `wanted` of all kinds are
+    # no older than its oldest, so the others are read from there on only (for a word common
+    # in requests but rarer in messages, a walk over the last few thousand requests' messages
+    # rather than over all of them).
+    by_text = queryset.filter(_matches(f"{REQUESTS}.search_vector", value))
+    found = list(by_text.order_by("-pk").values_list("pk", flat=True)[:wanted])
+    floor = Q(pk__gte=found[-1]) if len(found) == wanted else Q()
+    by_message = messages.filter(
+        _matches(f"{MESSAGES}.search_vector", value),
+        request__in=queryset.filter(floor).values("pk"),
     )
-    # Names through their own small tables, then the requests' foreign-key indexes (a join
-    # with the names would read every request).
-    by_community = (
-        SupportRequest.objects.filter(
-            community_id__in=Community.objects.filter(name__icontains=value).values("pk")
-        )
-        .values("pk")
-        .order_by()
-    )
-    by_hub = (
-        SupportRequest.objects.filter(
-            hub_id__in=Hub.objects.filter(name__icontains=value).values("pk")
-        )
-        .values("pk")
-        .order_by()
-    )
-    ids = by_text.order_by().union(by_message, by_community, by_hub)
-    return queryset.filter(pk__in=ids)
+    if len(found) == wanted:
+        by_message = by_message.filter(request_id__gte=found[-1])
+    parts = [
+        by_message.order_by("-request_id").values_list("request_id", flat=True).distinct()[:wanted]
+    ]
+    if communities or hubs:
+        by_name = queryset.filter(floor, names)
+        parts.append(by_name.order_by("-pk").values_list("pk", flat=True)[:wanted])
+    first, *rest = parts
+    found += first.union(*rest, all=True) if rest else first
+    return sorted(set(found), reverse=True)
 
 
 def order_by_relevance(queryset: QuerySet[SupportRequest], value: str):
@@ -183,7 +214,7 @@ def annotate_snippets(rows: list[SupportRequest], value: str, *, internal: bool)
     }
     in_messages = {}
     for request_id, body in (
-        messages.filter(_matches(MESSAGE_VECTOR_SQL, value))
+        messages.filter(_matches(f"{MESSAGES}.search_vector", value))
         .annotate(
             hl=SearchHeadline("body", query, max_words=30, min_words=12, max_fragments=1, **options)
         )

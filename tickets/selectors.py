@@ -86,6 +86,12 @@ class RequestList:
     words: str  # what was searched for, if anything
 
     @property
+    def search_capped(self) -> bool:
+        """More requests matched the search than it takes: the newest SEARCH_LIMIT are
+        listed (tickets.search)."""
+        return self.filterset.search_capped
+
+    @property
     def errors(self) -> dict:
         """Filters that were not valid (left out of `requests`), by name."""
         return self.filterset.errors

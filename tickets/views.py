@@ -97,6 +97,8 @@ def my_requests(request):
             "community": representative_community(request.user),
             "can_submit": representative_community(request.user) is not None,
             "query": _query_without_page(request),
+            "search_capped": listing.search_capped,
+            "search_limit": search.SEARCH_LIMIT,
         },
     )
 
@@ -347,6 +349,8 @@ def queue(request):
             "active_filters": len(active),
             "bulk_form": forms.BulkForm(auto_id="bulk_%s"),
             "searching": bool(words),
+            "search_capped": listing.search_capped,
+            "search_limit": search.SEARCH_LIMIT,
             "saved_views": saved_views.saved_views_for(user=request.user),
             "view_query": saved_views.clean_query(request.GET.urlencode()),
         },

@@ -172,6 +172,16 @@ def test_search_uses_the_gin_indexes_on_postgresql(submit):
             "('request_search_idx', 'message_search_idx')"
         )
         assert {row[0] for row in cursor.fetchall()} == {"request_search_idx", "message_search_idx"}
+        # Both on stored columns (0020): walking messages newest first reads the vector, never
+        # parses the body again.
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = "
+            "'search_vector' AND is_generated = 'ALWAYS'"
+        )
+        assert {row[0] for row in cursor.fetchall()} == {
+            "tickets_supportrequest",
+            "tickets_message",
+        }
 
 
 # --- CSV export -------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from tickets.api.serializers import (
 from tickets.attachments import check_sizes, incoming_from_uploads
 from tickets.filters import SupportRequestFilter
 from tickets.models import Message, SupportRequest
+from tickets.search import SEARCH_LIMIT
 
 TAGS = ["requests"]
 STAFF_ONLY = gettext_lazy("Only the support team can do this.")
@@ -85,7 +86,9 @@ class RequestListView(ApiView):
         description="Staff: every request in the queue's order (`sort`; nearest deadline first "
         "by default, best match first when searching). Members of a community: their "
         "community's requests, newest first. Without `state` every state is listed; "
-        "`state=open` is new, triaged and planned.",
+        "`state=open` is new, triaged and planned. "
+        f"A search (`q`) lists the newest {SEARCH_LIMIT} matching requests (within the other "
+        "filters): narrow it to reach older ones.",
         tags=TAGS,
         responses={
             200: SupportRequestSerializer(many=True),
