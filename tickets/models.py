@@ -46,7 +46,9 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
     # community, assignee, received_at: no index of their own (db_index=False); the composite
     # indexes in Meta lead with them (request_comm_idx, request_assignee_load_idx,
     # request_received_order_idx) and serve the same lookups, and every request update that
-    # is not HOT writes an entry into each index of the table (migration 0018).
+    # is not HOT writes an entry into each index of the table (migration 0018). incident,
+    # follow_up_of and duplicate_of are empty on almost every request: their indexes are partial
+    # (NOT NULL, in Meta), so a request without them writes nothing there (migration 0021).
     community = models.ForeignKey(
         "communities.Community",
         on_delete=models.PROTECT,
@@ -91,16 +93,27 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
         null=True,
         blank=True,
         related_name="requests",
+        db_index=False,
     )
     engineering_issue_url = models.URLField(blank=True)
     # A reply to a closed request opens a new one linked to it (DOMAIN.md step 8).
     follow_up_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        db_index=False,
     )
 
     # Closed as a duplicate of another request of the same community (the work goes on there).
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        db_index=False,
     )
 
     # Priority factors (DOMAIN.md "Priority order"); budget factors are derived from usage.
@@ -109,8 +122,10 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
     aligns_with_team_goals = models.BooleanField(default=False)
     aligns_with_upstream_goals = models.BooleanField(default=False)
     high_single_community_impact = models.BooleanField(default=False)
+    # No index of its own: the orders by rank read request_pin_rank_order_idx and
+    # request_planning_order_idx, and nothing filters on the rank alone (migration 0021).
     priority_rank = models.PositiveSmallIntegerField(
-        default=7, db_index=True, help_text="1 is highest (DOMAIN.md order); incidents are 0."
+        default=7, help_text="1 is highest (DOMAIN.md order); incidents are 0."
     )
 
     # Event timestamps.
@@ -175,13 +190,16 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
     class Meta:
         ordering = ["-received_at"]
         indexes = [
+            # The queue's "overdue" and "due soon" filters and the planning view's count.
             models.Index(fields=["status", "next_due_at"], name="request_queue_idx"),
             # The queue's order (selectors.queue_order: incidents pinned first, then next_due_at
             # ascending with no deadline last, which is an ascending index's own order, then
             # received_at, id): the first page is read in index order, whatever the filters and
             # however many rows there are. One index per order the steward can choose.
             # SQLite's indexes keep NULLs first: there the order is spelled differently
-            # (tickets.ordering) and served by expression indexes of migration 0019, not here.
+            # (tickets.ordering) and served by expression indexes of migration 0019, and these
+            # three (pin_due, pin_rank, planning) are dropped there by migration 0021: a migration
+            # that removes them must say DROP INDEX IF EXISTS on SQLite.
             models.Index(
                 fields=["queue_pin", "next_due_at", "received_at", "id"],
                 name="request_pin_due_order_idx",
@@ -226,14 +244,30 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
                 condition=Q(status__in=["new", "triaged", "planned"]),
                 name="request_reply_due_idx",
             ),
-            # The same rows in the sweep's order, for SQLite: its planner cannot prove the
-            # partial index above from `status IN (?, ?, ?)` with bound parameters, and scanned
-            # every open request on each tick (110 ms at 100,000 requests, for nothing due).
-            models.Index(fields=["response_due_at", "id"], name="request_reply_due_order_idx"),
+            # SQLite also has request_reply_due_order_idx (response_due_at, id), the same rows in
+            # the sweep's order: its planner cannot prove the partial index above from
+            # `status IN (?, ?, ?)` with bound parameters. PostgreSQL proves it and never read
+            # that index, so since migration 0021 it exists on SQLite only (not declared here).
             models.Index(
                 fields=["auto_close_due_at"],
                 condition=Q(status="resolved"),
                 name="request_autoclose_due_idx",
+            ),
+            # The links almost no request has: a row without them writes nothing here.
+            models.Index(
+                fields=["incident"],
+                condition=Q(incident__isnull=False),
+                name="request_incident_idx",
+            ),
+            models.Index(
+                fields=["follow_up_of"],
+                condition=Q(follow_up_of__isnull=False),
+                name="request_follow_up_of_idx",
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                condition=Q(duplicate_of__isnull=False),
+                name="request_duplicate_of_idx",
             ),
         ]
         constraints = [
@@ -298,7 +332,10 @@ class Message(ChoiceLabels, StoredMarkdown, models.Model):
         PUBLIC = "public", _("Public reply")
         INTERNAL = "internal", _("Internal note")
 
-    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: the Meta index leads with it (migration 0021).
+    request = models.ForeignKey(
+        SupportRequest, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -308,7 +345,12 @@ class Message(ChoiceLabels, StoredMarkdown, models.Model):
     body_html = models.TextField(blank=True, default="", editable=False)
     link_url = models.URLField(blank=True, help_text="An attached link (logs, screenshots).")
     canned_response = models.ForeignKey(
-        "CannedResponse", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "CannedResponse",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # a partial index in Meta: most messages are written, not canned
     )
     is_from_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
@@ -318,7 +360,14 @@ class Message(ChoiceLabels, StoredMarkdown, models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["request", "visibility", "created_at"])]
+        indexes = [
+            models.Index(fields=["request", "visibility", "created_at"]),
+            models.Index(
+                fields=["canned_response"],
+                condition=Q(canned_response__isnull=False),
+                name="message_canned_response_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(visibility__in=["public", "internal"]), name="message_visibility_valid"
@@ -452,7 +501,10 @@ class RequestEvent(ChoiceLabels, models.Model):
         INCIDENT_DECLARED = "incident_declared", _("Incident declared")
         ATTACHED = "attached", _("Files attached")
 
-    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: the Meta index leads with it (migration 0021).
+    request = models.ForeignKey(
+        SupportRequest, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
