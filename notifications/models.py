@@ -26,6 +26,12 @@ class Notification(models.Model):
         # claimed all the same, so the decision is recorded once and never re-made.
         SKIPPED = "skipped", _("Not sent: turned off by the recipient")
 
+    # Every notification is written once and updated as it is sent, each time into every index
+    # of the table: on PostgreSQL the `varchar_pattern_ops` copies Django adds for the indexed
+    # text columns below (only a LIKE 'prefix%' reads them, and none is asked) are dropped by
+    # migration 0009, which also makes the recipient's (inbox_idx leads with it) and the
+    # incident's (most notifications have none) indexes go. An AlterField of key, kind,
+    # message_id or status may bring a `_like` index back: drop it in the same migration.
     key = models.CharField(max_length=255, unique=True)
     kind = models.CharField(max_length=50, db_index=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
@@ -35,6 +41,7 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="notifications",
+        db_index=False,  # notification_inbox_idx leads with it
     )
     recipient_email = models.EmailField(blank=True)
     subject = models.CharField(max_length=255)
@@ -56,6 +63,7 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="notifications",
+        db_index=False,  # notification_incident_idx: partial, most notifications have none
     )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
@@ -78,6 +86,11 @@ class Notification(models.Model):
                 fields=["created_at"],
                 condition=Q(status="pending"),
                 name="notification_pending_idx",
+            ),
+            models.Index(
+                fields=["incident"],
+                condition=Q(incident__isnull=False),
+                name="notification_incident_idx",
             ),
         ]
         constraints = [
