@@ -14,13 +14,14 @@ from django.db import connection, transaction
 
 from desk import sweeps
 from tickets.models import Message, RequestEvent, SupportRequest
+from tickets.selectors import request_list_for
 
 pytestmark = pytest.mark.django_db
 
 TABLE = SupportRequest._meta.db_table
 # column -> the composite index that serves its lookups
 LEADING = {
-    "community_id": "request_comm_idx",
+    "community_id": "request_comm_received_idx",
     "assignee_id": "request_assignee_load_idx",
     "received_at": "request_received_order_idx",
 }
@@ -86,7 +87,7 @@ def test_no_single_column_index_where_a_composite_leads_with_the_column():
 @pytest.mark.parametrize(
     ("where", "index"),
     [
-        ("community_id = 1", "request_comm_idx"),
+        ("community_id = 1", "request_comm_received_idx"),
         ("assignee_id = 1", "request_assignee_load_idx"),
         ("received_at >= '2026-01-01'", "request_received_order_idx"),
     ],
@@ -163,3 +164,27 @@ def test_a_written_message_writes_no_canned_response_index_entry():
     assert [n for n, c in found.items() if c == ["canned_response_id"]] == [
         "message_canned_response_idx"
     ]
+
+
+def test_the_representatives_list_is_read_newest_first_from_the_community_index(rep):
+    # Ordered by status first (request_comm_idx until migration 0022), the index gave every
+    # request of the community to sort, and at 1,000,000 requests PostgreSQL walked
+    # request_received_order_idx instead, past other communities' rows.
+    listed = request_list_for(user=rep).requests
+    if connection.vendor == "postgresql":
+        found = last_plan(lambda: list(listed[:25]))
+        assert "Sort" not in found
+    else:
+        seen = []
+
+        def record(execute, sql, params, many, context):
+            seen.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            list(listed[:25])
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + seen[-1][0], seen[-1][1])
+            found = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "TEMP B-TREE" not in found
+    assert "request_comm_received_idx" in found

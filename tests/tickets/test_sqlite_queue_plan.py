@@ -56,7 +56,7 @@ BENCH_STATISTICS = [
     ("communities_hub", "sqlite_autoindex_communities_hub_1", "500 1"),
     ("tickets_supportrequest", "request_assignee_load_idx", "100000 3334 667 1"),
     ("tickets_supportrequest", "request_autoclose_due_idx", "5950 2"),
-    ("tickets_supportrequest", "request_comm_idx", "100000 200 40 1"),
+    ("tickets_supportrequest", "request_comm_received_idx", "100000 200 1 1 1"),
     ("tickets_supportrequest", "request_pin_due_sqlite_idx", "100000 50000 25000 4 1 1"),
     ("tickets_supportrequest", "request_pin_rank_sqlite_idx", "100000 50000 10000 5000 4 1 1"),
     ("tickets_supportrequest", "request_planning_sqlite_idx", "12081 1343 672 4 1 1"),
