@@ -39,13 +39,13 @@ from supportdesk import idempotency
 from supportdesk.errors import ConcurrentEdit, DomainError, NewMessageSince, refusal
 from supportdesk.formactions import add_domain_error, form_submit, service_arguments
 from supportdesk.pagination import CappedPaginator
-from supportdesk.urlbuild import pk_url
 from supportdesk.zones import format_local, zone_name
 from tickets import bulk, export, forms, presence, rules, saved_views, search, selectors, services
 from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
 from tickets.models import SavedView, SupportRequest
 from tickets.priority import RANK_LABELS, RANK_SHORT, rank_reason, request_factors
+from tickets.rows import queue_rows
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -321,12 +321,6 @@ def queue(request):
     filterset, sort, words = listing.filterset, listing.sort, listing.words
     page = CappedPaginator(listing.requests, _page_size(request)).get_page(request.GET.get("page"))
     rows = selectors.annotate_deadlines(page.object_list, calendars=calendars)
-    desk_url = pk_url("tickets:desk_request")  # one reverse() for the whole page
-    for r in rows:
-        r.desk_url = desk_url(r.pk)
-        r.pk_text, r.rank_text = str(r.pk), str(r.priority_rank)
-        r.rank_label = RANK_LABELS.get(r.priority_rank, "")
-        r.rank_short = RANK_SHORT.get(r.priority_rank, "")
     if words:
         search.annotate_snippets(rows, words, internal=True)
     active = [
@@ -340,6 +334,7 @@ def queue(request):
         {
             "page": page,
             "rows": rows,
+            "rows_html": queue_rows(rows, searching=bool(words)),
             "filterset": filterset,
             "query": _query_without_page(request),
             "page_sizes": PAGE_SIZES,
