@@ -319,6 +319,9 @@ def queue(request):
         search_box=True,
     )
     filterset, sort, words = listing.filterset, listing.sort, listing.words
+    # One list of staff members for the assignee filter and the bulk assignment.
+    staff = forms.staff_choices()
+    forms.use_staff_choices(filterset.form.fields["assignee"], staff)
     page = CappedPaginator(listing.requests, _page_size(request)).get_page(request.GET.get("page"))
     rows = selectors.annotate_deadlines(page.object_list, calendars=calendars)
     if words:
@@ -342,7 +345,7 @@ def queue(request):
             "sort": sort,
             "sort_label": selectors.QUEUE_SORTS[sort],
             "active_filters": len(active),
-            "bulk_form": forms.BulkForm(auto_id="bulk_%s"),
+            "bulk_fields": forms.bulk_fields_html(staff),
             "searching": bool(words),
             "search_capped": listing.search_capped,
             "search_limit": search.SEARCH_LIMIT,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -50,11 +52,22 @@ def fragment(context, template_name: str, *keys):
     calls (reverse(), translations) on every page. A fragment template must read no variable
     of the page other than those given as keys; tests/supportdesk/test_fragments.py renders
     each one with an empty context and compares."""
-    key = (template_name, translation.get_language(), get_script_prefix(), keys)
+    # Template.render() returns SafeString: the include is as safe as the template.
+    return remembered(
+        template_name,
+        keys,
+        lambda: context.template.engine.get_template(template_name).render(context),
+    )
+
+
+def remembered(name: str, keys: tuple, build: Callable[[], SafeString]) -> SafeString:
+    """The HTML `build()` returns for (name, the active language, the script prefix, keys),
+    built once per process: for markup that depends on nothing but those (the keys must say
+    everything else it is made of), as {% fragment %} does for an include."""
+    key = (name, translation.get_language(), get_script_prefix(), keys)
     html = _FRAGMENTS.get(key)
     if html is None:
-        # Template.render() returns SafeString: the include is as safe as the template.
-        html = context.template.engine.get_template(template_name).render(context)
+        html = build()
         if len(_FRAGMENTS) < MAX_FRAGMENTS:
             _FRAGMENTS[key] = html
     return html
