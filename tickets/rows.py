@@ -132,3 +132,62 @@ def queue_rows(rows: Iterable[SupportRequest], *, searching: bool) -> SafeString
             f"        {_due(r, zone, days)}\n      </td>\n    </tr>"
         )
     return SafeString("".join(out))
+
+
+def my_request_rows(rows: Iterable[SupportRequest]) -> SafeString:
+    """The <tr> of each row of the representative's list (tickets/my_requests.html), requests
+    with annotate_waiting's `waiting`; written in Python for the same reason as queue_rows (the
+    rows were 5 ms of the page's 13 ms)."""
+    labels = _labels()
+    words = {
+        "whose_move": gettext("Whose move"),
+        "received": gettext("Received"),
+        "last_update": gettext("Last update"),
+        "incident": gettext("Incident"),
+    }
+    labels.update({key: _text(value) for key, value in words.items()})
+    detail_url = pk_url("tickets:detail")
+    zone, days = timezone.get_current_timezone(), {}
+
+    def when(moment) -> str:
+        """<time> of |date:'c' and |date:"j M Y, H:i", the day's words written once a date."""
+        moment = moment.astimezone(zone)
+        day = days.get(moment.date())
+        if day is None:
+            day = days[moment.date()] = date_format(moment, "j M Y")
+        return f'<time datetime="{moment.isoformat()}">{_text(day)}, {moment:%H:%M}</time>'
+
+    out = []
+    for r in rows:
+        incident = r.category == SupportRequest.Category.INCIDENT
+        row_class = ' class="row-incident"' if r.likely_incident or incident else ""
+        if incident:
+            badge = f'<span class="badge badge-bad">{labels["incident"]}</span>'
+        elif r.likely_incident:
+            badge = (
+                f'<span class="badge badge-bad likely-incident">{labels["likely_incident"]}</span>'
+            )
+        else:
+            badge = ""
+        waiting = r.waiting
+        waiting_class = f"waiting waiting-{_text(waiting.party or 'none')}"
+        if waiting.overdue:
+            waiting_class += " due-overdue"
+        if r.category:
+            category = labels.get(f"category:{r.category}") or _text(r.category)
+        else:
+            category = f'<span class="muted">{labels["untriaged"]}</span>'
+        out.append(
+            f'\n    <tr id="request-{r.pk}"{row_class}>\n'
+            f'      <td><a href="{detail_url(r.pk)}"><strong>{_text(r.reference)}</strong> '
+            f"{_text(r.subject)}</a>\n        {badge}</td>\n"
+            f'      <td data-label="{labels["whose_move"]}" class="{waiting_class}">'
+            f"{_text(waiting.text)}</td>\n"
+            f'      <td data-label="{labels["hub"]}">{_text(r.hub) if r.hub else "—"}</td>\n'
+            f'      <td data-label="{labels["state"]}">{_status_badge(r, labels)}</td>\n'
+            f'      <td data-label="{labels["category"]}">{category}</td>\n'
+            f'      <td data-label="{labels["received"]}">{when(r.received_at)}</td>\n'
+            f'      <td data-label="{labels["last_update"]}">{when(r.updated_at)}</td>\n'
+            "    </tr>"
+        )
+    return SafeString("".join(out))

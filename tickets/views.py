@@ -45,7 +45,7 @@ from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
 from tickets.models import SavedView, SupportRequest
 from tickets.priority import RANK_LABELS, RANK_SHORT, rank_reason, request_factors
-from tickets.rows import queue_rows
+from tickets.rows import my_request_rows, queue_rows
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -86,12 +86,14 @@ def my_requests(request):
         user=request.user, filters=_filter_data(request, default_state="all")
     )
     page = Paginator(listing.requests, DEFAULT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.annotate_waiting(page.object_list)
     return render(
         request,
         "tickets/my_requests.html",
         {
             "page": page,
-            "rows": selectors.annotate_waiting(page.object_list),
+            "rows": rows,
+            "rows_html": my_request_rows(rows),
             "zone_label": zone_name(None),
             "filterset": listing.filterset,
             "community": representative_community(request.user),

@@ -1,6 +1,6 @@
-"""The queue's rows are written in Python (tickets.rows) for speed (issue 21): the markup must be
-what the template wrote, row for row, with the same escaping, badges, deadlines and labels, in
-every language and time zone."""
+"""The rows of the queue and of the representative's list are written in Python (tickets.rows)
+for speed (issue 21): the markup must be what the templates wrote, row for row, with the same
+escaping, badges, deadlines, dates and labels, in every language and time zone."""
 
 from __future__ import annotations
 
@@ -19,10 +19,13 @@ from accounts.models import User
 from communities.models import Community, Hub
 from tickets.models import SupportRequest
 from tickets.priority import RANK_LABELS, RANK_SHORT
-from tickets.rows import queue_rows
+from tickets.rows import my_request_rows, queue_rows
+from tickets.selectors import WaitingOn
 
 # The rows as tickets/queue.html wrote them before tickets.rows (issue 21), verbatim.
 TEMPLATE = Path(__file__).parents[1] / "fixtures" / "queue_rows_template.html"
+# The rows of tickets/my_requests.html before tickets.rows, verbatim.
+MY_TEMPLATE = Path(__file__).parents[1] / "fixtures" / "my_request_rows_template.html"
 
 DUE = datetime.datetime(2026, 3, 29, 0, 30, tzinfo=datetime.UTC)  # a DST change in Europe
 
@@ -96,3 +99,25 @@ def test_rows_are_written_as_the_template_wrote_them(language, zone, searching):
 
 def test_no_rows_no_markup():
     assert queue_rows([], searching=False) == ""
+
+
+@pytest.mark.parametrize(("language", "zone"), [("en-gb", "UTC"), ("es", "Pacific/Auckland")])
+def test_representative_rows_are_written_as_the_template_wrote_them(language, zone):
+    rows = _rows()
+    waiting = [
+        WaitingOn("us", "Waiting on us: answer due in 5 h <b>", overdue=False),
+        WaitingOn("us", "Waiting on us: overdue", overdue=True),
+        WaitingOn("you", "Waiting on you & yours"),
+        WaitingOn("", "Closed"),
+        WaitingOn("", "Closed"),
+    ]
+    for n, (r, w) in enumerate(zip(rows, waiting, strict=True)):
+        r.waiting = w
+        r.received_at = DUE - datetime.timedelta(days=40 * n, minutes=7)
+        r.updated_at = DUE + datetime.timedelta(hours=n)
+    with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+        template = engines["django"].from_string(MY_TEMPLATE.read_text())
+        expected = template.render({"rows": rows})
+        written = my_request_rows(rows)
+    assert _tags(written) == _tags(expected)
+    assert "&lt;b&gt;" in written
