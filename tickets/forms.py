@@ -98,11 +98,16 @@ class RequestForm(OneTimeTokenForm):
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
         hubs = Hub.objects.filter(community=community, is_active=True).order_by("name")
-        self.fields["hub"].queryset = hubs
+        field = self.fields["hub"]
+        field.queryset = hubs
         if not self.is_bound:
-            only = list(hubs[:2])
-            if len(only) == 1:
-                self.initial.setdefault("hub", only[0].pk)
+            # One plain query for the <select> and the lone hub's preselection (the field
+            # would read them again, through a server-side cursor on PostgreSQL). A bound form
+            # validates against the queryset.
+            listed = [(hub.pk, str(hub)) for hub in hubs]
+            field.widget.choices = [("", field.empty_label), *listed]
+            if len(listed) == 1:
+                self.initial.setdefault("hub", listed[0][0])
 
     def symptom_fields(self):
         return [self[name] for name in self.SYMPTOMS]
