@@ -83,6 +83,17 @@ def report(prefix: str) -> int:
         f"p95 {total['95%']} ms, p99 {total['99%']} ms; {failures} errors in {requests:,} "
         "requests"
     )
+    server = Path(f"{prefix}_server.json")
+    if server.exists() and requests:
+        used = json.loads(server.read_text())
+        per_request = used["cpu_seconds"] * 1000 / requests
+        cores = os.cpu_count() or 1
+        print(
+            f"server CPU: {used['cpu_seconds']} s in the {used['window_seconds']} s window, "
+            f"{per_request:.1f} ms per request (gunicorn's processes only: PostgreSQL and locust "
+            f"share the cores; at that cost {cores} cores serve at most "
+            f"{cores * 1000 / per_request:.0f} requests/s)"
+        )
     _targets(
         users=int(os.environ.get("LOAD_USERS", "50")),
         rps=float(total["Requests/s"]),

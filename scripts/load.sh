@@ -7,8 +7,8 @@
 # submitting), each for LOAD_SECONDS (60) from 10 s after the last of them has logged in
 # (bench/locustfile.py). Prints requests/s, p50/p95/p99, the errors and the slowest login per
 # run, with the load average (the machine may be shared: say so next to the figures); exits 1 on
-# any error. LOAD_WAIT ("min,max" think time in s) and LOAD_SPAWN_RATE (users started per
-# second, 10) change the mix; LOAD_WORKER_CLASS (sync, gthread), LOAD_WORKERS and LOAD_THREADS
+# any error. LOAD_WAIT ("min,max" think time in s; default 0.1,0.5: bench/locustfile.py says
+# why) and LOAD_SPAWN_RATE (users started per second, 10) change the mix; LOAD_WORKER_CLASS (sync, gthread), LOAD_WORKERS and LOAD_THREADS
 # override the server's settings (printed with the figures, to compare settings).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,11 +77,11 @@ SERVER="gunicorn $WORKER_CLASS, $WORKERS workers x $THREADS threads"
 status=0
 for USERS in $RUNS; do
   echo
-  echo "load: $USERS users (started $SPAWN_RATE a second) for ${LOAD_SECONDS}s after logging in, against $HOST ($SERVER, DEBUG=0; database ${DATABASE_URL%%:*})"
+  echo "load: $USERS users (started $SPAWN_RATE a second, ${LOAD_WAIT:-0.1,0.5} s between clicks) for ${LOAD_SECONDS}s after logging in, against $HOST ($SERVER, DEBUG=0; database ${DATABASE_URL%%:*})"
   out="$OUT-$USERS"
-  rm -f "$out"_*.csv "$out"_logins.json
+  rm -f "$out"_*.csv "$out"_logins.json "$out"_server.json
   # --run-time is only a safety net: the locustfile stops the run LOAD_SECONDS after the logins.
-  $BIN/locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate "$SPAWN_RATE" \
+  LOAD_SERVER_PID="$server" $BIN/locust -f bench/locustfile.py --headless --users "$USERS" --spawn-rate "$SPAWN_RATE" \
     --run-time "$((LOAD_SECONDS + 300))s" --host "$HOST" --only-summary --csv "$out" \
     --loglevel WARNING >/dev/null 2>"$out-locust.log" || true
   LOAD_USERS="$USERS" $BIN/python -m bench.loadtest report "$out" || status=1
