@@ -10,3 +10,7 @@ class TicketsConfig(AppConfig):
         from tickets import mailhooks  # noqa: PLC0415 - ready(): this module imports models, loaded only after the app registry
 
         mailhooks.connect()
+
+        from tickets import pagecache  # noqa: PLC0415 - ready(): as above
+
+        pagecache.connect()

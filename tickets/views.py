@@ -40,7 +40,18 @@ from supportdesk.errors import ConcurrentEdit, DomainError, NewMessageSince, ref
 from supportdesk.formactions import add_domain_error, form_submit, service_arguments
 from supportdesk.pagination import CappedPaginator
 from supportdesk.zones import format_local, zone_name
-from tickets import bulk, export, forms, presence, rules, saved_views, search, selectors, services
+from tickets import (
+    bulk,
+    export,
+    forms,
+    pagecache,
+    presence,
+    rules,
+    saved_views,
+    search,
+    selectors,
+    services,
+)
 from tickets import inbound as inbound_services
 from tickets.attachments import incoming_from_uploads
 from tickets.models import SavedView, SupportRequest
@@ -182,31 +193,70 @@ def request_received(request, pk):
     )
 
 
-def _render_detail(request, r, *, reply_form=None, status=200):
-    conversation, request_files = selectors.conversation_page_for(
-        support_request=r, user=request.user
+def _thread(request, r: SupportRequest, *, history: bool, held_since: int | None = None) -> dict:
+    """The rendered conversation, files of the request and (`history`: the steward's page) its
+    history, with the id of the last message shown: cached by tickets.pagecache, except when a
+    held reply marks what is new since `held_since`. Internal notes only for the team: the
+    representative's parts are read without them and cached under another key."""
+    team = is_staff_member(request.user)
+
+    def build() -> dict:
+        conversation, request_files = selectors.conversation_page_for(
+            support_request=r, user=request.user
+        )
+        new_message_ids = (
+            {m.pk for m in conversation if m.pk > held_since} if held_since is not None else set()
+        )
+        context = {
+            "conversation": conversation,
+            "new_message_ids": new_message_ids,
+            "user": request.user,
+        }
+        parts = {
+            "conversation_html": render_to_string("tickets/_conversation.html", context),
+            "request_files_html": render_to_string(
+                "tickets/_attachments.html", {"files": request_files}
+            ),
+            "last_message_id": max((m.pk for m in conversation), default=0),
+        }
+        if history:
+            parts["history_html"] = render_to_string(
+                "tickets/desk/_history.html",
+                {"history": selectors.history_for(support_request=r)},
+            )
+        return parts
+
+    if held_since is not None:
+        return build()
+    return pagecache.parts(
+        r.pk,
+        audience=f"{'team' if team else 'public'}:{'desk' if history else 'detail'}",
+        user_is_staff=request.user.is_staff,
+        build=build,
     )
+
+
+def _render_detail(request, r, *, reply_form=None, status=200):
     # As on the steward's page: a reply written here is held if a message arrives after the
     # last one shown, and a held reply marks what is new since.
-    last_message_id = max((m.pk for m in conversation), default=0)
-    if reply_form is None:
-        reply_form = forms.ReplyForm(prefix="reply", initial={"seen_message": last_message_id})
     seen = getattr(reply_form, "held_since", None)
-    new_message_ids = {m.pk for m in conversation if m.pk > seen} if seen is not None else set()
+    thread = _thread(request, r, history=False, held_since=seen)
+    if reply_form is None:
+        reply_form = forms.ReplyForm(
+            prefix="reply", initial={"seen_message": thread["last_message_id"]}
+        )
     return render(
         request,
         "tickets/request_detail.html",
         {
             "r": r,
-            "conversation": conversation,
-            "new_message_ids": new_message_ids,
+            "thread": thread,
             "reply_form": reply_form,
             "can_act": rules.is_representative_of(request.user, r),
             "can_confirm": refusal(rules.check_confirm, user=request.user, support_request=r)
             is None,
             "response_due_text": _response_due_text(r),
             "waiting": selectors.waiting_on(r, now=timezone.now()),
-            "request_files": request_files,
             "follow_ups": selectors.follow_ups_of(r),
         },
         status=status,
@@ -605,13 +655,10 @@ def _desk_form_factories(request, r: SupportRequest, *, last_message_id: int = 0
 
 def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, status: int = 200):
     bound = bound or {}
-    conversation, request_files = selectors.conversation_page_for(
-        support_request=r, user=request.user
-    )
-    last_message_id = max((m.pk for m in conversation), default=0)
     # A reply held because a message arrived since its page was loaded: mark what is new.
     seen = getattr(bound.get("reply"), "held_since", None)
-    new_message_ids = {m.pk for m in conversation if m.pk > seen} if seen is not None else set()
+    thread = _thread(request, r, history=True, held_since=seen)
+    last_message_id = thread["last_message_id"]
     factories = _desk_form_factories(request, r, last_message_id=last_message_id)
     shown = set(factories) - set(LAZY_FORMS)
     shown |= set(bound)
@@ -629,11 +676,9 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
         "r": r,
         "forms": form_set,
         "open_form": next(iter(bound), ""),
-        "conversation": conversation,
-        "new_message_ids": new_message_ids,
+        "thread": thread,
         "last_message_id": last_message_id,
         "presence_seconds": presence.POLL_SECONDS,
-        "history": selectors.history_for(support_request=r),
         "entries": entries,
         "minutes_total": sum(e.minutes for e in entries),
         "deadlines": _deadlines(r, calendars),
@@ -659,7 +704,6 @@ def _render_desk(request, r: SupportRequest, *, bound: dict | None = None, statu
             and _declare_incident_url(r)
         ),
         "original_email": selectors.original_email_of(r),
-        "request_files": request_files,
         "follow_ups": selectors.follow_ups_of(r),
         "is_closed": r.status == SupportRequest.Status.CLOSED,
         # What the services would refuse is not offered (the rules say why).
