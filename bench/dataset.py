@@ -53,7 +53,9 @@ EXTRA_SUBJECT_PREFIXES = ("Bench submission", "Load submission")
 def seed(*, requests: int = REQUESTS, communities: int = COMMUNITIES) -> dict:
     from bench import database
     from communities.models import Community
+    from communities.services import budgets_changed
     from supportdesk import refdata
+    from tickets import pagecache
     from tickets.models import SupportRequest
 
     removed = remove_extras()
@@ -71,6 +73,8 @@ def seed(*, requests: int = REQUESTS, communities: int = COMMUNITIES) -> dict:
         counts = _extend(requests)
         elapsed = time.perf_counter() - began
         refdata.invalidate()
+        pagecache.invalidate_all()  # requests written in bulk: no signals
+        budgets_changed()
         print(
             f"dataset: {REPLICATE_ABOVE:,} requests copied from the {REPLICATE_ABOVE:,} "
             f"database and extended to {requests:,} in {elapsed:.1f} s"
@@ -82,8 +86,11 @@ def seed(*, requests: int = REQUESTS, communities: int = COMMUNITIES) -> dict:
     began = time.perf_counter()
     counts = _seed(requests=requests, communities=communities)
     elapsed = time.perf_counter() - began
-    # Engineers and users were bulk-inserted (no signals): drop cached rosters and calendars.
+    # Engineers and users were bulk-inserted (no signals): drop cached rosters and calendars,
+    # and the request pages' parts (SQLite hands the primary keys out again).
     refdata.invalidate()
+    pagecache.invalidate_all()
+    budgets_changed()  # and the budgets' time entries
     print(
         f"dataset: seeded {counts['requests']:,} requests, {counts['messages']:,} messages, "
         f"{counts['time_entries']:,} time entries in {elapsed:.1f} s"

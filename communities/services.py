@@ -21,11 +21,12 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from communities.models import BudgetSettings, Community, SupportBudget
-from supportdesk import refdata
+from supportdesk import refdata, safecache
 from supportdesk.errors import DomainError
 
 # "Above 80%": the admin filter and the representative's notice agree on this line.
@@ -143,10 +144,52 @@ def used_hours(*, community: Community, month: datetime.date) -> Decimal:
     return minutes_to_hours(minutes or 0)
 
 
+# The family of cached budget statuses (supportdesk.safecache): dropped by budgets_changed().
+BUDGETS_VERSION_KEY = "communities:budgets"
+BUDGETS_TIMEOUT = 60 * 60
+
+
+def budgets_changed() -> None:
+    """Forget every cached budget status, now and when the transaction commits. Called on every
+    write a status depends on: time entries, budget rows, the default hours, a request's
+    category (signals: communities.apps and tickets.apps) and the writes that send no signal."""
+    safecache.invalidate(BUDGETS_VERSION_KEY)
+
+
+def _budget_data_changed(sender, **kwargs) -> None:
+    budgets_changed()
+
+
+def _request_saved(sender, update_fields=None, created=False, **kwargs) -> None:
+    # Incident work never counts: a request's category decides whether its time does (a new
+    # request has no time yet).
+    if not created and (update_fields is None or "category" in update_fields):
+        budgets_changed()
+
+
+def connect_signals() -> None:
+    """Called by communities.apps once the models are loaded."""
+    from tickets.models import SupportRequest, TimeEntry  # noqa: PLC0415 - upward import: a listed layer exception
+
+    for model in (SupportBudget, BudgetSettings, TimeEntry):
+        uid = f"budgets:{model.__name__}"
+        post_save.connect(_budget_data_changed, sender=model, dispatch_uid=uid)
+        post_delete.connect(_budget_data_changed, sender=model, dispatch_uid=f"{uid}:delete")
+    post_save.connect(_request_saved, sender=SupportRequest, dispatch_uid="budgets:request")
+
+
 def budget_status(*, community: Community, month: datetime.date | None = None) -> BudgetStatus:
     """The community's budget for `month` (default: its current month, in its time zone) and its
-    usage: `budget_statuses` for one community (one query when its month has a budget row)."""
-    return budget_statuses(communities=[community], month=month)[community.pk]
+    usage: `budget_statuses` for one community (one query when its month has a budget row),
+    cached until budgets_changed() (the request page and every submission read it)."""
+    month = month or current_month(community=community)
+    if safecache.changing(BUDGETS_VERSION_KEY):
+        return budget_statuses(communities=[community], month=month)[community.pk]
+    return safecache.cached(
+        lambda: safecache.versioned(BUDGETS_VERSION_KEY, f"{community.pk}:{month.isoformat()}"),
+        lambda: budget_statuses(communities=[community], month=month)[community.pk],
+        timeout=BUDGETS_TIMEOUT,
+    )
 
 
 def budget_statuses_for_months(
@@ -257,6 +300,7 @@ def budget_ensure_month(*, month: datetime.date | None = None) -> int:
         ],
         ignore_conflicts=True,  # a concurrent run created it first: same outcome
     )
+    budgets_changed()  # bulk_create sends no signal
     return len(missing)
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from supportdesk import cachetoken
 
@@ -142,6 +143,54 @@ def cached(
     if value is not None or cache_none:
         set(full_key, value, timeout() if callable(timeout) else timeout)
     return value
+
+
+class _BumpAtCommit:
+    """The on-commit hook of a transaction that changed the family `version_key` (and the
+    marker that it did)."""
+
+    def __init__(self, version_key: str) -> None:
+        self.version_key = version_key
+
+    def __call__(self) -> None:
+        bump(self.version_key)
+
+
+def changing(version_key: str, *, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the connection's open transaction changed the family `version_key` (invalidate()):
+    until it commits, it must neither read nor write that family (it sees its own changes,
+    and other processes must never get what may still roll back)."""
+    connection = connections[using]
+    return connection.in_atomic_block and any(
+        isinstance(func, _BumpAtCommit) and func.version_key == version_key
+        for _, func, _ in connection.run_on_commit
+    )
+
+
+def invalidate(version_key: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Drop the family `version_key` once the change is committed: now outside a transaction,
+    else when the transaction commits (once however many changes it makes). Until then other
+    processes read the data from before the change, so what they cache meanwhile is right, and
+    dropped with the rest at the commit; this transaction keeps away from the family
+    (changing())."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        if not changing(version_key, using=using):
+            transaction.on_commit(_BumpAtCommit(version_key), using=using)
+        return
+    bump(version_key)
+
+
+def mark_committed(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Tests only: run this connection's pending invalidations as its commit would, as they are
+    by the time the next request comes in production (a test runs in one transaction)."""
+    connection = connections[using]
+    pending = [hook for hook in connection.run_on_commit if isinstance(hook[1], _BumpAtCommit)]
+    connection.run_on_commit = [
+        hook for hook in connection.run_on_commit if not isinstance(hook[1], _BumpAtCommit)
+    ]
+    for _, bump_at_commit, _ in pending:
+        bump_at_commit()
 
 
 class _ThrottleCache:

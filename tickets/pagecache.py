@@ -8,28 +8,29 @@ correctness) under a key made of:
 - a version token per request (supportdesk.cachetoken), replaced whenever a message, an
   attachment or an event of the request is saved or deleted, or the request created or
   deleted (signals, connected in `connect()`; writes that bypass signals call
-  `request_changed()`), and a token for everybody's names, replaced when a user is saved
-  (except a login), since authors' names are shown;
+  `request_changed()`), and a token for every request's parts, replaced when a user is saved
+  (except a login: authors' names are shown), after `migrate`, and by `invalidate_all()` (bulk
+  writes such as the bench's seeding);
 - the audience: the team sees internal notes, a representative never does. The parts are
   built from different queries for each audience and stored under different keys, so a
   representative's page can never be served a fragment rendered for staff;
 - whether the reader is `is_staff` (the link to an e-mail's original), the language, the time
   zone and the script prefix.
 
-Invalidation is by key, never by delete: the token changes at once, and again when the
-transaction commits, so nothing built from a state that was not yet committed survives it. A
-transaction that has changed a request (or a user) and not yet committed neither reads nor
-writes that request's parts: it sees its own changes. Tokens are read before the database, so a
-value built from data committed after a bump is stored under the new token. Values also expire
-after TIMEOUT."""
+Invalidation is by key, never by delete, once the change is committed (supportdesk.safecache:
+at once outside a transaction, else at the commit): until then other processes read the data
+from before the change, and a transaction that has changed a request (or a user) neither reads
+nor writes that request's parts (it sees its own changes). Tokens are read before the database,
+so a value built from data committed after a bump is stored under the new token, never the
+old. Values also expire after TIMEOUT."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
 
@@ -38,42 +39,26 @@ from supportdesk import safecache
 # Raise when what is cached changes shape (the parts, or the templates they come from).
 SCHEMA = 1
 TIMEOUT = 24 * 60 * 60
-PEOPLE = "tickets:page:people"
+EVERYTHING = "tickets:page:all"
 
 
 def _version_key(request_id: int) -> str:
     return f"tickets:page:{request_id}"
 
 
-class _Bump:
-    """The on-commit hook of a transaction that changed `key` (and its marker)."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-    def __call__(self) -> None:
-        safecache.bump(self.key)
-
-
-def _changing(connection, key: str) -> bool:
-    return connection.in_atomic_block and any(
-        isinstance(func, _Bump) and func.key == key for _, func, _ in connection.run_on_commit
-    )
-
-
 def _invalidate(key: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    connection = connections[using]
-    if connection.in_atomic_block:
-        if _changing(connection, key):
-            return  # bumped already, and again at the commit
-        transaction.on_commit(_Bump(key), using=using)
-    safecache.bump(key)
+    safecache.invalidate(key, using=using)
 
 
 def request_changed(request_id: int | None, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Forget the cached parts of one request's pages: now, and when the transaction commits."""
+    """Forget the cached parts of one request's pages once the change is committed."""
     if request_id is not None:
         _invalidate(_version_key(request_id), using=using)
+
+
+def invalidate_all(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Forget the cached parts of every request (after writes that send no signals)."""
+    _invalidate(EVERYTHING, using=using)
 
 
 def parts(
@@ -88,21 +73,20 @@ def parts(
 
     `audience` is "team" (internal notes included) or "public" (never any): `build` must read
     the data for exactly that audience."""
-    connection = connections[using]
     version_key = _version_key(request_id)
-    if _changing(connection, version_key) or _changing(connection, PEOPLE):
+    if safecache.changing(version_key, using=using) or safecache.changing(EVERYTHING, using=using):
         return build()
     zone = timezone.get_current_timezone()
 
     def key() -> str:
         # Tokens first, then the database (in build): see the module's docstring.
         request_token = safecache.versioned(version_key, "")
-        people_token = safecache.versioned(PEOPLE, "")
+        all_token = safecache.versioned(EVERYTHING, "")
         return ":".join(
             (
                 f"tickets:page:{SCHEMA}",
                 request_token,
-                people_token,
+                all_token,
                 audience,
                 "staff" if user_is_staff else "-",
                 translation.get_language() or "",
@@ -115,13 +99,8 @@ def parts(
 
 
 def mark_committed(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Tests only: treat this connection's changes as committed, as they would be by the time
-    the next request comes in production (a test runs in one transaction). Only the markers go;
-    the tokens are not replaced again."""
-    connection = connections[using]
-    connection.run_on_commit = [
-        hook for hook in connection.run_on_commit if not isinstance(hook[1], _Bump)
-    ]
+    """Tests only: treat this connection's changes as committed (supportdesk.safecache)."""
+    safecache.mark_committed(using=using)
 
 
 # --- signals ---------------------------------------------------------------------------------
@@ -142,7 +121,11 @@ def _request_changed(sender, instance=None, using=DEFAULT_DB_ALIAS, **kwargs) ->
 def _user_changed(sender, instance=None, update_fields=None, using=DEFAULT_DB_ALIAS, **kwargs):
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a login changes no name
-    _invalidate(PEOPLE, using=using)
+    _invalidate(EVERYTHING, using=using)
+
+
+def _migrated(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    invalidate_all(using=using)
 
 
 def connect() -> None:
@@ -159,3 +142,4 @@ def connect() -> None:
         _request_changed, sender=SupportRequest, dispatch_uid="pagecache:del:request"
     )
     post_save.connect(_user_changed, sender=User, dispatch_uid="pagecache:user")
+    post_migrate.connect(_migrated, dispatch_uid="pagecache:migrate")

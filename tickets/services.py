@@ -26,7 +26,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 from accounts.language import language_for
 from accounts.models import User
 from accounts.roles import check_staff, is_staff_member, representative_community
-from communities.services import month_of
+from communities.services import budgets_changed, month_of
 from notifications.models import Notification
 from notifications.services import absolute_url, notify, notify_many
 from rotation.services import assignee_for_new_request
@@ -631,6 +631,7 @@ def request_triage(
                 counts_against_budget=category != Category.INCIDENT
             )
         )
+        budgets_changed()  # update() sends no signal
     fields += refresh_request_deadlines(r)
     refresh_priority_rank(r)
     _save(r, fields)
@@ -1311,6 +1312,7 @@ def request_link_incident(
     if r.category != Category.INCIDENT:
         # Incident work never draws on the budget, including time logged before.
         flipped = TimeEntry.objects.filter(request=r).update(counts_against_budget=False)
+        budgets_changed()  # update() sends no signal
     r.category = Category.INCIDENT
     if r.status == Status.NEW:
         r.status = Status.TRIAGED
