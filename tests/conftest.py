@@ -35,6 +35,7 @@ from tests.factories import (
     UserFactory,
     representative,
 )
+from tickets import pagecache
 from tickets import services as ticket_services
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -137,6 +138,7 @@ def _fresh_reference_data():
     one: its rows were rolled back, and SQLite hands their primary keys out again."""
     refdata.reset_for_tests()
     safecache.reset()
+    pagecache.reset_for_tests()
 
 
 @pytest.fixture

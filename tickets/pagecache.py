@@ -6,11 +6,11 @@ Their HTML is cached in the shared cache (supportdesk.safecache: an outage costs
 correctness) under a key made of:
 
 - a version token per request (supportdesk.cachetoken), replaced whenever a message, an
-  attachment or an event of the request is saved or deleted, or the request created or
-  deleted (signals, connected in `connect()`; writes that bypass signals call
-  `request_changed()`), and a token for every request's parts, replaced when a user is saved
-  (except a login: authors' names are shown), after `migrate`, and by `invalidate_all()` (bulk
-  writes such as the bench's seeding);
+  attachment or an event of the request is saved or deleted, or the request deleted (signals,
+  connected in `connect()`; writes that bypass signals call `request_changed()`), and a token
+  for every request's parts, replaced when a user is saved (except a login: authors' names
+  are shown), after `migrate`, and by `invalidate_all()` (bulk writes such as the bench's
+  seeding);
 - the audience: the team sees internal notes, a representative never does. The parts are
   built from different queries for each audience and stored under different keys, so a
   representative's page can never be served a fragment rendered for staff;
@@ -98,6 +98,12 @@ def parts(
     return safecache.cached(key, build, timeout=TIMEOUT)
 
 
+def reset_for_tests() -> None:
+    """Tests only: forget every request's parts (a test's rows are rolled back, and their
+    primary keys handed out again)."""
+    safecache.bump(EVERYTHING)
+
+
 def mark_committed(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Tests only: treat this connection's changes as committed (supportdesk.safecache)."""
     safecache.mark_committed(using=using)
@@ -110,12 +116,11 @@ def _child_changed(sender, instance=None, using=DEFAULT_DB_ALIAS, **kwargs) -> N
     request_changed(instance.request_id, using=using)
 
 
-def _request_changed(sender, instance=None, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
-    # The parts show nothing of the request's own fields: only a new request (SQLite hands a
-    # rolled-back or deleted request's primary key out again) and a deleted one matter, and
-    # the sweeps' many saves of requests cost no cache write.
-    if kwargs.get("created", True):
-        request_changed(instance.pk, using=using)
+def _request_deleted(sender, instance=None, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    # The parts show nothing of the request's own fields. A deleted request's primary key may
+    # be handed out again (SQLite): its parts go with it. A new request needs no bump (nobody
+    # could cache parts of it before its commit), which spares every submission a cache write.
+    request_changed(instance.pk, using=using)
 
 
 def _user_changed(sender, instance=None, update_fields=None, using=DEFAULT_DB_ALIAS, **kwargs):
@@ -137,9 +142,8 @@ def connect() -> None:
         post_delete.connect(
             _child_changed, sender=model, dispatch_uid=f"pagecache:del:{model.__name__}"
         )
-    post_save.connect(_request_changed, sender=SupportRequest, dispatch_uid="pagecache:request")
     post_delete.connect(
-        _request_changed, sender=SupportRequest, dispatch_uid="pagecache:del:request"
+        _request_deleted, sender=SupportRequest, dispatch_uid="pagecache:del:request"
     )
     post_save.connect(_user_changed, sender=User, dispatch_uid="pagecache:user")
     post_migrate.connect(_migrated, dispatch_uid="pagecache:migrate")

@@ -39,7 +39,7 @@ from supportdesk.errors import (
     PermissionDenied,
 )
 from supportdesk.events import emit as emit_event
-from tickets import pagecache, rules, selectors
+from tickets import rules, selectors
 from tickets.attachments import IncomingFile, attachments_store
 from tickets.canned import fill_placeholders, refuse_unfilled
 from tickets.models import (
@@ -492,7 +492,6 @@ def _open_request(
             )
         )
     RequestEvent.objects.bulk_create(events)  # one INSERT for both
-    pagecache.request_changed(r.pk)  # bulk_create sends no signal
     messages = []
     if r.assignee_id:
         messages.append(
