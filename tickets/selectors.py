@@ -149,7 +149,8 @@ def request_get_for(*, user: User, pk) -> SupportRequest:
     try:
         return (
             request_scope_for(user=user)
-            .select_related("community", "hub", "requester", "assignee", "incident")
+            # Not the incident: few requests have one, and its wide row cost every page a join.
+            .select_related("community", "hub", "requester", "assignee")
             .get(pk=pk)
         )
     except (SupportRequest.DoesNotExist, ValueError, TypeError) as exc:
