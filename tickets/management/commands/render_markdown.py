@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from supportdesk.markdown import backfill_stored_markdown
+from tickets import pagecache
 from tickets.models import Message, SupportRequest
 
 
@@ -26,3 +27,5 @@ class Command(BaseCommand):
                 model.objects.update(**{target: ""})
             done = backfill_stored_markdown(model, source, target)
             self.stdout.write(f"{model._meta.verbose_name_plural}: {done} rendered")
+        # Written in bulk (no signals): the request pages' cached threads show the new HTML.
+        pagecache.invalidate_all()
