@@ -36,31 +36,18 @@ def is_project_manager(user) -> bool:
     return is_staff_member(user) and user.is_project_manager
 
 
-def _active_memberships(user) -> tuple[Membership, ...]:
-    """The user's memberships of active communities, with their communities: one query a
-    request answers both questions below (a representative's page asked it twice)."""
-    if not hasattr(user, "_active_memberships"):
-        user._active_memberships = tuple(
-            Membership.objects.select_related("community")
-            .filter(user=user, community__is_active=True)
-            .order_by("pk")
-        )
-    return user._active_memberships
-
-
 def representative_community(user) -> Community | None:
     """The community a user speaks for, or None. Cached on the user object per request."""
     if not (user and user.is_authenticated):
         return None
-    # A representative speaks for one community (a constraint on Membership).
-    return next(
-        (
-            m.community
-            for m in _active_memberships(user)
-            if m.role == Membership.Role.REPRESENTATIVE
-        ),
-        None,
-    )
+    if not hasattr(user, "_represented_community"):
+        membership = (
+            Membership.objects.select_related("community")
+            .filter(user=user, role=Membership.Role.REPRESENTATIVE, community__is_active=True)
+            .first()
+        )
+        user._represented_community = membership.community if membership else None
+    return user._represented_community
 
 
 def member_community_ids(user) -> set[int]:
@@ -68,7 +55,13 @@ def member_community_ids(user) -> set[int]:
     per request, like representative_community (a page asks it up to three times)."""
     if not (user and user.is_authenticated):
         return set()
-    return {m.community_id for m in _active_memberships(user)}
+    if not hasattr(user, "_member_community_ids"):
+        user._member_community_ids = frozenset(
+            Membership.objects.filter(user=user, community__is_active=True).values_list(
+                "community_id", flat=True
+            )
+        )
+    return set(user._member_community_ids)
 
 
 def is_admin(user) -> bool:
