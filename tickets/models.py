@@ -220,7 +220,9 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
             # index order at any size; ordered by status first it read every request of the
             # community, and at 1,000,000 requests the planner walked request_received_order_idx
             # instead, 7,000 buffers), and with status in the key the community's open counts
-            # and the queue's community filter stay index conditions (migration 0022).
+            # and the queue's community filter stay index conditions (migration 0022). The queue
+            # filtered by community reads request_comm_due_open_idx on PostgreSQL (migration
+            # 0023: open requests per community in the queue's order; not declared here).
             models.Index(
                 fields=["community", "-received_at", "-id", "status"],
                 name="request_comm_received_idx",
