@@ -460,10 +460,11 @@ if REDIS_URL:
     }
 else:
     # A file cache is shared by every process on the machine (web, worker, beat) so
-    # invalidation reaches them all.
+    # invalidation reaches them all; supportdesk.filecache culls without listing the folder on
+    # every write.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "supportdesk.filecache.FileCache",
             "LOCATION": str(VAR_DIR / "cache"),
             # The default 300 entries would cull (a random third) every few status-page and
             # reference-data versions.
