@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
@@ -44,6 +44,8 @@ from rotation.models import Engineer, RotationOverride, RotationSettings
 from supportdesk import refdata
 
 ONE_DAY = datetime.timedelta(days=1)
+# A new request goes to the on-duty steward with fewer open requests, counted up to this many.
+LOAD_COUNT_CAP = 200
 DEFAULT_SCHEDULE_WEEKS = 12
 # The calendar feed: how far back and ahead it reaches.
 FEED_PAST_WEEKS = 12
@@ -287,25 +289,37 @@ def current_stewards(*, at: datetime.datetime | None = None) -> list[Engineer]:
 
 def assignee_for_new_request(*, at: datetime.datetime | None = None):
     """The on-duty steward with fewer open requests; on a tie the more junior one (who joined
-    the rotation last and is learning). None when nobody is on duty."""
+    the rotation last and is learning). None when nobody is on duty.
+
+    Each steward's load is counted up to LOAD_COUNT_CAP open requests: past that both are
+    swamped and the tie-break decides. The count then reads at most that many index entries
+    per steward, so a submission costs the same at 100,000 or 1,000,000 requests (issue 21)."""
     from tickets.models import SupportRequest  # noqa: PLC0415 - upward import: a listed layer exception
 
     stewards = current_stewards(at=at)
     if not stewards:
         return None
-    load = dict(
-        SupportRequest.objects.filter(
-            assignee_id__in=[s.user_id for s in stewards],
-            status__in=SupportRequest.OPEN_STATUSES,
+    # One query: a capped count per steward, each a LIMIT subquery on request_assignee_load_idx.
+    parts, params = [], []
+    for steward in stewards:
+        capped = (
+            SupportRequest.objects.filter(
+                assignee_id=steward.user_id, status__in=SupportRequest.OPEN_STATUSES
+            )
+            .order_by()
+            .values("pk")[:LOAD_COUNT_CAP]
         )
-        .order_by()
-        .values("assignee_id")
-        .annotate(open_count=Count("id"))
-        .values_list("assignee_id", "open_count")
-    )
+        sql, sql_params = capped.query.sql_with_params()
+        # The SQL is the ORM's own; every value in it is a parameter.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS load_{len(parts)})")  # noqa: S608
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        counts = cursor.fetchone()
+    load = {steward.user_id: count for steward, count in zip(stewards, counts, strict=True)}
     # stewards is most senior first, so reversed() puts the junior first for equal loads.
     junior_first = list(reversed(stewards))
-    chosen = min(junior_first, key=lambda s: load.get(s.user_id, 0))
+    chosen = min(junior_first, key=lambda s: load[s.user_id])
     return chosen.user
 
 

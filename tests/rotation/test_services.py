@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from rotation import services as rotation_services
 from rotation.models import RotationOverride, RotationSettings
 from rotation.services import (
     assignee_for_new_request,
@@ -227,6 +228,18 @@ def test_on_a_tie_the_junior_steward_gets_the_request(team):
     open_requests(team["Ann"].user, 1)
     open_requests(team["Ben"].user, 1)
     assert assignee_for_new_request(at=MONDAY_NOON) == team["Ben"].user
+
+
+def test_load_is_counted_up_to_the_cap_then_the_junior_steward_gets_the_request(team, monkeypatch):
+    # Ann (senior) has fewer open requests, but both have more than the cap: both count as
+    # swamped, so the tie-break gives it to Ben, the junior.
+    monkeypatch.setattr(rotation_services, "LOAD_COUNT_CAP", 2)
+    open_requests(team["Ann"].user, 3)
+    open_requests(team["Ben"].user, 5)
+    assert assignee_for_new_request(at=MONDAY_NOON) == team["Ben"].user
+    # Under the cap the counts still decide.
+    monkeypatch.setattr(rotation_services, "LOAD_COUNT_CAP", 4)
+    assert assignee_for_new_request(at=MONDAY_NOON) == team["Ann"].user
 
 
 def test_closed_requests_do_not_count_as_load(team):
