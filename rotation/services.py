@@ -300,7 +300,8 @@ def assignee_for_new_request(*, at: datetime.datetime | None = None):
     if not stewards:
         return None
     # One query: a capped count per steward, each a LIMIT subquery on request_assignee_load_idx.
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[object] = []
     for steward in stewards:
         capped = (
             SupportRequest.objects.filter(
