@@ -30,6 +30,7 @@ import re
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -301,7 +302,7 @@ def assignee_for_new_request(*, at: datetime.datetime | None = None):
         return None
     # One query: a capped count per steward, each a LIMIT subquery on request_assignee_load_idx.
     parts: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     for steward in stewards:
         capped = (
             SupportRequest.objects.filter(
