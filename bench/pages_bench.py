@@ -174,15 +174,9 @@ def explain(call) -> str:
     (bound parameters can change SQLite's plan). Executed on PostgreSQL (ANALYZE)."""
     from django.db import connection
 
-    seen = []
+    from supportdesk.queryplans import last_query
 
-    def record(execute, sql, params, many, context):
-        seen.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        call()
-    sql, params = seen[-1]
+    sql, params = last_query(call)
     postgres = connection.vendor == "postgresql"
     prefix = "EXPLAIN (ANALYZE, COSTS OFF) " if postgres else "EXPLAIN QUERY PLAN "
     with connection.cursor() as cursor:

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection, transaction
 
 from desk import sweeps
+from supportdesk.queryplans import last_query
 from tickets.models import Message, RequestEvent, SupportRequest
 from tickets.selectors import request_list_for
 
@@ -62,15 +63,7 @@ def plan(sql: str) -> str:
 
 def last_plan(call) -> str:
     """The plan of the last query `call` runs, with the very SQL and parameters it sent."""
-    seen = []
-
-    def record(execute, sql, params, many, context):
-        seen.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        call()
-    sql, params = seen[-1]
+    sql, params = last_query(call)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)

@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from desk import sweeps
+from supportdesk.queryplans import last_query
 from tickets import search
 from tickets.models import SupportRequest
 from tickets.selectors import planning_requests, queue_order, request_list_for
@@ -30,15 +31,7 @@ SQLITE_INDEXES = {
 
 def last_plan(call) -> str:
     """EXPLAIN QUERY PLAN of the last query `call` runs, with the SQL and parameters sent."""
-    seen = []
-
-    def record(execute, sql, params, many, context):
-        seen.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        call()
-    sql, params = seen[-1]
+    sql, params = last_query(call)
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         return "\n".join(str(row[-1]) for row in cursor.fetchall())
