@@ -33,3 +33,32 @@ def test_addresses_in_code_and_existing_links_are_left_alone():
     assert html.count('href="https://auto.example.org"') == 1
     assert "wget https://fenced.example.org/y" in html
     assert 'href="https://fenced.example.org' not in html
+
+
+def test_the_reused_converter_renders_each_text_as_a_fresh_one_would():
+    # render_markdown keeps one converter per thread: nothing of one text (stashed code
+    # blocks and raw HTML, list state) may leak into the next.
+    import markdown as md
+    import nh3
+
+    from supportdesk.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, _autolink
+
+    texts = [
+        "```\ncode <b>x</b>\n```\n\nafter",
+        "<div>raw</div>\n\n1. one\n2. two\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+        "plain line\nsecond line https://example.org/x",
+        "",
+        "```\ncode <b>x</b>\n```\n\nafter",
+    ]
+    for text in texts:
+        fresh = md.markdown(
+            _autolink(text), extensions=["fenced_code", "tables", "sane_lists", "nl2br"]
+        )
+        expected = nh3.clean(
+            fresh,
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer nofollow",
+        )
+        assert render_markdown(text) == expected
