@@ -314,6 +314,9 @@ class SupportRequest(ChoiceLabels, StoredMarkdown, models.Model):
         ]
 
     MARKDOWN_FIELDS = {"description": "description_html"}
+    # Set by selectors.request_get_for on the instance it has just loaded for this web request:
+    # its related rows are current enough for services._lock to reuse (not a field).
+    _relations_fresh = False
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"

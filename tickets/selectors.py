@@ -147,7 +147,7 @@ def planning_requests() -> QuerySet[SupportRequest]:
 def request_get_for(*, user: User, pk) -> SupportRequest:
     """One request the user may read, or 404 (outside the scope it does not exist)."""
     try:
-        return (
+        r = (
             request_scope_for(user=user)
             # Not the incident: few requests have one, and its wide row cost every page a join.
             .select_related("community", "hub", "requester", "assignee")
@@ -155,6 +155,10 @@ def request_get_for(*, user: User, pk) -> SupportRequest:
         )
     except (SupportRequest.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such request.") from exc
+    # Read just now, for this web request: the services' locked load may reuse these related
+    # rows instead of joining them again (tickets.services._lock).
+    r._relations_fresh = True
+    return r
 
 
 def conversation_for(*, support_request: SupportRequest, user: User) -> QuerySet[Message]:

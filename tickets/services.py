@@ -84,13 +84,37 @@ FALLBACK_TEXT: dict[str, str] = {
 # --- helpers ---------------------------------------------------------------------------------
 
 
+_LOCK_RELATED = ("community", "hub", "requester", "assignee")
+
+
+def _related_field(name: str):
+    return SupportRequest._meta.get_field(name)
+
+
 def _lock(support_request: SupportRequest, expected_version: int | None = None) -> SupportRequest:
-    """The request's row, locked for this transaction, with what the services read."""
-    locked = (
-        SupportRequest.objects.select_for_update(of=("self",))
-        .select_related("community", "hub", "requester", "assignee")
-        .get(pk=support_request.pk)
-    )
+    """The request's row, locked for this transaction, with what the services read.
+
+    A request the view of this web request has just loaded with its related rows (to check the
+    user's scope: selectors.request_get_for marks it `_relations_fresh`) lends them to the
+    locked row when it still points at them, instead of joining them again: the lock only
+    covers the request's own row (`of`), so a copy read a moment earlier is as good as one read
+    now, and the locking query is a plain primary-key lookup (the 5-way join cost each reply
+    about 1 ms to build and plan). Any other instance (possibly held for a while: tasks,
+    sweeps, tests), what the view did not load, or what changed meanwhile, is read afresh."""
+    fresh = support_request._relations_fresh
+    reusable = [
+        name for name in _LOCK_RELATED if fresh and _related_field(name).is_cached(support_request)
+    ]
+    joined = [name for name in _LOCK_RELATED if name not in reusable]
+    query = SupportRequest.objects.select_for_update(of=("self",))
+    if joined:
+        query = query.select_related(*joined)
+    locked = query.get(pk=support_request.pk)
+    for name in reusable:
+        field = _related_field(name)
+        related = field.get_cached_value(support_request)
+        if (related.pk if related is not None else None) == getattr(locked, field.attname):
+            field.set_cached_value(locked, related)
     if expected_version is not None and locked.version != int(expected_version):
         raise ConcurrentEdit(
             gettext(

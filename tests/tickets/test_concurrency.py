@@ -149,3 +149,34 @@ def test_racing_triages_on_postgresql_one_wins_one_is_told(postgres, triaged, st
     triaged.refresh_from_db()
     winner = next(category for category, outcome in outcomes.items() if outcome == "ok")
     assert triaged.category == winner and triaged.version == loaded + 1
+
+
+def test_a_reply_locks_the_request_alone_reusing_the_rows_the_view_loaded(triaged, steward, client):
+    # The view has just loaded the request with its community, hub and people (scope check):
+    # the locked load is a primary-key lookup, not that 5-way join again.
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(steward)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(
+            reverse("tickets:desk_reply", args=[triaged.pk]), {"reply-body": "On it."}
+        )
+    assert response.status_code == 302
+    locking = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locking) == 1 and "JOIN" not in locking[0]
+    assert Message.objects.filter(request=triaged, body="On it.").exists()
+
+
+def test_the_locked_row_reads_a_relation_changed_since_the_view_loaded_it(
+    triaged, steward, colleague
+):
+    from tickets import selectors
+
+    loaded = selectors.request_get_for(user=steward, pk=triaged.pk)
+    assert loaded.assignee_id != colleague.pk
+    SupportRequest.objects.filter(pk=triaged.pk).update(assignee=colleague)
+    locked = services._lock(loaded)
+    assert locked.assignee == colleague
+    assert locked.community is loaded.community  # unchanged: the view's copy is reused
+    # Any other instance (held by a task, a sweep) has its related rows read afresh.
+    assert services._lock(triaged).community is not triaged.community
