@@ -85,6 +85,30 @@ def test_representatives_never_find_requests_by_an_internal_note(
     assert noted.pk in pks(client.get(QUEUE, {"q": "zebra"}))
 
 
+def test_snippets_show_an_internal_note_to_staff_only_and_escape_messages(submit, steward):
+    """search.annotate_snippets: the first matching message of each row when the request's own
+    text does not match, public ones only for a representative, escaped before marking."""
+    from tickets import search  # noqa: PLC0415 - the module under test, for this test only
+
+    noted = submit(subject="Printer", description="Ink.")
+    services.request_add_note(support_request=noted, by=steward, body="Secret <b>zebra</b> fix")
+    replied = submit(subject="Scanner", description="Paper.")
+    services.request_reply(support_request=replied, by=steward, body="A \ue000zebra<i> reply")
+    for internal in (True, False):
+        rows = list(SupportRequest.objects.filter(pk__in=[noted.pk, replied.pk]))
+        search.annotate_snippets(rows, "zebra", internal=internal)
+        snippets = {r.pk: str(r.search_snippet) for r in rows}
+        subjects = {r.pk: str(r.search_subject) for r in rows}
+        assert subjects == {noted.pk: "Printer", replied.pk: "Scanner"}
+        for snippet in snippets.values():
+            assert "<b>" not in snippet and "<i>" not in snippet and "\ue000" not in snippet
+        assert "<mark>zebra</mark>" in snippets[replied.pk]
+        if internal:
+            assert "<mark>zebra</mark>" in snippets[noted.pk] and "Secret" in snippets[noted.pk]
+        else:
+            assert snippets[noted.pk] == ""
+
+
 def test_stop_words_alone_still_find_by_substring(submit, desk):
     r = submit(subject="Theirs is broken")
     assert pks(desk.get(QUEUE, {"q": "Theirs"})) == [r.pk]
