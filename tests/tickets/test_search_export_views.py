@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 
 from tests.factories import StaffFactory
-from tickets import export, saved_views, services
+from tickets import export, saved_views, search, services
 from tickets.models import SavedView, SupportRequest
 
 pytestmark = pytest.mark.django_db
@@ -88,8 +88,6 @@ def test_representatives_never_find_requests_by_an_internal_note(
 def test_snippets_show_an_internal_note_to_staff_only_and_escape_messages(submit, steward):
     """search.annotate_snippets: the first matching message of each row when the request's own
     text does not match, public ones only for a representative, escaped before marking."""
-    from tickets import search  # noqa: PLC0415 - the module under test, for this test only
-
     noted = submit(subject="Printer", description="Ink.")
     services.request_add_note(support_request=noted, by=steward, body="Secret <b>zebra</b> fix")
     replied = submit(subject="Scanner", description="Paper.")
