@@ -46,19 +46,15 @@ def _version_key(request_id: int) -> str:
     return f"tickets:page:{request_id}"
 
 
-def _invalidate(key: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    safecache.invalidate(key, using=using)
-
-
 def request_changed(request_id: int | None, *, using: str = DEFAULT_DB_ALIAS) -> None:
     """Forget the cached parts of one request's pages once the change is committed."""
     if request_id is not None:
-        _invalidate(_version_key(request_id), using=using)
+        safecache.invalidate(_version_key(request_id), using=using)
 
 
 def invalidate_all(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Forget the cached parts of every request (after writes that send no signals)."""
-    _invalidate(EVERYTHING, using=using)
+    safecache.invalidate(EVERYTHING, using=using)
 
 
 def parts(
@@ -126,7 +122,7 @@ def _request_deleted(sender, instance=None, using=DEFAULT_DB_ALIAS, **kwargs) ->
 def _user_changed(sender, instance=None, update_fields=None, using=DEFAULT_DB_ALIAS, **kwargs):
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a login changes no name
-    _invalidate(EVERYTHING, using=using)
+    invalidate_all(using=using)
 
 
 def _migrated(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
